@@ -1,0 +1,427 @@
+"""The security baseline every platform account gets.
+
+Network, keys, the access-log bucket, EBS encryption by default, IAM Access Analyzer and the
+account-wide S3 public access block always; a CloudTrail trail, AWS Config, Security Hub (FSBP),
+GuardDuty and a budget alert each switchable, for organisations that run them centrally.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.encryption import KEY_USE_ACTIONS, KeyUser, PlatformKey, PlatformKeyArgs, ServiceUse
+from components.iam_documents import policy_document, service_trust_policy, statement
+from components.network import IsolatedNetwork, IsolatedNetworkArgs
+from components.secure_bucket import AccessLogBucket, AccessLogBucketArgs, SecureBucket, SecureBucketArgs
+from mlops_platform.config import StackSettings
+from mlops_platform.naming import bucket_name, kms_alias
+
+SERVICE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+
+
+@dataclass
+class AccountBaselineArgs:
+    """Inputs of an :class:`AccountBaseline`."""
+
+    settings: StackSettings
+    """The validated stack settings (role, account, network, switches)."""
+    extra_key_users: list[KeyUser] = field(default_factory=list)
+    """Further users of the platform key (e.g. stage accounts reading EXP's model artifacts)."""
+    extra_endpoints: tuple[str, ...] = ()
+    """Interface endpoints beyond the role's list."""
+
+
+class AccountBaseline(pulumi.ComponentResource):
+    """Network, keys, logging and detective controls of one platform account."""
+
+    network: IsolatedNetwork
+    platform_key: PlatformKey
+    logs_key: PlatformKey
+    access_logs: AccessLogBucket
+    alerts_topic_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AccountBaselineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:baseline:AccountBaseline", name, None, opts)
+        settings = args.settings
+        org, account, region = settings.org, settings.account_id, settings.org.region
+        switches = settings.config.baseline
+        self._org, self._account, self._region = org, account, region
+        here = pulumi.ResourceOptions(parent=self)
+
+        platform_roles = KeyUser(account, [f"arn:aws:iam::{account}:role/{org.platform_name}-*"])
+        self.platform_key = PlatformKey(
+            f"{name}-platform",
+            PlatformKeyArgs(
+                account_id=account,
+                alias=kms_alias(org, "platform"),
+                description=f"{org.platform_name} {settings.role}: data, models, volumes and buckets",
+                users=[platform_roles, *args.extra_key_users],
+            ),
+            opts=here,
+        )
+        self.logs_key = PlatformKey(
+            f"{name}-logs",
+            PlatformKeyArgs(
+                account_id=account,
+                alias=kms_alias(org, "logs"),
+                description=f"{org.platform_name} {settings.role}: logs, trail and alert topics",
+                users=[platform_roles],
+                services=_log_services(account, region),
+            ),
+            opts=here,
+        )
+
+        self.network = IsolatedNetwork(
+            f"{name}-network",
+            IsolatedNetworkArgs(
+                role=settings.role,
+                cidr=settings.config.vpc_cidr,
+                az_ids=list(settings.config.az_ids),
+                account_id=account,
+                region=region,
+                platform_account_ids=sorted(org.accounts.by_role().values()),
+                platform_bucket_prefix=f"{org.platform_name}-",
+                logs_key_arn=self.logs_key.arn,
+                log_retention_days=switches.log_retention_days,
+                extra_endpoints=args.extra_endpoints,
+            ),
+            opts=here,
+        )
+
+        self.access_logs = AccessLogBucket(
+            f"{name}-access-logs",
+            AccessLogBucketArgs(bucket_name=bucket_name(org, account, "access-logs"), account_id=account),
+            opts=here,
+        )
+
+        aws.s3.AccountPublicAccessBlock(
+            f"{name}-account-public-access-block",
+            aws.s3.AccountPublicAccessBlockArgs(
+                account_id=account,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+            ),
+            opts=here,
+        )
+        aws.ebs.EncryptionByDefault(f"{name}-ebs-encryption", aws.ebs.EncryptionByDefaultArgs(enabled=True), opts=here)
+        aws.ebs.DefaultKmsKey(f"{name}-ebs-key", aws.ebs.DefaultKmsKeyArgs(key_arn=self.platform_key.arn), opts=here)
+        aws.accessanalyzer.Analyzer(
+            f"{name}-access-analyzer",
+            aws.accessanalyzer.AnalyzerArgs(analyzer_name=f"{org.platform_name}-{settings.role}", type="ACCOUNT"),
+            opts=here,
+        )
+
+        self.alerts_topic_arn = self._alerts_topic(name, switches)
+        if switches.cloud_trail or switches.aws_config:
+            audit_bucket = self._audit_bucket(name, switches.cloud_trail, switches.aws_config)
+            if switches.cloud_trail:
+                self._cloudtrail(name, audit_bucket, switches.log_retention_days)
+            if switches.aws_config:
+                self._aws_config(name, audit_bucket)
+        if switches.security_hub:
+            hub = aws.securityhub.Account(
+                f"{name}-security-hub",
+                aws.securityhub.AccountArgs(enable_default_standards=False, auto_enable_controls=True),
+                opts=here,
+            )
+            aws.securityhub.StandardsSubscription(
+                f"{name}-fsbp",
+                aws.securityhub.StandardsSubscriptionArgs(
+                    standards_arn=f"arn:aws:securityhub:{region}::standards/aws-foundational-security-best-practices/v/1.0.0"
+                ),
+                opts=pulumi.ResourceOptions(parent=hub, depends_on=[hub]),
+            )
+        if switches.guard_duty:
+            aws.guardduty.Detector(
+                f"{name}-guardduty",
+                aws.guardduty.DetectorArgs(enable=True, finding_publishing_frequency="FIFTEEN_MINUTES"),
+                opts=here,
+            )
+
+        self.register_outputs(
+            {
+                "vpcId": self.network.vpc_id,
+                "platformKeyArn": self.platform_key.arn,
+                "logsKeyArn": self.logs_key.arn,
+                "accessLogBucket": self.access_logs.name,
+                "alertsTopicArn": self.alerts_topic_arn,
+            }
+        )
+
+    # ----------------------------------------------------------------------------------------
+
+    def secure_bucket(self, name: str, purpose: str, **kwargs) -> SecureBucket:
+        """A SecureBucket of this account, encrypted with the platform key, logging here.
+
+        ``kwargs`` are further :class:`SecureBucketArgs` fields; ``parent``/``opts`` stay with the caller.
+        """
+        opts = kwargs.pop("opts", None)
+        return SecureBucket(
+            name,
+            SecureBucketArgs(
+                bucket_name=bucket_name(self._org, self._account, purpose),
+                kms_key_arn=kwargs.pop("kms_key_arn", self.platform_key.arn),
+                access_log_bucket=self.access_logs.name,
+                **kwargs,
+            ),
+            opts=opts,
+        )
+
+    def _alerts_topic(self, name: str, switches) -> pulumi.Output[str]:
+        """The account's alert topic (budget, alarms), encrypted with the logs key."""
+        account, region = self._account, self._region
+        topic = aws.sns.Topic(
+            f"{name}-alerts",
+            aws.sns.TopicArgs(name=f"{self._org.platform_name}-alerts", kms_master_key_id=self.logs_key.arn),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        publishers = ["budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]
+        aws.sns.TopicPolicy(
+            f"{name}-alerts-policy",
+            aws.sns.TopicPolicyArgs(
+                arn=topic.arn,
+                policy=topic.arn.apply(
+                    lambda arn: json.dumps(
+                        policy_document(
+                            [
+                                statement(
+                                    "AccountServicesPublish",
+                                    ["sns:Publish"],
+                                    arn,
+                                    principal={"Service": sorted(publishers)},
+                                    condition={"StringEquals": {"aws:SourceAccount": account}},
+                                ),
+                                statement(
+                                    "DenyInsecureTransport",
+                                    ["sns:Publish"],
+                                    arn,
+                                    effect="Deny",
+                                    principal={"AWS": "*"},
+                                    condition={"Bool": {"aws:SecureTransport": "false"}},
+                                ),
+                            ]
+                        )
+                    )
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=topic),
+        )
+        if switches.budget:
+            budget = switches.budget
+            for index, email in enumerate(budget.alert_emails):
+                aws.sns.TopicSubscription(
+                    f"{name}-alerts-email-{index}",
+                    aws.sns.TopicSubscriptionArgs(topic=topic.arn, protocol="email", endpoint=email),
+                    opts=pulumi.ResourceOptions(parent=topic),
+                )
+            aws.budgets.Budget(
+                f"{name}-budget",
+                aws.budgets.BudgetArgs(
+                    name=f"{self._org.platform_name}-{region}-monthly",
+                    budget_type="COST",
+                    limit_amount=f"{budget.monthly_limit_usd:.2f}",
+                    limit_unit="USD",
+                    time_unit="MONTHLY",
+                    notifications=[
+                        aws.budgets.BudgetNotificationArgs(
+                            comparison_operator="GREATER_THAN",
+                            notification_type=kind,
+                            threshold=budget.alert_threshold_percent,
+                            threshold_type="PERCENTAGE",
+                            subscriber_sns_topic_arns=[topic.arn],
+                        )
+                        for kind in ("ACTUAL", "FORECASTED")
+                    ],
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return topic.arn
+
+    def _audit_bucket(self, name: str, trail: bool, config: bool) -> SecureBucket:
+        """Bucket for CloudTrail and AWS Config deliveries, writable only by those services here."""
+        account, region = self._account, self._region
+        bucket_id = bucket_name(self._org, account, "audit")
+        arn = f"arn:aws:s3:::{bucket_id}"
+        statements = []
+        services = (["cloudtrail.amazonaws.com"] if trail else []) + (["config.amazonaws.com"] if config else [])
+        statements.append(
+            statement(
+                "AuditServicesCheckBucket",
+                ["s3:GetBucketAcl", "s3:ListBucket"],
+                arn,
+                principal={"Service": services},
+                condition={"StringEquals": {"aws:SourceAccount": account}},
+            )
+        )
+        statements.append(
+            statement(
+                "AuditServicesDeliver",
+                ["s3:PutObject"],
+                f"{arn}/AWSLogs/{account}/*",
+                principal={"Service": services},
+                condition={"StringEquals": {"aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"}},
+            )
+        )
+        return self.secure_bucket(
+            f"{name}-audit",
+            "audit",
+            kms_key_arn=self.logs_key.arn,
+            policy_statements=statements,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _cloudtrail(self, name: str, bucket: SecureBucket, retention_days: int) -> None:
+        account, region = self._account, self._region
+        trail_name = f"{self._org.platform_name}-trail"
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-trail-logs",
+            aws.cloudwatch.LogGroupArgs(
+                name=f"/mlops/cloudtrail/{trail_name}", kms_key_id=self.logs_key.arn, retention_in_days=retention_days
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        trail_arn = f"arn:aws:cloudtrail:{region}:{account}:trail/{trail_name}"
+        role = aws.iam.Role(
+            f"{name}-trail-logs-role",
+            aws.iam.RoleArgs(
+                description="Lets CloudTrail write the trail to CloudWatch Logs",
+                assume_role_policy=json.dumps(service_trust_policy("cloudtrail.amazonaws.com", account, trail_arn)),
+            ),
+            opts=pulumi.ResourceOptions(parent=log_group),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-trail-logs-delivery",
+            aws.iam.RolePolicyArgs(
+                role=role.id,
+                policy=log_group.arn.apply(
+                    lambda arn: json.dumps(
+                        policy_document(
+                            [statement("DeliverTrail", ["logs:CreateLogStream", "logs:PutLogEvents"], f"{arn}:*")]
+                        )
+                    )
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        aws.cloudtrail.Trail(
+            f"{name}-trail",
+            aws.cloudtrail.TrailArgs(
+                name=trail_name,
+                s3_bucket_name=bucket.name,
+                kms_key_id=self.logs_key.arn,
+                enable_log_file_validation=True,
+                is_multi_region_trail=True,
+                include_global_service_events=True,
+                enable_logging=True,
+                cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*"),
+                cloud_watch_logs_role_arn=role.arn,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket]),
+        )
+
+    def _aws_config(self, name: str, bucket: SecureBucket) -> None:
+        account = self._account
+        role = aws.iam.Role(
+            f"{name}-config-role",
+            aws.iam.RoleArgs(
+                name=f"{self._org.platform_name}-config-recorder",
+                description="AWS Config recorder",
+                assume_role_policy=json.dumps(service_trust_policy("config.amazonaws.com", account)),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-config-role-managed",
+            aws.iam.RolePolicyAttachmentArgs(
+                role=role.name, policy_arn="arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-config-role-delivery",
+            aws.iam.RolePolicyArgs(
+                role=role.id,
+                policy=pulumi.Output.all(bucket.arn, self.logs_key.arn).apply(
+                    lambda values: json.dumps(
+                        policy_document(
+                            [
+                                statement("DeliverSnapshots", ["s3:PutObject"], f"{values[0]}/AWSLogs/{account}/*"),
+                                statement("CheckBucket", ["s3:GetBucketAcl"], values[0]),
+                                statement("EncryptDeliveries", ["kms:Decrypt", "kms:GenerateDataKey"], values[1]),
+                            ]
+                        )
+                    )
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        recorder = aws.cfg.Recorder(
+            f"{name}-config-recorder",
+            aws.cfg.RecorderArgs(
+                name=f"{self._org.platform_name}-recorder",
+                role_arn=role.arn,
+                recording_group=aws.cfg.RecorderRecordingGroupArgs(
+                    all_supported=True, include_global_resource_types=True
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        channel = aws.cfg.DeliveryChannel(
+            f"{name}-config-delivery",
+            aws.cfg.DeliveryChannelArgs(
+                name=f"{self._org.platform_name}-delivery",
+                s3_bucket_name=bucket.name,
+                s3_kms_key_arn=self.logs_key.arn,
+            ),
+            opts=pulumi.ResourceOptions(parent=recorder, depends_on=[recorder]),
+        )
+        aws.cfg.RecorderStatus(
+            f"{name}-config-recorder-status",
+            aws.cfg.RecorderStatusArgs(name=recorder.name, is_enabled=True),
+            opts=pulumi.ResourceOptions(parent=recorder, depends_on=[channel]),
+        )
+
+
+def _log_services(account: str, region: str) -> list[ServiceUse]:
+    """Services that encrypt with the logs key, each held to this account (confused deputy)."""
+    return [
+        ServiceUse(
+            f"logs.{region}.amazonaws.com",
+            [*SERVICE_KEY_ACTIONS, "kms:Encrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKeyWithoutPlaintext"],
+            {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account}:log-group:*"}},
+        ),
+        ServiceUse(
+            "cloudtrail.amazonaws.com",
+            ["kms:DescribeKey", "kms:GenerateDataKey"],
+            {
+                "StringEquals": {"aws:SourceAccount": account},
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"},
+            },
+        ),
+        ServiceUse(
+            "config.amazonaws.com",
+            SERVICE_KEY_ACTIONS,
+            {"StringEquals": {"aws:SourceAccount": account}},
+        ),
+        ServiceUse(
+            "budgets.amazonaws.com",
+            SERVICE_KEY_ACTIONS,
+            {"StringEquals": {"aws:SourceAccount": account}},
+        ),
+        ServiceUse(
+            "cloudwatch.amazonaws.com",
+            SERVICE_KEY_ACTIONS,
+            {"StringEquals": {"aws:SourceAccount": account}},
+        ),
+        ServiceUse(
+            "events.amazonaws.com",
+            SERVICE_KEY_ACTIONS,
+            {"StringEquals": {"aws:SourceAccount": account}},
+        ),
+    ]

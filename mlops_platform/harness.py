@@ -1,0 +1,393 @@
+"""Run the real Pulumi programs under Pulumi's own mock runtime: no CLI, no credentials, no network.
+
+The offline plan, the policy gate and the tests all use this one harness. For each stack it:
+
+1. validates the stack's config (a :class:`ConfigError` stops everything before any resource);
+2. runs the program (``platform/`` or ``serving/``) with ``pulumi.runtime.set_mocks`` in its own
+   ``contextvars.Context`` (the root stack, config and exports live in context variables);
+3. records every registration (inputs as the engine passes them, camelCase; parent; provider;
+   property dependencies; protect; the source line that declared it);
+4. answers StackReferences with the outputs of the referenced stack, running that stack first.
+
+Mocks return deterministic, realistic IDs and ARNs built from the stack's account and region. In
+preview mode they return no computed values, so ARNs and IDs stay unknown, as in a first
+``pulumi preview``; unknown inputs are recorded as :data:`UNKNOWN`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import re
+import runpy
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+
+from mlops_platform import REPO_ROOT
+from mlops_platform.config import ConfigError, StackSettings, load_settings, read_stack_config
+
+#: The engine's marker for a value not known until the resource exists.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+#: The engine's signature key for special objects (secrets, resource references).
+_SIG = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+SECRET_MASK = "[secret]"
+
+PLATFORM_PROJECT = "mlops-platform"
+PLATFORM_PROGRAM = "platform"
+
+
+class PlanError(Exception):
+    """The program failed under mocks; the message is one line."""
+
+
+@dataclass
+class ResourceRecord:
+    """One registered resource, as the engine would see it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    provider: str | None
+    inputs: dict[str, Any]
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    protect: bool = False
+    source: tuple[str, int] | None = None
+    """Repo-relative file and line that declared the resource."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "custom": self.custom,
+            "parent": self.parent,
+            "provider": self.provider,
+            "inputs": self.inputs,
+        }
+
+
+@dataclass
+class StackPlan:
+    """What one stack's program declared under mocks."""
+
+    stack: str
+    role: str
+    project: str
+    resources: list[ResourceRecord]
+    outputs: dict[str, Any]
+    account_id: str = ""
+    region: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "resources": [r.to_json() for r in sorted(self.resources, key=lambda r: r.urn)],
+            "outputs": self.outputs,
+        }
+
+    def of_type(self, type_token: str) -> list[ResourceRecord]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def named(self, name: str) -> ResourceRecord:
+        for record in self.resources:
+            if record.name == name:
+                return record
+        raise KeyError(f"{self.stack}: no resource named {name!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Mock outputs
+# --------------------------------------------------------------------------------------------
+
+_ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/flowLog:FlowLog": "fl",
+}
+# Inputs that carry a resource's physical name, per type (first match wins).
+_NAME_INPUTS = ("bucket", "name", "roleName", "functionName", "repositoryName", "domainName", "userProfileName")
+
+
+def _digest(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def fake_state(type_token: str, name: str, inputs: Mapping[str, Any], account: str, region: str) -> tuple[str, dict]:
+    """Deterministic ID and computed outputs for a resource (what AWS would have returned)."""
+    module, _, resource = type_token.partition(":")[2].partition("/")
+    resource_type = resource.partition(":")[2] or resource
+    physical = next((str(inputs[k]) for k in _NAME_INPUTS if isinstance(inputs.get(k), str) and k in inputs), None)
+    if physical is None:
+        physical = f"{name}-{_digest(type_token, name, length=7)}"
+    computed: dict[str, Any] = {}
+    if type_token in _ID_PREFIX:
+        resource_id = f"{_ID_PREFIX[type_token]}-{_digest(account, type_token, name)}"
+    elif type_token == "aws:kms/key:Key":
+        resource_id = str(uuid.UUID(hex=_digest(account, name, length=32)))
+        computed["keyId"] = resource_id
+    else:
+        resource_id = physical
+    kebab = re.sub(r"(?<!^)(?=[A-Z])", "-", resource_type).lower()
+    if type_token.startswith("aws:s3/bucket:"):
+        arn = f"arn:aws:s3:::{physical}"
+        computed["bucket"] = physical
+    elif module == "iam":
+        arn = f"arn:aws:iam::{account}:{kebab.removeprefix('iam-')}/{physical}"
+        computed["name"] = physical
+    elif type_token == "aws:kms/key:Key":
+        arn = f"arn:aws:kms:{region}:{account}:key/{resource_id}"
+    elif type_token == "aws:cloudwatch/logGroup:LogGroup":
+        arn = f"arn:aws:logs:{region}:{account}:log-group:{physical}"
+        computed["name"] = physical
+    elif type_token == "aws:sns/topic:Topic":
+        arn = f"arn:aws:sns:{region}:{account}:{physical}"
+        computed["name"] = physical
+    else:
+        arn = f"arn:aws:{module}:{region}:{account}:{kebab}/{resource_id}"
+        if "name" in inputs or module in ("sagemaker", "lambda", "ecr", "codebuild", "codepipeline"):
+            computed.setdefault("name", physical)
+    computed.update({"arn": arn, "id": resource_id})
+    if type_token == "aws:ec2/vpc:Vpc":
+        computed["defaultSecurityGroupId"] = f"sg-{_digest(account, name, 'default')}"
+    if type_token == "aws:sagemaker/domain:Domain":
+        computed["url"] = f"https://{resource_id}.studio.{region}.sagemaker.aws"
+    return resource_id, computed
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Mocks for one stack: realistic outputs, StackReferences answered from earlier runs."""
+
+    def __init__(self, account: str, region: str, preview: bool, stack_outputs: Mapping[str, dict]) -> None:
+        self.account, self.region, self.preview = account, region, preview
+        self.stack_outputs = stack_outputs
+        self.missing_references: set[str] = set()
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.typ == "pulumi:pulumi:StackReference":
+            reference = str(args.inputs.get("name", args.name))
+            stack = reference.rsplit("/", 1)[-1]
+            outputs = self.stack_outputs.get(stack)
+            if outputs is None:
+                self.missing_references.add(stack)
+                outputs = {}
+            return reference, {"name": reference, "outputs": outputs, "secretOutputNames": []}
+        if args.typ.startswith("pulumi:providers:"):
+            return ("" if self.preview else f"{args.name}-provider"), dict(args.inputs)
+        if self.preview:
+            # A first preview knows only the inputs: IDs and ARNs stay unknown.
+            return "", dict(args.inputs)
+        resource_id, computed = fake_state(args.typ, args.name, args.inputs, self.account, self.region)
+        return resource_id, {**args.inputs, **computed}
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:role/deploy", "userId": "AROA", "id": self.account}
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        return {}
+
+
+def _plain(value: Any) -> Any:
+    """Struct JSON -> plain values: secrets masked, resource references as their URN."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG)
+        if sig == _SECRET_SIG:
+            return SECRET_MASK
+        if sig == _RESOURCE_REF_SIG:
+            return value.get("urn")
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A MockMonitor that keeps what the engine would know about each registration."""
+
+    def __init__(self, mocks: PlatformMocks, root: Path) -> None:
+        super().__init__(mocks)
+        self.records: list[ResourceRecord] = []
+        self.root = root
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = _plain(json_format.MessageToDict(request.object)) if request.object else {}
+        self.records.append(
+            ResourceRecord(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent or None,
+                provider=request.provider or None,
+                inputs=inputs,
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
+                protect=bool(request.protect),
+                source=self._source(request),
+            )
+        )
+        return response
+
+    def _source(self, request) -> tuple[str, int] | None:
+        position = request.sourcePosition
+        if not position or not position.uri:
+            return None
+        path = Path(position.uri.removeprefix("file://")).resolve()
+        try:
+            relative = path.relative_to(self.root)
+        except ValueError:
+            return None
+        if relative.parts and relative.parts[0].startswith("."):  # a library in .venv, not our code
+            return None
+        return str(relative), int(position.line)
+
+
+# --------------------------------------------------------------------------------------------
+# Running programs
+# --------------------------------------------------------------------------------------------
+
+
+def config_for_engine(config: Mapping[str, Any]) -> dict[str, str]:
+    """Stack-file config as the CLI passes it to a program: strings, structured values as JSON."""
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+
+def _run_program_isolated(
+    program: Path,
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    mocks: PlatformMocks,
+    root: Path,
+    preview: bool,
+) -> tuple[list[ResourceRecord], dict[str, Any]]:
+    monitor = RecordingMonitor(mocks, root)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(config)
+    outputs: dict[str, Any] = {}
+
+    def program_run():
+        runpy.run_path(str(program), run_name="__main__")
+        stack_resource = pulumi.runtime.get_root_resource()
+        exported = dict(getattr(stack_resource, "outputs", {}) or {})
+        collected = []
+        for key, value in exported.items():
+            outputs[key] = UNKNOWN
+            collected.append(pulumi.Output.from_input(value).apply(lambda v, k=key: outputs.__setitem__(k, v)))
+        return pulumi.Output.all(*collected) if collected else None
+
+    pulumi.runtime.test(program_run)()
+    return monitor.records, json.loads(json.dumps(_mask_outputs(outputs), default=str))
+
+
+def _mask_outputs(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask_outputs(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mask_outputs(v) for v in value]
+    return value
+
+
+def run_program(
+    program: Path,
+    project: str,
+    stack: str,
+    config: Mapping[str, Any],
+    account: str,
+    region: str,
+    *,
+    preview: bool = False,
+    stack_outputs: Mapping[str, dict] | None = None,
+    root: Path = REPO_ROOT,
+) -> tuple[list[ResourceRecord], dict[str, Any], set[str]]:
+    """Run one program under mocks in a fresh context; returns records, outputs, missing references."""
+    mocks = PlatformMocks(account, region, preview, stack_outputs or {})
+    try:
+        records, outputs = contextvars.Context().run(
+            _run_program_isolated, program, project, stack, config_for_engine(config), mocks, root, preview
+        )
+    except ConfigError:
+        raise
+    except pulumi.RunError as exc:
+        raise PlanError(f"{stack}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - the plan reports any program failure in one line
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PlanError(f"{stack}: program failed: {type(exc).__name__}: {message}") from exc
+    return records, outputs, mocks.missing_references
+
+
+_CACHE: dict[tuple, StackPlan] = {}
+
+
+def plan_stack(stack: str, *, preview: bool = False, root: Path = REPO_ROOT, _chain: tuple[str, ...] = ()) -> StackPlan:
+    """Plan one platform stack, first planning any stack it references."""
+    key = (str(root), stack, preview, _fingerprint(root))
+    if key in _CACHE:
+        return _CACHE[key]
+    if stack in _chain:
+        raise PlanError(f"stack references form a cycle: {' -> '.join([*_chain, stack])}")
+    settings: StackSettings = load_settings(stack, root)
+    config = read_stack_config(stack, root)
+    upstream: dict[str, dict] = {}
+    while True:
+        records, outputs, missing = run_program(
+            root / PLATFORM_PROGRAM,
+            PLATFORM_PROJECT,
+            stack,
+            config,
+            settings.account_id,
+            settings.org.region,
+            preview=preview,
+            stack_outputs=upstream,
+            root=root,
+        )
+        missing -= set(upstream)
+        if not missing:
+            break
+        for name in sorted(missing):
+            upstream[name] = plan_stack(name, preview=False, root=root, _chain=(*_chain, stack)).outputs
+    plan = StackPlan(stack, settings.role, PLATFORM_PROJECT, records, outputs, settings.account_id, settings.org.region)
+    _CACHE[key] = plan
+    return plan
+
+
+def plan_stacks(names: list[str] | None = None, *, preview: bool = False, root: Path = REPO_ROOT) -> dict[str, StackPlan]:
+    """Plan the named platform stacks (default: every ``Pulumi.<name>.yaml`` at the root).
+
+    Every stack's config is validated before any program runs, so one bad file declares nothing.
+    """
+    from mlops_platform.config import list_stacks
+
+    names = list(names) if names else list_stacks(root)
+    for name in names:
+        load_settings(name, root)
+    return {name: plan_stack(name, preview=preview, root=root) for name in names}
+
+
+def _fingerprint(root: Path) -> tuple:
+    """Cache key part: the config files' modification times (tests write configs to temp roots)."""
+    files = sorted(root.glob("Pulumi.*.yaml")) + [root / "organization.yaml"]
+    return tuple((f.name, f.stat().st_mtime_ns) for f in files if f.exists())

@@ -1,0 +1,33 @@
+"""What each account role's stack declares, on top of the common baseline.
+
+``platform/`` is put on ``sys.path`` by Pulumi (and by the offline harness) when it runs the
+program, which makes this package importable as ``accounts``; it is never imported otherwise.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from accounts import data, exp, res, stage
+from accounts.common import AccountContext, baseline_for
+from mlops_platform.config import StackSettings
+from mlops_platform.providers import account_provider
+
+_BUILDERS = {
+    "data": data.build,
+    "exp": exp.build,
+    "res": res.build,
+    "dev": stage.build,
+    "int": stage.build,
+    "prod": stage.build,
+}
+
+
+def build_account(settings: StackSettings) -> AccountContext:
+    """Declare the stack: provider, baseline, then the role's own resources; export outputs."""
+    provider = account_provider(settings)
+    context = baseline_for(settings, provider)
+    _BUILDERS[settings.role](context)
+    for key, value in context.exports.items():
+        pulumi.export(key, value)
+    return context

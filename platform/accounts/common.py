@@ -1,0 +1,57 @@
+"""The baseline every account gets, and the context the role builders share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.baseline import AccountBaseline, AccountBaselineArgs
+from components.encryption import KeyUser
+from mlops_platform.config import StackSettings
+
+
+@dataclass
+class AccountContext:
+    """What a role builder needs: settings, the provider, the baseline and the stack's exports."""
+
+    settings: StackSettings
+    provider: aws.Provider
+    baseline: AccountBaseline
+    exports: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def opts(self) -> pulumi.ResourceOptions:
+        """Options for top-level resources of the role: the account's explicit provider."""
+        return pulumi.ResourceOptions(provider=self.provider)
+
+
+def extra_key_users(settings: StackSettings) -> list[KeyUser]:
+    """Cross-account users of the platform key, by account role (filled in by the role modules)."""
+    return []
+
+
+def baseline_for(settings: StackSettings, provider: aws.Provider) -> AccountContext:
+    baseline = AccountBaseline(
+        f"{settings.role}-baseline",
+        AccountBaselineArgs(settings=settings, extra_key_users=extra_key_users(settings)),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+    network = baseline.network
+    exports: dict[str, Any] = {
+        "role": settings.role,
+        "accountId": settings.account_id,
+        "region": settings.org.region,
+        "vpcId": network.vpc_id,
+        "vpcCidr": settings.config.vpc_cidr,
+        "subnetIds": network.subnet_ids,
+        "endpointSecurityGroupId": network.endpoint_security_group_id,
+        "endpointIds": network.endpoint_ids,
+        "platformKeyArn": baseline.platform_key.arn,
+        "logsKeyArn": baseline.logs_key.arn,
+        "accessLogBucket": baseline.access_logs.name,
+        "alertsTopicArn": baseline.alerts_topic_arn,
+    }
+    return AccountContext(settings, provider, baseline, exports)
