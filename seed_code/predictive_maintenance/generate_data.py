@@ -34,7 +34,7 @@ FEATURE_COLUMNS = (
     "cooling_water_temp_c",
     "ambient_temp_c",
 )
-DEFAULT_ROWS = 2400
+DEFAULT_ROWS = 3000
 DEFAULT_SEED = 20240607
 # Intercept of the fault model, chosen so that about 7 % of the readings are faults.
 _FAULT_INTERCEPT = -17.5
