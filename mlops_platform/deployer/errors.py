@@ -89,13 +89,16 @@ def classify_command_error(stack: str, error: BaseException) -> DeployerError | 
 
 
 def last_line(error: BaseException) -> str:
-    """The most telling single line of a CLI failure, for the closing table."""
-    text = getattr(error, "args", [str(error)])[0] if error.args else str(error)
-    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
-    for line in reversed(lines):
-        if line.lower().startswith(("error:", "error ")):
-            return line
-    for line in reversed(lines):
-        if not line.startswith(("code:", "stdout:", "stderr:")):
-            return line
+    """The most telling single line of a CLI failure (its last ``error:`` line), for the closing table."""
+    lines = []
+    for line in str(error).splitlines():
+        line = line.strip()
+        for prefix in ("stdout:", "stderr:"):
+            if line.startswith(prefix):
+                line = line[len(prefix):].strip()
+        if line and not line.startswith("code:"):
+            lines.append(line)
+    errors = [line for line in lines if line.lower().startswith("error")]
+    if errors:
+        return errors[-1]
     return lines[-1] if lines else type(error).__name__

@@ -1,0 +1,93 @@
+"""Fixtures for the deployer tests: a small repository on disk and the stand-in Pulumi CLI."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deployer_fakes import Behaviour, FakeBackend, RecordingPulumiCommand
+from mlops_platform.deployer.backends import Backend
+from mlops_platform.deployer.graph import build_graph
+from mlops_platform.deployer.progress import JsonProgress
+from mlops_platform.deployer.runner import AutomationStackRunner, StackTarget
+
+ROLES = ("data", "exp", "res", "dev", "int", "prod")
+
+
+def write_repo(root: Path, stacks: dict[str, str]) -> Path:
+    """A repository with the platform project, the given stacks (name -> role), policies and serving/."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Pulumi.yaml").write_text(yaml.safe_dump({
+        "name": "mlops-platform", "main": "platform/",
+        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}},
+    }))
+    (root / "platform").mkdir(exist_ok=True)
+    (root / "platform" / "__main__.py").write_text("# program\n")
+    for name, role in stacks.items():
+        (root / f"Pulumi.{name}.yaml").write_text(
+            f"# Stack {name!r}: committed, reviewed, no secrets.\nconfig:\n  mlops:role: {role}\n"
+        )
+    (root / "policies").mkdir(exist_ok=True)
+    (root / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 1.0.0\n")
+    for role in ROLES:
+        (root / f"policy-config.{role}.json").write_text('{"all": "mandatory"}\n')
+    serving = root / "serving"
+    serving.mkdir(exist_ok=True)
+    (serving / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "serving", "runtime": "python"}))
+    (serving / "__main__.py").write_text("# serving program\n")
+    return root
+
+
+@pytest.fixture
+def passphrase(monkeypatch):
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test-passphrase")
+
+
+@pytest.fixture
+def repo(tmp_path, passphrase) -> Path:
+    return write_repo(tmp_path / "repo", {role: role for role in ROLES})
+
+
+@pytest.fixture
+def backend(repo) -> Backend:
+    url = (repo / ".pulumi-state").as_uri()
+    return Backend("local", url, "passphrase", {"PULUMI_BACKEND_URL": url})
+
+
+@pytest.fixture
+def fake_state() -> FakeBackend:
+    return FakeBackend()
+
+
+@pytest.fixture
+def behaviour() -> Behaviour:
+    return Behaviour()
+
+
+@pytest.fixture
+def cli(fake_state, behaviour) -> RecordingPulumiCommand:
+    return RecordingPulumiCommand(fake_state, behaviour)
+
+
+@pytest.fixture
+def runner(repo, backend, cli) -> AutomationStackRunner:
+    return AutomationStackRunner(repo, backend, pulumi_command=cli)
+
+
+def platform_targets(repo: Path, stacks: dict[str, str]) -> dict[str, StackTarget]:
+    return {name: StackTarget(name, role, repo) for name, role in stacks.items()}
+
+
+@pytest.fixture
+def platform(repo):
+    """(graph, targets) of the six platform stacks."""
+    stacks = {role: role for role in ROLES}
+    return build_graph(stacks), platform_targets(repo, stacks)
+
+
+@pytest.fixture
+def json_progress():
+    return JsonProgress(io.StringIO())
