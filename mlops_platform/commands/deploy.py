@@ -1,7 +1,240 @@
-"""`mlops-platform deploy`: not wired yet."""
+"""`mlops-platform deploy`, `deploy model`, `drift` and `destroy`: the Automation API deployer's commands.
+
+Exit codes: 0 ok; 1 a stack failed, was skipped or refused, drift was found, or protected resources
+remain after a destroy; 2 bad input or environment (one line: held lock, missing passphrase,
+credentials or Pulumi CLI, bad config, unknown stack, upstream not deployed, graph cycle).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
+from mlops_platform import REPO_ROOT
+from mlops_platform.config import ConfigError, OrganizationConfig, list_stacks, load_organization, load_settings, read_stack_config
+from mlops_platform.deployer.backends import STATE_PURPOSE, Backend, resolve_backend
+from mlops_platform.deployer.destroy import destroy_stack
+from mlops_platform.deployer.drift import detect_drift
+from mlops_platform.deployer.errors import EXIT_BAD_INPUT, EXIT_FAILED, DeployerError
+from mlops_platform.deployer.graph import SERVING_PROJECT, GraphError, StackGraph, build_graph
+from mlops_platform.deployer.model import deploy_model
+from mlops_platform.deployer.orchestrator import DeployOptions, deploy
+from mlops_platform.deployer.progress import JsonProgress, LiveProgress, Progress
+from mlops_platform.deployer.runner import AutomationStackRunner, StackOperationError, StackRunner, StackTarget
+
+#: Seams for tests: the repository root and how a runner is made for a backend.
+ROOT: Path = REPO_ROOT
+
+
+def make_runner(root: Path, backend: Backend) -> StackRunner:
+    return AutomationStackRunner(root, backend)
+
+
+def make_sagemaker_client(region: str) -> Any:
+    import boto3
+
+    return boto3.client("sagemaker", region_name=region)
+
+
+def make_exp_sagemaker_client(org: OrganizationConfig) -> Callable[[], Any]:
+    """A SageMaker client in the EXP account, through its deploy role (for emptying the Studio domain)."""
+    from mlops_platform import naming
+
+    def client() -> Any:
+        import boto3
+
+        role = naming.role_arn(org.accounts.exp, naming.deploy_role_name(org))
+        creds = boto3.client("sts", region_name=org.region).assume_role(
+            RoleArn=role, RoleSessionName="mlops-platform-destroy")["Credentials"]
+        return boto3.client("sagemaker", region_name=org.region, aws_access_key_id=creds["AccessKeyId"],
+                            aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+
+    return client
+
+
+StackOption = Annotated[list[str] | None, typer.Option("--stack", "-s", help="Stack to include (repeatable); default all.")]
+BackendOption = Annotated[str | None, typer.Option("--backend", help="State backend URL (s3://..., file://..., https://api.pulumi.com).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Stream newline-delimited JSON events instead of the live view.")]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _guard(action: Callable[[], int]) -> None:
+    """Run a command body; turn the deployer's faults into one line and the right exit code."""
+    try:
+        code = action()
+    except DeployerError as error:
+        raise _fail(error.message, error.exit_code) from None
+    except (ConfigError, GraphError) as error:
+        raise _fail(str(error), EXIT_BAD_INPUT) from None
+    except StackOperationError as error:
+        raise _fail(str(error), EXIT_FAILED) from None
+    raise typer.Exit(code)
+
+
+def platform_stacks(root: Path, org: OrganizationConfig) -> dict[str, str]:
+    """Stack name -> role for every validated ``Pulumi.<name>.yaml`` (without DATA if there is no data account)."""
+    stacks = {}
+    for name in list_stacks(root):
+        if read_stack_config(name, root).get("mlops:role") == "data" and not org.has_data_account:
+            continue
+        stacks[name] = load_settings(name, root).role
+    return stacks
+
+
+def _context(root: Path, backend_url: str | None) -> tuple[OrganizationConfig, StackRunner]:
+    org = load_organization(root)
+    from mlops_platform import naming
+
+    backend = resolve_backend(root, backend_url, kms_alias=naming.kms_alias(org, STATE_PURPOSE), region=org.region)
+    runner = make_runner(root, backend)
+    if isinstance(runner, AutomationStackRunner):
+        runner.ensure_cli()  # before any live view starts
+    return org, runner
+
+
+def _progress(as_json: bool) -> Progress:
+    return JsonProgress(sys.stdout) if as_json else LiveProgress()
+
+
+def _graph(root: Path, org: OrganizationConfig) -> tuple[StackGraph, dict[str, StackTarget]]:
+    stacks = platform_stacks(root, org)
+    graph = build_graph(stacks, has_data_account=org.has_data_account)
+    return graph, {name: StackTarget(name, role, root) for name, role in stacks.items()}
+
+
+def _selected(graph: StackGraph, names: list[str] | None) -> list[str] | None:
+    if not names:
+        return None
+    unknown = [name for name in names if name not in graph]
+    if unknown:
+        raise DeployerError(f"--stack {', '.join(unknown)}: no such platform stack (no Pulumi.<name>.yaml)")
+    return list(dict.fromkeys(names))
+
+
+def _confirm(message: str) -> bool:
+    return typer.confirm(message, default=False, err=True)
+
+
+def run_deploy(stack: list[str] | None, preview_only: bool, yes: bool, max_stacks: int, backend: str | None,
+               as_json: bool) -> int:
+    root = ROOT
+    org, runner = _context(root, backend)
+    graph, targets = _graph(root, org)
+    selected = _selected(graph, stack)
+    options = DeployOptions(preview_only=preview_only, yes=yes, max_stacks=max_stacks,
+                            confirm=_confirm if sys.stdin.isatty() else None)
+    progress = _progress(as_json)
+    try:
+        report = deploy(graph, targets, runner, progress, options, selected)
+    finally:
+        progress.close()
+    return 0 if report.ok else EXIT_FAILED
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the CLI."""
+    """Add ``deploy`` (with ``deploy model``), ``drift`` and ``destroy``."""
+    deploy_app = typer.Typer(help="Deploy the platform stacks in graph order, each gated by a policy preview.")
+
+    @deploy_app.callback(invoke_without_command=True)
+    def deploy_command(
+        ctx: typer.Context,
+        stack: StackOption = None,
+        preview_only: Annotated[bool, typer.Option("--preview-only", help="Preview with policies; change nothing.")] = False,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before INT and PROD (CI).")] = False,
+        max_stacks: Annotated[int, typer.Option("--max-stacks", help="Stacks run in parallel within a wave.")] = 4,
+        backend: BackendOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Deploy (data -> exp -> res -> dev -> int -> prod), or `deploy model ...`."""
+        if ctx.invoked_subcommand is not None:
+            return
+        _guard(lambda: run_deploy(stack, preview_only, yes, max_stacks, backend, as_json))
+
+    @deploy_app.command("model")
+    def model_command(
+        project: Annotated[str, typer.Option("--project", help="Model project (serving stack <project>-<stage>).")],
+        stage: Annotated[str, typer.Option("--stage", help="dev, int or prod.")],
+        model_package_arn: Annotated[str | None, typer.Option("--model-package-arn", help="Versioned model package ARN.")] = None,
+        rollback: Annotated[bool, typer.Option("--rollback", help="Redeploy the previous version from the stack's history.")] = False,
+        backend: BackendOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Deploy one model package version to the serving stack <project>-<stage>."""
+
+        def body() -> int:
+            root = ROOT
+            _, runner = _context(root, backend)
+            progress = _progress(as_json)
+            try:
+                outcome = deploy_model(project=project, stage=stage, model_package_arn=model_package_arn,
+                                       rollback=rollback, runner=runner, sagemaker_client=make_sagemaker_client,
+                                       progress=progress, serving_dir=root / SERVING_PROJECT)
+            finally:
+                progress.close()
+            if not as_json:
+                typer.echo(f"{outcome.stack}: deployed {outcome.model_package_arn} ({outcome.approval_status}; "
+                           f"{' then '.join(outcome.phases)})")
+            return 0
+
+        _guard(body)
+
+    app.add_typer(deploy_app, name="deploy")
+
+    @app.command("drift")
+    def drift_command(stack: StackOption = None, backend: BackendOption = None, as_json: JsonOption = False) -> None:
+        """List resources changed outside Pulumi (refresh --preview-only); exit 1 on drift."""
+
+        def body() -> int:
+            root = ROOT
+            org, runner = _context(root, backend)
+            graph, targets = _graph(root, org)
+            names = _selected(graph, stack) or [name for wave in graph.waves() for name in wave]
+            progress = _progress(as_json)
+            try:
+                results = detect_drift([targets[name] for name in names], runner, progress)
+            finally:
+                progress.close()
+            if not as_json:
+                for result in results:
+                    for step in result.drifted:
+                        changed = f" ({', '.join(step.diffs)})" if step.diffs else ""
+                        typer.echo(f"{result.stack}: {step.op} {step.urn}{changed}")
+            return EXIT_FAILED if any(result.has_drift for result in results) else 0
+
+        _guard(body)
+
+    @app.command("destroy")
+    def destroy_command(
+        stack: Annotated[str, typer.Option("--stack", "-s", help="The one stack to destroy.")],
+        confirm: Annotated[str | None, typer.Option("--confirm", help="The stack's role; required as `--confirm prod` for PROD.")] = None,
+        backend: BackendOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Destroy a stack except protected resources; exit 1 when anything remains."""
+
+        def body() -> int:
+            root = ROOT
+            org, runner = _context(root, backend)
+            graph, targets = _graph(root, org)
+            _selected(graph, [stack])
+            progress = _progress(as_json)
+            try:
+                outcome = destroy_stack(targets[stack], confirm=confirm, runner=runner, progress=progress,
+                                        sagemaker_client=make_exp_sagemaker_client(org))
+            finally:
+                progress.close()
+            if outcome.remaining and not as_json:
+                typer.echo(f"{stack}: {len(outcome.remaining)} protected resource(s) remain (exclude_protected):")
+                for urn in outcome.remaining:
+                    typer.echo(f"  {urn}")
+            return EXIT_FAILED if outcome.remaining else 0
+
+        _guard(body)

@@ -3,8 +3,8 @@
 Three backends, chosen in this order:
 
 1. ``--backend URL`` (or ``PULUMI_BACKEND_URL``): in CI the RES state bucket,
-   ``s3://<platform>-pulumi-state-<res account>?region=<region>``, with the ``awskms`` secrets provider
-   on the key bootstrap created (``awskms://alias/<platform>-pulumi-state?region=<region>``); a
+   ``s3://<platform>-pulumi-state-<res account>-<region>?region=<region>``, with the ``awskms`` secrets
+   provider on the key bootstrap created (``awskms://alias/<platform>-pulumi-state?region=<region>``); a
    ``file://`` URL works the same way as the default below.
 2. Pulumi Cloud when ``PULUMI_ACCESS_TOKEN`` is set (its own secrets provider).
 3. Default: the local file backend ``.pulumi-state/`` in the repository (git-ignored) with the
@@ -27,14 +27,8 @@ LOCAL_STATE_DIR = ".pulumi-state"
 PULUMI_CLOUD_URL = "https://api.pulumi.com"
 
 
-def state_bucket_name(platform_name: str, res_account: str) -> str:
-    """The RES state bucket (bootstrap creates it; the name is global, so it carries the account)."""
-    return f"{platform_name}-pulumi-state-{res_account}"
-
-
-def state_key_alias(platform_name: str) -> str:
-    """The KMS key alias for the state bucket and the ``awskms`` secrets provider."""
-    return f"alias/{platform_name}-pulumi-state"
+#: Purpose part of the RES state bucket's and the state key's names (see ``mlops_platform.naming``).
+STATE_PURPOSE = "pulumi-state"
 
 
 @dataclass(frozen=True)
@@ -65,7 +59,7 @@ def resolve_backend(
     repo_root: Path,
     backend_url: str | None = None,
     *,
-    platform_name: str,
+    kms_alias: str,
     region: str,
     environ: Mapping[str, str] | None = None,
     has_aws_credentials=_has_aws_credentials,
@@ -92,7 +86,7 @@ def resolve_backend(
             raise MissingCredentialsError(
                 f"the S3 backend {url} needs AWS credentials (none found): log in, or assume the deploy role"
             )
-        provider = f"awskms://{state_key_alias(platform_name)}?region={region}"
+        provider = f"awskms://{kms_alias}?region={region}"
         return Backend("s3", url, provider, {"PULUMI_BACKEND_URL": url})
     if scheme in ("https", "http"):
         if not environ.get("PULUMI_ACCESS_TOKEN"):

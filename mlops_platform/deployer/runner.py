@@ -201,6 +201,10 @@ class AutomationStackRunner:
         self._command_lock = threading.Lock()
         self.settings_dir = settings_dir or self.repo_root / LOCAL_STATE_DIR / "workspace-settings"
 
+    def ensure_cli(self) -> None:
+        """Fail early, with the install command, when there is no Pulumi CLI."""
+        self._command()
+
     # --- the protocol -----------------------------------------------------------------------------
 
     def preview(self, target: StackTarget, on_event: OnEvent | None = None) -> OperationResult:

@@ -1,0 +1,154 @@
+"""``deploy model``: put one model package version into the serving stack ``<project>-<stage>``.
+
+The RES pipeline's deploy actions call this with the package ARN from the registry event. It touches
+only the serving stack (project ``serving/``): creates or selects it, sets ``serving:modelPackageArn``
+in its working copy, checks the package's registry status, and runs preview (with the policy pack of
+the stage) and up.
+
+- A ``Rejected`` package is refused at every stage; PROD takes only an ``Approved`` one.
+- ``--rollback`` redeploys the previous version: the newest successful update in the stack's history
+  whose ``serving:modelPackageArn`` differs from the current one (the same gates apply to it).
+- An instance-type change on PROD needs two deploys: one ``up`` updates the endpoint before its
+  Application Auto Scaling target, which AWS refuses while the target still names the old variant.
+  So the deployer first runs an up with ``serving:autoscalingEnabled=false`` (the serving program
+  deregisters the scaling target), then the full up with it back on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from mlops_platform.deployer.errors import DeployerError, MissingCredentialsError, RefusedError
+from mlops_platform.deployer.graph import STAGES, serving_stack_name
+from mlops_platform.deployer.progress import Progress
+from mlops_platform.deployer.runner import HistoryEntry, OperationResult, StackOperationError, StackRunner, StackTarget
+
+MODEL_PACKAGE_KEY = "serving:modelPackageArn"
+AUTOSCALING_KEY = "serving:autoscalingEnabled"
+ENDPOINT_CONFIG_TYPE = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+MODEL_PACKAGE_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+$")
+PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
+
+
+@dataclass
+class ModelDeployResult:
+    stack: str
+    model_package_arn: str
+    approval_status: str
+    phases: list[str]
+    """The ups run, in order: ``["up"]`` or ``["scaling-off", "up"]``."""
+    result: OperationResult | None = None
+
+
+def check_model_package(sagemaker: Any, arn: str, stage: str) -> str:
+    """The package's registry status, or ``RefusedError`` when the stage must not take it."""
+    try:
+        status = sagemaker.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"]
+    except ClientError as error:
+        info = error.response.get("Error", {})
+        raise DeployerError(f"model package {arn}: {info.get('Code')}: {info.get('Message')}") from error
+    except BotoCoreError as error:
+        raise MissingCredentialsError(f"cannot read model package {arn}: {error}") from error
+    if status == "Rejected":
+        raise RefusedError(f"model package {arn} is Rejected: it is refused at every stage")
+    if stage == "prod" and status != "Approved":
+        raise RefusedError(f"model package {arn} is {status}: PROD takes only an Approved package")
+    return status
+
+
+def previous_model_package(stack: str, history: list[HistoryEntry]) -> str:
+    """The version before the current one, from the stack's history (newest first)."""
+    deployed = [
+        entry.config[MODEL_PACKAGE_KEY]
+        for entry in history
+        if entry.kind == "update" and entry.result == "succeeded" and entry.config.get(MODEL_PACKAGE_KEY)
+    ]
+    if not deployed:
+        raise DeployerError(f"cannot roll back {stack}: its history has no successful model deploy")
+    current = deployed[0]
+    for arn in deployed[1:]:
+        if arn != current:
+            return arn
+    raise DeployerError(f"cannot roll back {stack}: every recorded deploy used {current}")
+
+
+def changes_instance_type(preview: OperationResult) -> bool:
+    """Whether the preview changes an endpoint configuration's instance type."""
+    return any(
+        step.type == ENDPOINT_CONFIG_TYPE and step.op != "same" and any("instanceType" in d for d in step.diffs)
+        for step in preview.steps
+    )
+
+
+def deploy_model(
+    *,
+    project: str,
+    stage: str,
+    model_package_arn: str | None,
+    rollback: bool,
+    runner: StackRunner,
+    sagemaker_client: Callable[[str], Any],
+    progress: Progress,
+    serving_dir: Path,
+) -> ModelDeployResult:
+    """Deploy (or roll back) the model of ``<project>-<stage>``; see the module docstring.
+
+    ``sagemaker_client(region)`` returns a boto3 SageMaker client for the package's region.
+    """
+    if not PROJECT_NAME.match(project):
+        raise DeployerError(f"--project {project!r}: expected lowercase letters, digits and '-' (2-40 characters)")
+    if stage not in STAGES:
+        raise DeployerError(f"--stage {stage!r}: expected one of {', '.join(STAGES)}")
+    if rollback == bool(model_package_arn):
+        raise DeployerError("give exactly one of --model-package-arn ARN and --rollback")
+    name = serving_stack_name(project, stage)
+    if rollback:
+        model_package_arn = previous_model_package(name, runner.history(StackTarget(name, stage, serving_dir)))
+    assert model_package_arn is not None
+    match = MODEL_PACKAGE_ARN.match(model_package_arn)
+    if not match:
+        raise DeployerError(f"--model-package-arn {model_package_arn!r}: not a versioned SageMaker model package ARN")
+    status = check_model_package(sagemaker_client(match.group(1)), model_package_arn, stage)
+
+    progress.register([name])
+    config = {MODEL_PACKAGE_KEY: model_package_arn}
+    outcome = ModelDeployResult(name, model_package_arn, status, [])
+
+    def forward(operation: str, event: Any) -> None:
+        progress.engine_event(name, operation, event)
+
+    def preview(extra: dict[str, str]) -> OperationResult:
+        progress.state(name, "preview", "previewing")
+        result = runner.preview(StackTarget(name, stage, serving_dir, {**config, **extra}), forward)
+        progress.result(name, result)
+        return result
+
+    def up(phase: str, extra: dict[str, str]) -> OperationResult:
+        progress.state(name, "up", "deploying", phase)
+        result = runner.up(StackTarget(name, stage, serving_dir, {**config, **extra}), forward)
+        progress.result(name, result)
+        outcome.phases.append(phase)
+        return result
+
+    try:
+        first = preview({})
+        if stage == "prod" and changes_instance_type(first):
+            # Phase one deregisters the scaling target; each up has its own preview with the policy pack.
+            preview({AUTOSCALING_KEY: "false"})
+            up("scaling-off", {AUTOSCALING_KEY: "false"})
+            preview({AUTOSCALING_KEY: "true"})
+            outcome.result = up("up", {AUTOSCALING_KEY: "true"})
+        else:
+            outcome.result = up("up", {})
+    except StackOperationError as error:
+        progress.result(name, error.result)
+        progress.state(name, error.operation, "failed", error.reason)
+        raise
+    progress.state(name, "up", "succeeded", model_package_arn)
+    return outcome
