@@ -4,7 +4,9 @@
 `components`; nothing in this package declares resources by itself.
 """
 
+import os
 from pathlib import Path
 
 #: The repository root: where Pulumi.yaml, the stack files and organization.yaml live.
-REPO_ROOT = Path(__file__).resolve().parent.parent
+#: ``MLOPS_PLATFORM_ROOT`` points the CLI at another checkout (tests use throwaway copies).
+REPO_ROOT = Path(os.environ.get("MLOPS_PLATFORM_ROOT") or Path(__file__).resolve().parent.parent).resolve()

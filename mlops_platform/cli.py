@@ -18,6 +18,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+
+@app.callback()
+def _root() -> None:
+    """Plan, check, bootstrap and deploy the multi-account MLOps platform."""
+
+
 for _module in (plan, check, deploy, bootstrap, doctor):
     _module.register(app)
 
@@ -25,3 +32,7 @@ for _module in (plan, check, deploy, bootstrap, doctor):
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

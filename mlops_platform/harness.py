@@ -32,7 +32,15 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 
 from mlops_platform import REPO_ROOT
-from mlops_platform.config import ConfigError, StackSettings, load_settings, read_stack_config
+from mlops_platform.config import (
+    CONFIG_NAMESPACE,
+    ConfigError,
+    StackSettings,
+    list_stacks,
+    load_organization,
+    load_settings,
+    read_stack_config,
+)
 
 #: The engine's marker for a value not known until the resource exists.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -47,7 +55,15 @@ PLATFORM_PROGRAM = "platform"
 
 
 class PlanError(Exception):
-    """The program failed under mocks; the message is one line."""
+    """The program failed under mocks; the message is one line.
+
+    ``records`` holds whatever the program had registered before it failed (tests assert that a
+    config error declares nothing).
+    """
+
+    def __init__(self, message: str, records: list | None = None) -> None:
+        super().__init__(message)
+        self.records = records or []
 
 
 @dataclass
@@ -281,10 +297,9 @@ def _run_program_isolated(
     stack: str,
     config: dict[str, str],
     mocks: PlatformMocks,
-    root: Path,
+    monitor: RecordingMonitor,
     preview: bool,
-) -> tuple[list[ResourceRecord], dict[str, Any]]:
-    monitor = RecordingMonitor(mocks, root)
+) -> dict[str, Any]:
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(config)
     outputs: dict[str, Any] = {}
@@ -293,22 +308,21 @@ def _run_program_isolated(
         runpy.run_path(str(program), run_name="__main__")
         stack_resource = pulumi.runtime.get_root_resource()
         exported = dict(getattr(stack_resource, "outputs", {}) or {})
-        collected = []
-        for key, value in exported.items():
-            outputs[key] = UNKNOWN
-            collected.append(pulumi.Output.from_input(value).apply(lambda v, k=key: outputs.__setitem__(k, v)))
-        return pulumi.Output.all(*collected) if collected else None
+
+        async def collect() -> None:
+            for key, value in exported.items():
+                output = pulumi.Output.from_input(value)
+                if await output.is_secret():
+                    outputs[key] = SECRET_MASK
+                elif not await output.is_known():
+                    outputs[key] = UNKNOWN
+                else:
+                    outputs[key] = await output.future()
+
+        return pulumi.Output.from_input(collect())
 
     pulumi.runtime.test(program_run)()
-    return monitor.records, json.loads(json.dumps(_mask_outputs(outputs), default=str))
-
-
-def _mask_outputs(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _mask_outputs(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_mask_outputs(v) for v in value]
-    return value
+    return json.loads(json.dumps(outputs, default=str))
 
 
 def run_program(
@@ -325,18 +339,19 @@ def run_program(
 ) -> tuple[list[ResourceRecord], dict[str, Any], set[str]]:
     """Run one program under mocks in a fresh context; returns records, outputs, missing references."""
     mocks = PlatformMocks(account, region, preview, stack_outputs or {})
+    monitor = RecordingMonitor(mocks, root)
     try:
-        records, outputs = contextvars.Context().run(
-            _run_program_isolated, program, project, stack, config_for_engine(config), mocks, root, preview
+        outputs = contextvars.Context().run(
+            _run_program_isolated, program, project, stack, config_for_engine(config), mocks, monitor, preview
         )
     except ConfigError:
         raise
     except pulumi.RunError as exc:
-        raise PlanError(f"{stack}: {exc}") from None
+        raise PlanError(str(exc), monitor.records) from None
     except Exception as exc:  # noqa: BLE001 - the plan reports any program failure in one line
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PlanError(f"{stack}: program failed: {type(exc).__name__}: {message}") from exc
-    return records, outputs, mocks.missing_references
+        raise PlanError(f"{stack}: program failed: {type(exc).__name__}: {message}", monitor.records) from exc
+    return monitor.records, outputs, mocks.missing_references
 
 
 _CACHE: dict[tuple, StackPlan] = {}
@@ -379,12 +394,22 @@ def plan_stacks(names: list[str] | None = None, *, preview: bool = False, root: 
 
     Every stack's config is validated before any program runs, so one bad file declares nothing.
     """
-    from mlops_platform.config import list_stacks
-
-    names = list(names) if names else list_stacks(root)
+    names = list(names) if names else default_stacks(root)
     for name in names:
         load_settings(name, root)
     return {name: plan_stack(name, preview=preview, root=root) for name in names}
+
+
+def default_stacks(root: Path = REPO_ROOT) -> list[str]:
+    """Every stack file at the root, except a DATA stack when the organisation has no data account."""
+    has_data = load_organization(root).has_data_account
+    names = []
+    for name in list_stacks(root):
+        role = read_stack_config(name, root).get(f"{CONFIG_NAMESPACE}:role")
+        if role == "data" and not has_data:
+            continue  # the DATA account is optional; its stack file may stay in the repo
+        names.append(name)
+    return names
 
 
 def _fingerprint(root: Path) -> tuple:

@@ -13,7 +13,8 @@ from accounts import build_account
 from mlops_platform.config import ConfigError, settings_from_config
 from mlops_platform.providers import config_from_pulumi
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Not resolve(): a symlinked program dir must read the config beside the link.
+PROJECT_ROOT = Path(__file__).absolute().parent.parent
 
 try:
     settings = settings_from_config(pulumi.get_stack(), config_from_pulumi(), PROJECT_ROOT)

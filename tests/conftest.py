@@ -1,0 +1,32 @@
+"""Shared fixtures: the platform's stacks planned once under mocks, and throwaway repo copies."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mlops_platform import REPO_ROOT
+from mlops_platform.harness import StackPlan, plan_stacks
+
+
+@pytest.fixture(scope="session")
+def platform_plans() -> dict[str, StackPlan]:
+    """Every committed platform stack, run under mocks with known outputs."""
+    return plan_stacks()
+
+
+@pytest.fixture(scope="session")
+def preview_plans() -> dict[str, StackPlan]:
+    """Every committed platform stack in preview mode (computed values unknown)."""
+    return plan_stacks(preview=True)
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """A copy of the config files beside a link to the real program, to mutate freely."""
+    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi.*.yaml")]:
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "platform").symlink_to(REPO_ROOT / "platform", target_is_directory=True)
+    return tmp_path

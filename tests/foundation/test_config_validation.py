@@ -1,0 +1,147 @@
+"""Malformed configuration is rejected with one line naming the file and the key, before any
+resource is declared: through the offline plan (exit 2) and through the program's entry point."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlops_platform import REPO_ROOT
+from mlops_platform.config import ConfigError, load_settings, read_stack_config
+from mlops_platform.harness import PLATFORM_PROJECT, PlanError, run_program
+
+
+@dataclass(frozen=True)
+class BadConfig:
+    case: str
+    file: str  # "organization.yaml" or a stack name
+    mutate: Callable[[dict], None]
+    expected: tuple[str, ...]  # substrings of the one-line error
+
+
+def _set(path: str, value):
+    def mutate(doc: dict) -> None:
+        *parents, last = path.split("/")
+        node = doc
+        for part in parents:
+            node = node[part]
+        node[last] = value
+
+    return mutate
+
+
+def _delete(path: str):
+    def mutate(doc: dict) -> None:
+        *parents, last = path.split("/")
+        node = doc
+        for part in parents:
+            node = node[part]
+        del node[last]
+
+    return mutate
+
+
+BAD_CONFIGS = [
+    BadConfig("role missing", "exp", _delete("config/mlops:role"), ("Pulumi.exp.yaml", "mlops:role", "required")),
+    BadConfig("role unknown", "exp", _set("config/mlops:role", "staging"), ("mlops:role", "'staging'")),
+    BadConfig("cidr malformed", "exp", _set("config/mlops:vpcCidr", "10.20.0.0/33"), ("mlops:vpcCidr", "not a valid")),
+    BadConfig("cidr public", "exp", _set("config/mlops:vpcCidr", "8.8.0.0/16"), ("mlops:vpcCidr", "private")),
+    BadConfig("cidr too large", "exp", _set("config/mlops:vpcCidr", "10.0.0.0/8"), ("mlops:vpcCidr", "/16 and /24")),
+    BadConfig("cidr host bits", "exp", _set("config/mlops:vpcCidr", "10.20.0.1/20"), ("mlops:vpcCidr", "host bits")),
+    BadConfig("cidr overlaps", "exp", _set("config/mlops:vpcCidr", "10.40.0.0/21"), ("mlops:vpcCidr", "overlaps", "10.40.0.0/21")),
+    BadConfig("one az", "exp", _set("config/mlops:azIds", ["euc1-az1"]), ("mlops:azIds", "2 or 3")),
+    BadConfig("four azs", "exp", _set("config/mlops:azIds", ["euc1-az1", "euc1-az2", "euc1-az3", "euc1-az4"]), ("mlops:azIds", "2 or 3")),
+    BadConfig("az repeated", "exp", _set("config/mlops:azIds", ["euc1-az1", "euc1-az1"]), ("mlops:azIds", "distinct")),
+    BadConfig("az name not id", "exp", _set("config/mlops:azIds", ["eu-central-1a", "eu-central-1b"]), ("mlops:azIds", "AZ ID")),
+    BadConfig("az regions mixed", "exp", _set("config/mlops:azIds", ["euc1-az1", "use1-az2"]), ("mlops:azIds", "mix regions")),
+    BadConfig("unknown key", "exp", _set("config/mlops:vpcCider", "10.20.0.0/20"), ("mlops:vpcCider", "unknown key")),
+    BadConfig("retention short", "exp", _set("config/mlops:baseline/logRetentionDays", 30), ("mlops:baseline.logRetentionDays",)),
+    BadConfig("budget negative", "exp", _set("config/mlops:baseline/budget/monthlyLimitUsd", -5), ("mlops:baseline.budget.monthlyLimitUsd", "greater than 0")),
+    BadConfig("budget email", "exp", _set("config/mlops:baseline/budget/alertEmails", ["not-an-email"]), ("mlops:baseline.budget.alertEmails[0]",)),
+    BadConfig("session name", "exp", _set("config/mlops:deployRole", {"sessionName": "has spaces"}), ("mlops:deployRole.sessionName",)),
+    BadConfig("secret in config", "exp", _set("config/mlops:deployRole", {"secure": "v1:abc"}), ("mlops:deployRole", "secret")),
+    BadConfig("account id short", "organization.yaml", _set("accounts/exp", "22222222222"), ("organization.yaml", "accounts.exp", "12-digit")),
+    BadConfig("account id unquoted", "organization.yaml", _set("accounts/exp", 222222222222), ("accounts.exp", "quoted")),
+    BadConfig("account ids shared", "organization.yaml", _set("accounts/int", "444444444444"), ("accounts", "same account")),
+    BadConfig("region", "organization.yaml", _set("region", "Frankfurt"), ("organization.yaml", "region")),
+    BadConfig("platform name", "organization.yaml", _set("platformName", "MLOps_Platform"), ("platformName",)),
+    BadConfig("reserved tag", "organization.yaml", _set("tags", {"aws:owner": "x"}), ("tags", "reserved")),
+    BadConfig("unknown org key", "organization.yaml", _set("acounts", {}), ("acounts", "unknown key")),
+    BadConfig("data without account", "organization.yaml", _delete("accounts/data"), ("Pulumi.exp.yaml",)),
+]
+
+
+def _apply(root: Path, bad: BadConfig) -> None:
+    path = root / ("organization.yaml" if bad.file == "organization.yaml" else f"Pulumi.{bad.file}.yaml")
+    doc = yaml.safe_load(path.read_text())
+    bad.mutate(doc)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def _target_stack(bad: BadConfig) -> str:
+    return "data" if bad.case == "data without account" else "exp"
+
+
+@pytest.mark.parametrize("bad", BAD_CONFIGS, ids=[b.case for b in BAD_CONFIGS])
+def test_loader_rejects_with_one_line_naming_the_key(repo_copy: Path, bad: BadConfig) -> None:
+    _apply(repo_copy, bad)
+    stack = _target_stack(bad)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(stack, repo_copy)
+    message = str(caught.value)
+    if bad.case == "data without account":
+        bad = BadConfig(bad.case, bad.file, bad.mutate, ("Pulumi.data.yaml", "mlops:role", "no accounts.data"))
+    assert "\n" not in message, f"{bad.case}: error spans several lines: {message!r}"
+    for fragment in bad.expected:
+        assert fragment in message, f"{bad.case}: {fragment!r} not in error {message!r}"
+
+
+@pytest.mark.parametrize("bad", BAD_CONFIGS, ids=[b.case for b in BAD_CONFIGS])
+def test_program_entry_point_declares_nothing(repo_copy: Path, bad: BadConfig) -> None:
+    """The program itself (as `pulumi up` runs it) fails with pulumi.RunError before any resource."""
+    _apply(repo_copy, bad)
+    stack = _target_stack(bad)
+    config = read_stack_config(stack, repo_copy)
+    with pytest.raises(PlanError) as caught:
+        run_program(repo_copy / "platform", PLATFORM_PROJECT, stack, config, "222222222222", "eu-central-1", root=repo_copy)
+    assert caught.value.records == [], f"{bad.case}: resources declared before validation: {[r.name for r in caught.value.records]}"
+    assert "\n" not in str(caught.value), f"{bad.case}: multi-line error {caught.value}"
+
+
+# Spot-check the CLI path with a few cases (each is a subprocess, so keep the list short).
+CLI_CASES = [b for b in BAD_CONFIGS if b.case in ("cidr overlaps", "az name not id", "account id unquoted", "unknown key")]
+
+
+@pytest.mark.parametrize("bad", CLI_CASES, ids=[b.case for b in CLI_CASES])
+def test_offline_plan_exits_2_with_one_line(repo_copy: Path, bad: BadConfig) -> None:
+    _apply(repo_copy, bad)
+    env = {**os.environ, "MLOPS_PLATFORM_ROOT": str(repo_copy)}
+    result = subprocess.run(
+        [sys.executable, "-m", "mlops_platform.cli", "plan"], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 2, f"{bad.case}: exit {result.returncode}, stderr {result.stderr!r}"
+    assert result.stdout == "", f"{bad.case}: the plan printed resources despite the bad config"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), f"{bad.case}: stderr {result.stderr!r}"
+    for fragment in bad.expected:
+        assert fragment in lines[0], f"{bad.case}: {fragment!r} not in {lines[0]!r}"
+
+
+def test_committed_stacks_are_valid() -> None:
+    for stack in ("data", "exp", "res", "dev", "int", "prod"):
+        settings = load_settings(stack, REPO_ROOT)
+        assert settings.role == stack, f"Pulumi.{stack}.yaml declares role {settings.role}"
+
+
+def test_role_is_read_from_config_not_the_stack_name(repo_copy: Path) -> None:
+    doc = yaml.safe_load((repo_copy / "Pulumi.prod.yaml").read_text())
+    doc["config"]["mlops:vpcCidr"] = "10.70.0.0/20"
+    (repo_copy / "Pulumi.prod-eu.yaml").write_text(yaml.safe_dump(doc))
+    assert load_settings("prod-eu", repo_copy).role == "prod"
