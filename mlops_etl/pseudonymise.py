@@ -70,12 +70,18 @@ class ColumnSpec:
     treatment: str | None = None
 
 
-def parse_columns(columns: Iterable[Mapping[str, Any]]) -> tuple[ColumnSpec, ...]:
-    """Validate a data set's column list and fill in the default treatment of PII columns."""
+# A data set's column list: config mappings ({name, type, pii, treatment}) or parsed ColumnSpecs.
+Columns = Iterable["Mapping[str, Any] | ColumnSpec"]
+
+
+def parse_columns(columns: Columns) -> tuple[ColumnSpec, ...]:
+    """Validate a data set's column list (mappings or :class:`ColumnSpec`) and fill in PII defaults."""
     specs: list[ColumnSpec] = []
     seen: set[str] = set()
     for index, column in enumerate(columns):
         where = f"columns[{index}]"
+        if isinstance(column, ColumnSpec):
+            column = asdict(column)
         if not isinstance(column, Mapping):
             raise SchemaError(f"{where}: must be an object with name, type and pii")
         name = column.get("name")
@@ -106,7 +112,7 @@ def parse_columns(columns: Iterable[Mapping[str, Any]]) -> tuple[ColumnSpec, ...
     return tuple(specs)
 
 
-def build_curated_schema(columns: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def build_curated_schema(columns: Columns) -> list[dict[str, Any]]:
     """The curated table's columns, in source order: ``[{name, type, comment, pseudonymised}]``.
 
     Dropped columns are absent; pseudonymised ones are typed ``string``; others keep their type.
@@ -132,12 +138,12 @@ def build_curated_schema(columns: Iterable[Mapping[str, Any]]) -> list[dict[str,
     return curated
 
 
-def grantable_columns(columns: Iterable[Mapping[str, Any]]) -> list[str]:
+def grantable_columns(columns: Columns) -> list[str]:
     """Curated columns that may be granted to projects: the non-PII ones (pseudonyms are still PII)."""
     return [spec.name for spec in parse_columns(columns) if not spec.pii]
 
 
-def columns_argument(columns: Iterable[Mapping[str, Any]]) -> str:
+def columns_argument(columns: Columns) -> str:
     """The Glue job's ``--pii_columns_json`` value: the data set's full, normalised column list."""
     return json.dumps([asdict(spec) for spec in parse_columns(columns)], separators=(",", ":"))
 

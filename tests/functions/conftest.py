@@ -64,3 +64,9 @@ def third_party_imports(path: Path) -> set[str]:
 def lambda_module_imports():
     """Non-stdlib imports of a Lambda module: the Lambda runtime ships only boto3/botocore."""
     return lambda module: third_party_imports(REPO_ROOT / "mlops_functions" / f"{module}.py")
+
+
+@pytest.fixture
+def source_imports():
+    """Non-stdlib top-level imports of any source file."""
+    return third_party_imports
