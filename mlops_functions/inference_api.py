@@ -198,7 +198,7 @@ def _endpoint_error_response(error: ClientError, request_id: str, endpoint_name:
     if code == "ModelError":
         # Modelled members of the error (rest-json) are parsed next to "Error"; older shapes put them inside.
         original = error.response.get("OriginalStatusCode", error.response.get("Error", {}).get("OriginalStatusCode"))
-        if original is not None:
+        if isinstance(original, int) or (isinstance(original, str) and original.isdigit()):
             extra["modelStatusCode"] = int(original)
     _log(
         logging.ERROR if status >= 500 or code == "ModelError" else logging.WARNING,

@@ -207,3 +207,29 @@ def test_handler_without_platform_name_fails_loudly(monkeypatch, fixture_json):
 
 def test_lambda_module_imports_only_stdlib_and_boto(lambda_module_imports):
     assert lambda_module_imports("model_trigger") <= {"boto3", "botocore"}
+
+
+@pytest.mark.parametrize(
+    "created, modified",
+    [
+        ("1795600956000", "1795687356000"),  # epoch milliseconds as strings, one day apart
+        (1795600956000, 1795687356000.0),  # numbers
+        ("2026-11-20T14:02:36.412Z", "2026-11-21T09:15:11.087+00:00"),  # ISO with fractions and offsets
+    ],
+)
+def test_late_modification_is_recognised_in_every_timestamp_format(codepipeline, fixture_json, created, modified):
+    client, _ = codepipeline
+    event = fixture_json("model_package_created.json")
+    event["detail"]["CreationTime"], event["detail"]["LastModifiedTime"] = created, modified
+    outcome = run(event, client)
+    assert outcome.action == "ignored" and "modified" in outcome.reason
+
+
+def test_event_without_last_modified_time_relies_on_the_status_checks(codepipeline, fixture_json):
+    client, stubber = codepipeline
+    stubber.add_response(
+        "start_pipeline_execution", {"pipelineExecutionId": "n"}, expected_start(CREATED_ARN, "mlops-deploy-predictive-maintenance")
+    )
+    event = fixture_json("model_package_created.json")
+    del event["detail"]["LastModifiedTime"]
+    assert run(event, client).action == "started"
