@@ -91,3 +91,29 @@ def platform(repo):
 @pytest.fixture
 def json_progress():
     return JsonProgress(io.StringIO())
+
+
+@pytest.fixture
+def config_repo(tmp_path, passphrase) -> Path:
+    """The fixture repository with this repo's real (validated) organization.yaml and stack files."""
+    from mlops_platform import REPO_ROOT
+
+    root = write_repo(tmp_path / "cfg-repo", {})
+    for source in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi.*.yaml")]:
+        (root / source.name).write_text(source.read_text())
+    return root
+
+
+@pytest.fixture
+def cli_app(config_repo, backend, cli, monkeypatch):
+    """The typer app with the deploy commands rooted at ``config_repo`` and the stand-in CLI."""
+    import typer
+
+    from mlops_platform.commands import deploy as deploy_cmd
+
+    monkeypatch.setattr(deploy_cmd, "ROOT", config_repo)
+    monkeypatch.setattr(deploy_cmd, "make_runner",
+                        lambda root, backend: AutomationStackRunner(root, backend, pulumi_command=cli))
+    app = typer.Typer()
+    deploy_cmd.register(app)
+    return app
