@@ -270,3 +270,9 @@ def test_job_refuses_a_raw_table_with_an_undeclared_column(monkeypatch, aws, cap
         run_script(monkeypatch, recorder, raw_columns=[c["name"] for c in COLUMNS] + ["badge_number"])
     assert "badge_number" in capsys.readouterr().err
     assert not recorder.written_rows, "nothing may be written when the raw table has unclassified columns"
+
+
+@pytest.mark.parametrize("path", [SCRIPT, Path(pseudonymise.__file__)], ids=["script", "mlops_etl.pseudonymise"])
+def test_glue_code_is_python_3_10_syntax(path):
+    # Glue 4.0 runs Python 3.10; this catches newer syntax (not newer library calls).
+    ast.parse(path.read_text(encoding="utf-8"), feature_version=(3, 10))
