@@ -216,3 +216,24 @@ def build_graph(
             upstream.append(serving_stack_name(project, STAGES[previous]))
         nodes.append(StackNode(name, stage, SERVING_PROJECT, tuple(upstream)))
     return StackGraph(nodes)
+
+
+def undeclared_references(graph: StackGraph, references: Mapping[str, Iterable[str]]) -> list[str]:
+    """Stack references the graph does not order: each referenced stack must be upstream of the referrer.
+
+    ``references`` maps a stack to the names its ``StackReference``s use (``organization/<project>/<stack>``).
+    Returns one message per reference that disagrees with the graph (empty when they agree).
+    """
+    problems = []
+    for stack, names in sorted(references.items()):
+        upstream = graph.ancestors(stack) if stack in graph else set()
+        for reference in names:
+            parts = reference.split("/")
+            referenced = parts[-1]
+            project = parts[-2] if len(parts) >= 2 else None
+            node = graph.nodes.get(referenced)
+            if node is None or (project is not None and node.project != project):
+                problems.append(f"{stack} references {reference}, which is not a stack of the graph")
+            elif referenced not in upstream:
+                problems.append(f"{stack} references {reference}, but the graph does not deploy {referenced} before {stack}")
+    return problems
