@@ -134,6 +134,119 @@ class GitHubSettings(CamelModel):
     repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")]
 
 
+Persona = Literal["lead", "scientist", "ml_engineer"]
+#: Personas of people who are not data scientists; each gets a sign-in role per account.
+OPERATOR_PERSONAS: tuple[str, ...] = ("devops", "platform_admin", "auditor")
+PERSONAS: tuple[str, ...] = ("lead", "scientist", "ml_engineer", *OPERATOR_PERSONAS)
+UserName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")]
+ProjectName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{2,20}[a-z0-9]$")]
+DataSetName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,40}$")]
+ColumnName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class IdentitySettings(CamelModel):
+    """How people sign in (issue: personas).
+
+    ``iam-federation`` (default): a SAML identity provider in each account and one federated role
+    per persona; the IdP passes the user's name as the session tag ``userNameTag``.
+    ``identity-center``: IAM Identity Center permission sets, created by the optional ``identity``
+    stack in the management or delegated-administrator account.
+    """
+
+    mode: Literal["iam-federation", "identity-center"] = "iam-federation"
+    saml_provider_name: Annotated[str, Field(pattern=r"^[\w.-]{1,128}$")] = "corporate-idp"
+    user_name_tag: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.:/=+@-]{0,127}$")] = "userName"
+    identity_center_instance_arn: Annotated[str, Field(pattern=r"^arn:aws:sso:::instance/ssoins-[0-9a-f]{16}$")] | None = None
+    management_account: AccountId | None = None
+    """Account that runs the ``identity`` stack (management or delegated administrator)."""
+
+    @model_validator(mode="after")
+    def _identity_center_needs_instance(self) -> IdentitySettings:
+        if self.mode == "identity-center" and not (self.identity_center_instance_arn and self.management_account):
+            raise ValueError("mode identity-center needs identityCenterInstanceArn and managementAccount")
+        return self
+
+
+class DataScientist(CamelModel):
+    name: UserName
+    persona: Persona
+    projects: list[ProjectName] = []
+
+
+class Operator(CamelModel):
+    """A DevOps engineer, platform administrator or auditor."""
+
+    name: UserName
+    persona: Literal["devops", "platform_admin", "auditor"]
+
+
+class Column(CamelModel):
+    name: ColumnName
+    type: Annotated[str, Field(pattern=r"^(string|int|bigint|double|float|boolean|date|timestamp|decimal\(\d+,\d+\))$")]
+    pii: bool = False
+    treatment: Literal["drop", "pseudonymise"] | None = None
+    """For PII columns: dropped or keyed-HMAC pseudonymised in the curated table (default drop)."""
+
+    @model_validator(mode="after")
+    def _treatment_only_for_pii(self) -> Column:
+        if self.treatment and not self.pii:
+            raise ValueError(f"column {self.name}: treatment is only for pii columns")
+        return self
+
+
+class DataSet(CamelModel):
+    """A data set of the DATA account's lake (raw table -> curated table)."""
+
+    name: DataSetName
+    location: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9/_-]*/$")]
+    """Prefix of the raw data in the raw bucket, ending in ``/``."""
+    columns: list[Column] = Field(min_length=1)
+    sample_data: str | None = None
+    """Repo-relative CSV uploaded to the raw location (the seed project's sample)."""
+
+    @model_validator(mode="after")
+    def _unique_columns(self) -> DataSet:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"data set {self.name}: duplicate column names")
+        return self
+
+
+class DataAccess(CamelModel):
+    """Which columns (or rows) of a data set a model project may read."""
+
+    data_set: DataSetName
+    columns: list[ColumnName] | None = None
+    """None: every non-PII column."""
+    row_filter: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    """PartiQL row filter expression (Lake Formation data cells filter)."""
+
+
+class ServingOverrides(CamelModel):
+    """Per model and stage: overrides of the committed stage defaults under serving/."""
+
+    instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")] | None = None
+    initial_instance_count: Annotated[int, Field(ge=1, le=20)] | None = None
+    min_capacity: Annotated[int, Field(ge=1, le=20)] | None = None
+    max_capacity: Annotated[int, Field(ge=1, le=100)] | None = None
+    batch_inference: bool | None = None
+    private_api: bool | None = None
+    model_monitor: bool | None = None
+
+
+class ModelProject(CamelModel):
+    """A model project (use case): its registry group, bucket, pipeline and serving stacks."""
+
+    name: ProjectName
+    description: Annotated[str, Field(max_length=256)] = ""
+    metric_threshold: Annotated[float, Field(gt=0, le=1)] = 0.5
+    """Minimum PR-AUC on the evaluation set for a model to be registered."""
+    retrain_schedule: Annotated[str, Field(pattern=r"^(rate|cron)\(.+\)$")] | None = "rate(7 days)"
+    """EventBridge Scheduler expression that starts the build pipeline; None disables it."""
+    data_access: list[DataAccess] = []
+    serving: dict[Stage, ServingOverrides] = {}
+
+
 class OrganizationConfig(CamelModel):
     """Organisation-wide values shared by every stack and the serving project."""
 
@@ -145,6 +258,49 @@ class OrganizationConfig(CamelModel):
     tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = {}
     """Tags every taggable resource carries (through the providers' default tags)."""
     github: GitHubSettings | None = None
+    identity: IdentitySettings = IdentitySettings()
+    data_scientists: list[DataScientist] = []
+    operators: list[Operator] = []
+    model_projects: list[ModelProject] = []
+    data_sets: list[DataSet] = []
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> OrganizationConfig:
+        projects = {p.name for p in self.model_projects}
+        if len(projects) != len(self.model_projects):
+            raise ValueError("modelProjects: project names must be unique")
+        people = [p.name for p in [*self.data_scientists, *self.operators]]
+        if len(set(people)) != len(people):
+            raise ValueError("dataScientists/operators: user names must be unique")
+        for index, person in enumerate(self.data_scientists):
+            for project in person.projects:
+                if project not in projects:
+                    raise ValueError(f"dataScientists[{index}] ({person.name}): unknown project {project!r}")
+        data_sets = {d.name: d for d in self.data_sets}
+        for project in self.model_projects:
+            for access in project.data_access:
+                data_set = data_sets.get(access.data_set)
+                if data_set is None:
+                    raise ValueError(f"modelProjects ({project.name}): unknown data set {access.data_set!r}")
+                known = {c.name: c for c in data_set.columns}
+                for column in access.columns or []:
+                    if column not in known:
+                        raise ValueError(f"modelProjects ({project.name}): {access.data_set} has no column {column!r}")
+                    if known[column].pii:
+                        raise ValueError(f"modelProjects ({project.name}): column {access.data_set}.{column} is pii")
+        if self.data_sets and not self.has_data_account:
+            raise ValueError("dataSets need accounts.data (the DATA account holds the lake)")
+        return self
+
+    def project(self, name: str) -> ModelProject:
+        for project in self.model_projects:
+            if project.name == name:
+                return project
+        raise KeyError(name)
+
+    def members(self, project: str) -> list[DataScientist]:
+        """Data scientists working on a project."""
+        return [p for p in self.data_scientists if project in p.projects]
 
     @field_validator("tags")
     @classmethod

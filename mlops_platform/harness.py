@@ -52,6 +52,10 @@ SECRET_MASK = "[secret]"
 
 PLATFORM_PROJECT = "mlops-platform"
 PLATFORM_PROGRAM = "platform"
+SERVING_PROJECT = "mlops-serving"
+SERVING_PROGRAM = "serving"
+#: Shown when no model package ARN is given to a serving plan (documentation account and version).
+DOCUMENTATION_MODEL_PACKAGE = "arn:aws:sagemaker:{region}:{account}:model-package/{group}/1"
 
 
 class PlanError(Exception):
@@ -398,6 +402,50 @@ def plan_stacks(names: list[str] | None = None, *, preview: bool = False, root: 
     for name in names:
         load_settings(name, root)
     return {name: plan_stack(name, preview=preview, root=root) for name in names}
+
+
+def serving_stack_config(name: str, model_package_arn: str | None, root: Path = REPO_ROOT) -> tuple[dict[str, Any], str, str]:
+    """Config of a serving stack ``<project>-<stage>`` as the deployer sets it; (config, stage, account)."""
+    from mlops_platform.config import STAGES
+
+    project, _, stage = name.rpartition("-")
+    if stage not in STAGES or not project:
+        raise ConfigError("--serving", name, "must be <project>-<stage> with stage dev, int or prod")
+    org = load_organization(root)
+    if project not in {p.name for p in org.model_projects}:
+        known = ", ".join(p.name for p in org.model_projects) or "none"
+        raise ConfigError("--serving", name, f"unknown model project {project!r} (projects: {known})")
+    if model_package_arn is None:
+        model_package_arn = DOCUMENTATION_MODEL_PACKAGE.format(region=org.region, account=org.accounts.exp, group=project)
+    elif not re.fullmatch(r"arn:aws:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]+/\d+", model_package_arn):
+        raise ConfigError("--model-package-arn", model_package_arn, "is not a versioned model package ARN")
+    config = {
+        "serving:project": project,
+        "serving:stage": stage,
+        "serving:platformStack": stage,
+        "serving:modelPackageArn": model_package_arn,
+    }
+    return config, stage, org.accounts.by_role()[stage]
+
+
+def plan_serving(
+    name: str, model_package_arn: str | None = None, *, preview: bool = False, root: Path = REPO_ROOT
+) -> StackPlan:
+    """Plan a serving stack ``<project>-<stage>`` of the ``serving/`` project, after its platform stack."""
+    config, stage, account = serving_stack_config(name, model_package_arn, root)
+    org = load_organization(root)
+    upstream: dict[str, dict] = {}
+    while True:
+        records, outputs, missing = run_program(
+            root / SERVING_PROGRAM, SERVING_PROJECT, name, config, account, org.region,
+            preview=preview, stack_outputs=upstream, root=root,
+        )
+        missing -= set(upstream)
+        if not missing:
+            break
+        for stack in sorted(missing):
+            upstream[stack] = plan_stack(stack, root=root).outputs
+    return StackPlan(name, stage, SERVING_PROJECT, records, outputs, account, org.region)
 
 
 def default_stacks(root: Path = REPO_ROOT) -> list[str]:

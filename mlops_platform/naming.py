@@ -57,3 +57,96 @@ def kms_alias(org: OrganizationConfig, purpose: str) -> str:
 def stack_reference_name(project: str, stack: str, organization: str = "organization") -> str:
     """Fully qualified stack name as a DIY backend spells it (Pulumi Cloud uses the real org)."""
     return f"{organization}/{project}/{stack}"
+
+
+# ---- EXP: people, projects, registry ---------------------------------------------------------------
+
+def persona_role_name(org: OrganizationConfig, persona: str) -> str:
+    """Federated sign-in role of a persona, in every account that persona uses."""
+    return f"{org.platform_name}-persona-{persona.replace('_', '-')}"
+
+
+def user_execution_role_name(org: OrganizationConfig, user: str) -> str:
+    """A data scientist's own Studio execution role in EXP."""
+    return f"{org.platform_name}-user-{user}"
+
+
+def project_role_name(org: OrganizationConfig, project: str) -> str:
+    """The project role in EXP: runs the project's SageMaker pipeline and jobs; Lake Formation grants go here."""
+    return f"{org.platform_name}-project-{project}"
+
+
+def project_build_role_name(org: OrganizationConfig, project: str) -> str:
+    """CodeBuild role that tests and upserts a project's pipeline."""
+    return f"{org.platform_name}-project-{project}-build"
+
+
+def model_package_group_name(project: str, product_made: bool = False) -> str:
+    """Config-driven projects use their name; projects made by the Service Catalog product get ``sc-``."""
+    return f"sc-{project}" if product_made else project
+
+
+def project_bucket_purpose(project: str) -> str:
+    return f"{project}-art"
+
+
+# ---- RES: events and promotion ------------------------------------------------------------------
+
+
+def event_bus_name(org: OrganizationConfig) -> str:
+    """The central bus in RES that receives new-model-version events from EXP."""
+    return f"{org.platform_name}-models"
+
+
+def event_bus_arn(org: OrganizationConfig) -> str:
+    return f"arn:aws:events:{org.region}:{org.accounts.res}:event-bus/{event_bus_name(org)}"
+
+
+def events_forwarder_role_name(org: OrganizationConfig) -> str:
+    """Role EventBridge in EXP uses to put events on the RES bus."""
+    return f"{org.platform_name}-events-to-res"
+
+
+def deploy_pipeline_name(org: OrganizationConfig, model_package_group: str) -> str:
+    """RES CodePipeline that promotes a project's model versions (found by the trigger by this rule)."""
+    return f"{org.platform_name}-deploy-{model_package_group}"
+
+
+def serving_deployer_role_name(org: OrganizationConfig) -> str:
+    """RES CodeBuild role that runs ``mlops-platform deploy model``."""
+    return f"{org.platform_name}-serving-deployer"
+
+
+# ---- DEV / INT / PROD: serving ------------------------------------------------------------------
+
+
+def stage_deployment_role_name(org: OrganizationConfig) -> str:
+    """Role in each stage account that the RES serving deployer assumes; scoped to serving resources."""
+    return f"{org.platform_name}-serving-deploy"
+
+
+def serving_role_name(org: OrganizationConfig, project: str, purpose: str) -> str:
+    """Roles a serving stack uses, created by the platform stage stack: model, api, batch, monitor."""
+    return f"{org.platform_name}-serving-{project}-{purpose}"
+
+
+def endpoint_name(org: OrganizationConfig, project: str, stage: str) -> str:
+    name = f"{org.platform_name}-{project}-{stage}"
+    if len(name) > 63:
+        raise ValueError(f"endpoint name {name!r} exceeds SageMaker's 63 characters")
+    return name
+
+
+def serving_stack_name(project: str, stage: str) -> str:
+    return f"{project}-{stage}"
+
+
+# ---- DATA ----------------------------------------------------------------------------------------
+
+
+def data_etl_role_name(org: OrganizationConfig) -> str:
+    return f"{org.platform_name}-data-etl"
+
+
+def lakeformation_registration_role_name(org: OrganizationConfig) -> str:
+    return f"{org.platform_name}-lakeformation-registration"

@@ -13,7 +13,7 @@ import typer
 
 from mlops_platform import REPO_ROOT
 from mlops_platform.config import ConfigError, list_stacks
-from mlops_platform.harness import PlanError, ResourceRecord, StackPlan, plan_stacks
+from mlops_platform.harness import PlanError, ResourceRecord, StackPlan, plan_serving, plan_stacks
 
 
 class OutputFormat(str, Enum):
@@ -87,14 +87,25 @@ def register(app: typer.Typer) -> None:
         preview: Annotated[
             bool, typer.Option("--preview", help="Leave computed values unknown, as a first `pulumi preview` does.")
         ] = False,
+        serving: Annotated[
+            Optional[list[str]],
+            typer.Option("--serving", help="Serving stack <project>-<stage> of the serving/ project (repeatable)."),
+        ] = None,
+        model_package_arn: Annotated[
+            Optional[str], typer.Option("--model-package-arn", help="Model version for --serving (default: a documentation ARN).")
+        ] = None,
     ) -> None:
         """Run each stack's real program under Pulumi's mock runtime: no CLI, no credentials, no network."""
         available = list_stacks(REPO_ROOT)
         unknown = [name for name in stack or [] if name not in available]
         if unknown:
             raise fail(f"--stack {unknown[0]}: no Pulumi.{unknown[0]}.yaml here (stacks: {', '.join(available)})")
+        if model_package_arn and not serving:
+            raise fail("--model-package-arn needs --serving")
         try:
-            plans = plan_stacks(stack or None, preview=preview, root=REPO_ROOT)
+            plans = plan_stacks(stack, preview=preview, root=REPO_ROOT) if stack or not serving else {}
+            for name in serving or []:
+                plans[name] = plan_serving(name, model_package_arn, preview=preview, root=REPO_ROOT)
         except (ConfigError, PlanError) as exc:
             raise fail(str(exc)) from None
         if output_format is OutputFormat.json:

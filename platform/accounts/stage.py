@@ -1,9 +1,12 @@
-"""Resources of the STAGE account role beyond the common baseline."""
+"""Resources of the DEV, INT and PROD accounts beyond the common baseline."""
 
 from __future__ import annotations
 
+from accounts import stage_access, stage_serving
 from accounts.common import AccountContext
 
 
 def build(context: AccountContext) -> None:
-    """Declare the role's resources (the baseline is already in place)."""
+    """Deployment and people roles, then the roles and shared resources serving stacks use."""
+    stage_access.build(context)
+    stage_serving.build(context)

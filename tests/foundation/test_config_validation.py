@@ -26,12 +26,17 @@ class BadConfig:
     expected: tuple[str, ...]  # substrings of the one-line error
 
 
+def _walk(doc, path: str):
+    *parents, last = [int(p) if p.isdigit() else p for p in path.split("/")]
+    node = doc
+    for part in parents:
+        node = node[part]
+    return node, last
+
+
 def _set(path: str, value):
     def mutate(doc: dict) -> None:
-        *parents, last = path.split("/")
-        node = doc
-        for part in parents:
-            node = node[part]
+        node, last = _walk(doc, path)
         node[last] = value
 
     return mutate
@@ -39,13 +44,18 @@ def _set(path: str, value):
 
 def _delete(path: str):
     def mutate(doc: dict) -> None:
-        *parents, last = path.split("/")
-        node = doc
-        for part in parents:
-            node = node[part]
+        node, last = _walk(doc, path)
         del node[last]
 
     return mutate
+
+
+def _without_data_account(doc: dict) -> None:
+    """No DATA account: the lake's data sets and the projects' grants go too."""
+    del doc["accounts"]["data"]
+    doc.pop("dataSets", None)
+    for project in doc.get("modelProjects", []):
+        project.pop("dataAccess", None)
 
 
 BAD_CONFIGS = [
@@ -74,7 +84,10 @@ BAD_CONFIGS = [
     BadConfig("platform name", "organization.yaml", _set("platformName", "MLOps_Platform"), ("platformName",)),
     BadConfig("reserved tag", "organization.yaml", _set("tags", {"aws:owner": "x"}), ("tags", "reserved")),
     BadConfig("unknown org key", "organization.yaml", _set("acounts", {}), ("acounts", "unknown key")),
-    BadConfig("data without account", "organization.yaml", _delete("accounts/data"), ("Pulumi.exp.yaml",)),
+    BadConfig("data without account", "organization.yaml", _without_data_account, ("Pulumi.data.yaml",)),
+    BadConfig("data sets without account", "organization.yaml", _delete("accounts/data"), ("organization.yaml", "dataSets need accounts.data")),
+    BadConfig("unknown project", "organization.yaml", _set("dataScientists/0/projects", ["nope"]), ("organization.yaml", "unknown project 'nope'")),
+    BadConfig("pii column granted", "organization.yaml", _set("modelProjects/0/dataAccess/0/columns", ["worker_id"]), ("worker_id", "pii")),
 ]
 
 

@@ -105,6 +105,9 @@ def test_plan_runs_referenced_stacks_first(tmp_path: Path) -> None:
 def test_data_stack_is_optional(repo_copy: Path) -> None:
     org = yaml.safe_load((repo_copy / "organization.yaml").read_text())
     del org["accounts"]["data"]
+    del org["dataSets"]
+    for project in org["modelProjects"]:
+        project.pop("dataAccess", None)
     (repo_copy / "organization.yaml").write_text(yaml.safe_dump(org))
     result = _cli("plan", root=repo_copy)
     assert result.returncode == 0, result.stderr
