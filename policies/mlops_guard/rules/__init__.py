@@ -1,0 +1,1 @@
+"""The guardrail rules, one module per area; ``mlops_guard.registry`` collects their ``POLICIES``."""

@@ -1,0 +1,110 @@
+"""Every guardrail policy of the pack, and their CrossGuard form for the real Pulumi CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mlops_guard.model import GuardPolicy, Report, Resource
+from mlops_guard.normalize import UNKNOWN, unwrap
+from mlops_guard.rules import encryption, iam, images, logging, network, pipeline_definition, public_access, stack
+
+PACK_NAME = "mlops-guardrails"
+
+ALL_POLICIES: tuple[GuardPolicy, ...] = tuple(
+    p
+    for module in (encryption, network, iam, logging, images, public_access, pipeline_definition, stack)
+    for p in module.POLICIES
+)
+BY_NAME: Mapping[str, GuardPolicy] = {p.name: p for p in ALL_POLICIES}
+if len(BY_NAME) != len(ALL_POLICIES):  # a duplicate name would silently shadow a policy
+    raise RuntimeError("duplicate policy names in mlops_guard.registry")
+
+RESOURCE_POLICIES = tuple(p for p in ALL_POLICIES if p.kind == "resource")
+STACK_POLICIES = tuple(p for p in ALL_POLICIES if p.kind == "stack")
+
+FRAMEWORK_VERSIONS = {"AWS-FSBP": "1.0.0", "CIS": "3.0.0", "checkov": "3"}
+
+
+def framework_of(gp: GuardPolicy) -> tuple[str, str | None, str]:
+    """(name, version, reference) of the policy's primary external control."""
+    if gp.references:
+        ref = gp.references[0]
+        return ref.framework, FRAMEWORK_VERSIONS.get(ref.framework), ref.id
+    return "mlops-guardrails", "1", gp.name
+
+
+def _unknown_error(reason: str) -> Exception:
+    from pulumi_policy.proxy import UnknownValueError
+
+    error = UnknownValueError(UNKNOWN, [])
+    error.message = reason  # shown by the server as "can't run policy ... during preview: <reason>"
+    return error
+
+
+def _resource_validator(gp: GuardPolicy) -> Callable[[Any, Callable[..., None]], None]:
+    types = frozenset(gp.types)
+
+    def validate(args: Any, report_violation: Callable[..., None]) -> None:
+        if args.resource_type not in types:
+            return
+        res = Resource(type=args.resource_type, name=args.name, urn=args.urn, props=unwrap(args.props))
+        report = Report(default_urn=args.urn, policy=gp.name)
+        gp.check(res, args.get_config() or {}, report)
+        for finding in report.violations:
+            report_violation(finding.message, None)
+        if report.not_evaluated:
+            raise _unknown_error("; ".join(f.message for f in report.not_evaluated))
+
+    return validate
+
+
+def _stack_validator(gp: GuardPolicy) -> Callable[[Any, Callable[..., None]], None]:
+    def validate(args: Any, report_violation: Callable[..., None]) -> None:
+        resources = [
+            Resource(
+                type=r.resource_type,
+                name=r.name,
+                urn=r.urn,
+                props=unwrap(r.props),
+                property_dependencies={k: [d.urn for d in v] for k, v in (r.property_dependencies or {}).items()},
+            )
+            for r in args.resources
+        ]
+        report = Report(default_urn="", policy=gp.name)
+        gp.check(resources, args.get_config() or {}, report)
+        for finding in report.violations:
+            report_violation(finding.message, finding.urn or None)
+        if report.not_evaluated:
+            raise _unknown_error("; ".join(f.message for f in report.not_evaluated))
+
+    return validate
+
+
+def crossguard_policies() -> list[Any]:
+    """The pack's policies as pulumi_policy objects (mandatory by default, never remediating)."""
+    from pulumi_policy import (
+        PolicyComplianceFramework,
+        PolicyConfigSchema,
+        ResourceValidationPolicy,
+        Severity,
+        StackValidationPolicy,
+    )
+
+    built: list[Any] = []
+    for gp in ALL_POLICIES:
+        name, version, reference = framework_of(gp)
+        common: dict[str, Any] = {
+            "name": gp.name,
+            "description": gp.description,
+            "config_schema": PolicyConfigSchema(properties=dict(gp.config)) if gp.config else None,
+            "severity": Severity(gp.severity),
+            "framework": PolicyComplianceFramework(name=name, version=version, reference=reference),
+            "tags": gp.tags,
+            "remediation_steps": gp.remediation,
+        }
+        if gp.kind == "resource":
+            built.append(ResourceValidationPolicy(validate=_resource_validator(gp), **common))
+        else:
+            built.append(StackValidationPolicy(validate=_stack_validator(gp), **common))
+    return built

@@ -1,0 +1,521 @@
+"""Least privilege on IAM documents and trust policies (guardrails.md §2.3 and §3).
+
+Documents arrive as dicts or JSON strings; ``normalize.parse_policy_document`` gives one shape.
+The platform's own deploy/bootstrap role is exempt from the identity-document rules only when it
+carries the tag ``mlops:guardrail-exemption=platform-deploy`` AND a permissions boundary (see
+``policies/EXCEPTIONS.md``); the rules themselves are never relaxed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any
+
+from mlops_guard.allowlists import MANAGED_POLICY_DENYLIST, PLATFORM_ACCOUNT_IDS
+from mlops_guard.checks import (
+    EXEMPTION_TAG,
+    EXEMPTION_VALUE,
+    is_exempt_platform_policy,
+    is_exempt_platform_role,
+    require,
+    require_not_true,
+    require_present,
+)
+from mlops_guard.model import Report, Resource, policy
+from mlops_guard.normalize import (
+    PolicyDocumentView,
+    Statement,
+    action_matches,
+    as_list,
+    canonical_json,
+    contains_unknown,
+    is_unknown,
+    lookup,
+    parse_policy_document,
+)
+
+IDENTITY_POLICY_TYPES = (
+    "aws:iam/policy:Policy",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+    "aws:iam/role:Role",
+)
+
+RESOURCE_POLICY_PATHS: dict[str, tuple[str, ...]] = {
+    "aws:s3/bucketPolicy:BucketPolicy": ("policy",),
+    "aws:kms/key:Key": ("policy",),
+    "aws:kms/keyPolicy:KeyPolicy": ("policy",),
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": ("policy",),
+    "aws:ecr/registryPolicy:RegistryPolicy": ("policy",),
+    "aws:sns/topic:Topic": ("policy",),
+    "aws:sns/topicPolicy:TopicPolicy": ("policy",),
+    "aws:sqs/queue:Queue": ("policy",),
+    "aws:sqs/queuePolicy:QueuePolicy": ("policy",),
+    "aws:cloudwatch/eventBusPolicy:EventBusPolicy": ("policy",),
+    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": ("resourcePolicy",),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("policy",),
+    "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy": ("policy",),
+    "aws:apigateway/restApiPolicy:RestApiPolicy": ("policy",),
+    "aws:apigateway/restApi:RestApi": ("policy",),
+}
+
+SERVICE_WILDCARD = re.compile(r"^[a-z0-9-]+:\*$")
+ALLOWED_TRUST_ACTIONS = {
+    "sts:assumerole",
+    "sts:tagsession",
+    "sts:setsourceidentity",
+    "sts:assumerolewithwebidentity",
+    "sts:assumerolewithsaml",
+}
+ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::(\d{12}):")
+
+
+def identity_documents(res: Resource) -> Iterator[tuple[str, PolicyDocumentView]]:
+    """The identity-policy documents a resource carries: ``(label, document)``."""
+    if res.type == "aws:iam/role:Role":
+        inline = lookup(res.props, "inlinePolicies")
+        if is_unknown(inline):
+            yield "inlinePolicies", PolicyDocumentView((), unknown=True)
+            return
+        for index, item in enumerate(as_list(inline)):
+            if isinstance(item, Mapping):
+                doc = parse_policy_document(item.get("policy"))
+                if doc is not None:
+                    yield f"inlinePolicies[{index}]", doc
+        return
+    doc = parse_policy_document(lookup(res.props, "policy"))
+    if doc is not None:
+        yield "policy", doc
+
+
+def resource_documents(res: Resource) -> Iterator[tuple[str, PolicyDocumentView]]:
+    for path in RESOURCE_POLICY_PATHS.get(res.type, ()):
+        doc = parse_policy_document(lookup(res.props, path))
+        if doc is not None:
+            yield path, doc
+    if res.type == "aws:iam/role:Role":
+        doc = parse_policy_document(lookup(res.props, "assumeRolePolicy"))
+        if doc is not None:
+            yield "assumeRolePolicy", doc
+
+
+def _exempt(res: Resource) -> bool:
+    return is_exempt_platform_role(res) or is_exempt_platform_policy(res)
+
+
+def _each_allow(res: Resource, report: Report, docs: Iterator[tuple[str, PolicyDocumentView]]) -> Iterator[tuple[str, Statement]]:
+    """Allow statements of every document; unknown or malformed documents are reported once."""
+    for label, doc in docs:
+        if doc.unknown and not doc.statements:
+            report.unknown(f"{res.name}: {label} is not known until apply")
+            continue
+        if doc.malformed:
+            report.violation(f"{res.name}: {label} is {doc.malformed}")
+            continue
+        for stmt in doc.statements:
+            if stmt.allows:
+                yield label, stmt
+
+
+def _star_resource(stmt: Statement) -> bool | None:
+    """True if the statement applies to every resource; None if that is not known yet."""
+    if any(is_unknown(r) for r in stmt.resources):
+        return None
+    return "*" in stmt.resources or bool(stmt.not_resources)
+
+
+@policy(
+    "iam-no-admin-statements",
+    "No identity policy allows every action on every resource.",
+    severity="critical",
+    types=IDENTITY_POLICY_TYPES,
+    refs=("SH:IAM.1", "CIS:1.16", "CKV:CKV_AWS_62", "CKV:CKV_AWS_1"),
+    remediation="Grant the specific actions and resources the workload needs.",
+)
+def iam_no_admin(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    if _exempt(res):
+        return
+    for label, stmt in _each_allow(res, report, identity_documents(res)):
+        if any(a in ("*", "*:*") for a in stmt.actions):
+            star = _star_resource(stmt)
+            if star is None:
+                report.unknown(f"{res.name}: {label} grants '*' on a resource not known until apply")
+            elif star:
+                report.violation(f"{res.name}: {label} allows '*' on '*' (administrator access)")
+
+
+@policy(
+    "iam-no-service-wildcard-actions",
+    "No identity policy allows a whole service (`service:*`) or every action.",
+    severity="high",
+    types=IDENTITY_POLICY_TYPES,
+    refs=("SH:IAM.21", "CKV:CKV_AWS_63", "CKV:CKV_AWS_49", "CKV:CKV_AWS_355"),
+    remediation="List the actions explicitly (policy_sentry can generate them).",
+)
+def iam_no_service_wildcard(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    if _exempt(res):
+        return
+    for label, stmt in _each_allow(res, report, identity_documents(res)):
+        wild = sorted(a for a in stmt.actions if SERVICE_WILDCARD.match(a) or a == "*")
+        if wild:
+            report.violation(f"{res.name}: {label} allows wildcard actions {', '.join(wild)}")
+
+
+@policy(
+    "iam-passrole-restricted",
+    "iam:PassRole (also through wildcards) names explicit role ARNs and the service it is passed to.",
+    severity="critical",
+    types=IDENTITY_POLICY_TYPES,
+    refs=("CKV:CKV_AWS_286", "CKV:CKV_AWS_110"),
+    remediation="Resource: the role ARNs; Condition: StringEquals iam:PassedToService (e.g. sagemaker.amazonaws.com).",
+)
+def iam_passrole_restricted(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    if _exempt(res):
+        return
+    for label, stmt in _each_allow(res, report, identity_documents(res)):
+        if not any(not is_unknown(a) and action_matches(a, "iam:passrole") for a in stmt.actions):
+            continue
+        if any(is_unknown(r) for r in stmt.resources):
+            pass  # role ARNs from this stack; the resource part is fine, check the condition below
+        elif "*" in stmt.resources or stmt.not_resources or any(r.endswith(":role/*") for r in stmt.resources):
+            report.violation(f"{res.name}: {label} allows iam:PassRole on any role")
+            continue
+        if "iam:passedtoservice" not in stmt.condition_keys():
+            report.violation(f"{res.name}: {label} allows iam:PassRole without an iam:PassedToService condition")
+
+
+@policy(
+    "iam-no-not-action-not-principal",
+    "No Allow with NotAction or NotResource and no NotPrincipal, in identity, resource and trust policies.",
+    severity="high",
+    types=tuple(dict.fromkeys((*IDENTITY_POLICY_TYPES, *RESOURCE_POLICY_PATHS))),
+    remediation="Rewrite the statement with positive Action/Resource/Principal lists.",
+)
+def iam_no_not_action(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    docs = list(identity_documents(res)) if res.type in IDENTITY_POLICY_TYPES else []
+    docs += list(resource_documents(res))
+    for label, doc in docs:
+        if doc.unknown and not doc.statements:
+            report.unknown(f"{res.name}: {label} is not known until apply")
+            continue
+        for stmt in doc.statements:
+            if stmt.has_not_principal:
+                report.violation(f"{res.name}: {label} uses NotPrincipal")
+            if stmt.allows and stmt.not_actions:
+                report.violation(f"{res.name}: {label} uses Allow with NotAction")
+            if stmt.allows and stmt.not_resources:
+                report.violation(f"{res.name}: {label} uses Allow with NotResource")
+
+
+@policy(
+    "iam-no-kms-decrypt-on-all-keys",
+    "Identity policies never allow kms:Decrypt or kms:ReEncryptFrom on every key.",
+    severity="high",
+    types=IDENTITY_POLICY_TYPES,
+    refs=("SH:KMS.1", "SH:KMS.2"),
+    remediation="Name the key ARNs (a key policy's Resource '*' means the key itself and is not affected).",
+)
+def iam_no_kms_decrypt_on_all(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    if _exempt(res):
+        return
+    for label, stmt in _each_allow(res, report, identity_documents(res)):
+        decrypt = [a for a in stmt.actions if action_matches(a, "kms:decrypt") or action_matches(a, "kms:reencryptfrom")]
+        if not decrypt:
+            continue
+        star = _star_resource(stmt)
+        if star is None:
+            report.unknown(f"{res.name}: {label} grants kms:Decrypt on a key not known until apply")
+        elif star:
+            report.violation(f"{res.name}: {label} allows {decrypt[0]} on every KMS key")
+
+
+@policy(
+    "iam-managed-policy-denylist",
+    "No role, user or group gets an AWS managed policy from the denylist (AdministratorAccess, ...).",
+    severity="critical",
+    types=(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/policyAttachment:PolicyAttachment",
+        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        "aws:iam/role:Role",
+    ),
+    refs=("SH:IAM.1", "CIS:1.16", "CKV:CKV_AWS_274", "CKV:CKV2_AWS_56"),
+    remediation="Attach a scoped customer managed policy instead.",
+    config=MANAGED_POLICY_DENYLIST,
+)
+def iam_managed_policy_denylist(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    denied = {a.lower() for a in config.get("deniedManagedPolicyArns", [])}
+    if res.type == "aws:iam/role:Role":
+        if _exempt(res):
+            return
+        arns = as_list(lookup(res.props, "managedPolicyArns"))
+    else:
+        arns = as_list(lookup(res.props, "policyArn"))
+    for arn in arns:
+        if isinstance(arn, str) and arn.lower() in denied:
+            report.violation(f"{res.name}: attaches the denied managed policy {arn}")
+
+
+def _principal_account(value: str) -> str | None:
+    if re.fullmatch(r"\d{12}", value):
+        return value
+    match = ACCOUNT_IN_ARN.match(value)
+    return match.group(2) if match else None
+
+
+def _trust_statements(res: Resource, report: Report) -> Iterator[Statement]:
+    doc = parse_policy_document(lookup(res.props, "assumeRolePolicy"))
+    if doc is None:
+        return
+    if doc.unknown and not doc.statements:
+        report.unknown(f"{res.name}: assumeRolePolicy is not known until apply")
+        return
+    if doc.malformed:
+        report.violation(f"{res.name}: assumeRolePolicy is {doc.malformed}")
+        return
+    yield from (s for s in doc.statements if s.allows)
+
+
+@policy(
+    "iam-trust-policy-principals",
+    "Trust policies name no wildcard principal, grant only sts:AssumeRole-family actions, and admit "
+    "other accounts only from the platform allow-list (account roots with aws:PrincipalArn) or with an external id.",
+    severity="critical",
+    types=("aws:iam/role:Role",),
+    refs=("CKV:CKV_AWS_60", "CKV:CKV_AWS_61"),
+    remediation="Name the exact role ARNs of platform accounts; third parties need sts:ExternalId.",
+    config=PLATFORM_ACCOUNT_IDS,
+)
+def iam_trust_policy_principals(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    platform = set(config.get("platformAccountIds", []))
+    for stmt in _trust_statements(res, report):
+        if stmt.principal_is_public:
+            report.violation(f"{res.name}: the trust policy allows any principal ('*')")
+        bad_actions = [a for a in stmt.actions if not is_unknown(a) and a not in ALLOWED_TRUST_ACTIONS]
+        if bad_actions:
+            report.violation(f"{res.name}: the trust policy grants {', '.join(bad_actions)}")
+        keys = stmt.condition_keys()
+        for principal in stmt.principals.get("AWS", ()):
+            if is_unknown(principal):
+                report.unknown(f"{res.name}: a trusted principal is not known until apply")
+                continue
+            if principal == "*":
+                continue
+            account = _principal_account(principal)
+            if account is None:
+                report.violation(f"{res.name}: trusted principal {principal!r} is not an account or IAM ARN")
+            elif account not in platform and "sts:externalid" not in keys:
+                report.violation(f"{res.name}: account {account} is not a platform account and no sts:ExternalId is required")
+            elif (principal == account or principal.endswith(":root")) and not keys & {"aws:principalarn", "aws:principaltag"} and "sts:externalid" not in keys:
+                report.violation(f"{res.name}: account root {principal} is trusted without an aws:PrincipalArn condition")
+
+
+@policy(
+    "iam-trust-confused-deputy",
+    "Trust policies for AWS service principals carry aws:SourceAccount or aws:SourceArn (confused deputy).",
+    severity="medium",
+    types=("aws:iam/role:Role",),
+    remediation="Add Condition StringEquals aws:SourceAccount (the account id) or ArnLike aws:SourceArn.",
+    config={
+        "confusedDeputyServices": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [
+                "sagemaker.amazonaws.com",
+                "events.amazonaws.com",
+                "codebuild.amazonaws.com",
+                "codepipeline.amazonaws.com",
+                "glue.amazonaws.com",
+                "lambda.amazonaws.com",
+            ],
+        }
+    },
+)
+def iam_trust_confused_deputy(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    services = set(config.get("confusedDeputyServices", []))
+    for stmt in _trust_statements(res, report):
+        named = [s for s in stmt.principals.get("Service", ()) if s in services]
+        if named and not stmt.condition_keys() & {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid"}:
+            report.violation(f"{res.name}: service principal {named[0]} is trusted without aws:SourceAccount/aws:SourceArn")
+
+
+@policy(
+    "iam-trust-federation-pinned",
+    "Web-identity (OIDC) trust pins the audience and a non-wildcard subject; SAML trust pins SAML:aud.",
+    severity="critical",
+    types=("aws:iam/role:Role",),
+    refs=("CKV:CKV_AWS_358", "CKV:CKV_AWS_393"),
+    remediation="Condition StringEquals <issuer>:aud = sts.amazonaws.com and <issuer>:sub = repo:<org>/<repo>:ref:refs/heads/main.",
+)
+def iam_trust_federation_pinned(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    for stmt in _trust_statements(res, report):
+        for provider in stmt.principals.get("Federated", ()):
+            if is_unknown(provider):
+                report.unknown(f"{res.name}: the federated provider is not known until apply")
+                continue
+            if "saml-provider" in provider:
+                if "saml:aud" not in stmt.condition_keys():
+                    report.violation(f"{res.name}: SAML trust without a SAML:aud condition")
+                continue
+            issuer = provider.split("oidc-provider/", 1)[-1]
+            aud = [v for k in (f"{issuer}:aud",) for v in stmt.condition_values(k)]
+            sub = stmt.condition_values(f"{issuer}:sub")
+            if not aud:
+                report.violation(f"{res.name}: OIDC trust for {issuer} does not pin :aud")
+            if not sub:
+                report.violation(f"{res.name}: OIDC trust for {issuer} does not pin :sub")
+            elif any(isinstance(v, str) and not is_unknown(v) and v.strip() in ("*", "repo:*") for v in sub):
+                report.violation(f"{res.name}: OIDC trust for {issuer} allows any :sub")
+
+
+@lru_cache(maxsize=2048)
+def _cloudsplaining_findings(doc_json: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(privilege-escalation method names, data-exfiltration actions) for one document."""
+    import json
+
+    from cloudsplaining.scan.policy_document import PolicyDocument
+
+    document = PolicyDocument(json.loads(doc_json))
+    escalations = tuple(sorted(e["type"] for e in document.allows_privilege_escalation))
+    return escalations, tuple(sorted(document.allows_data_exfiltration_actions))
+
+
+def _scan(res: Resource, report: Report) -> Iterator[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    for label, doc in identity_documents(res):
+        if doc.unknown and not doc.statements:
+            report.unknown(f"{res.name}: {label} is not known until apply")
+            continue
+        if doc.malformed or doc.raw is None:
+            continue  # reported by the other IAM rules
+        raw = dict(doc.raw)
+        if contains_unknown(raw.get("Statement")):
+            # values known later are specific ARNs from this stack, never '*': use a placeholder ARN
+            raw = _replace_unknown(raw)
+        escalations, exfiltration = _cloudsplaining_findings(canonical_json(raw))
+        yield label, escalations, exfiltration
+
+
+def _replace_unknown(value: Any) -> Any:
+    if is_unknown(value):
+        return "arn:aws:unknown:::resource-known-at-apply"
+    if isinstance(value, Mapping):
+        return {k: _replace_unknown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_unknown(v) for v in value]
+    return value
+
+
+@policy(
+    "iam-no-privilege-escalation",
+    "No identity policy allows a known privilege-escalation path (cloudsplaining / Rhino Security Labs).",
+    severity="critical",
+    types=IDENTITY_POLICY_TYPES,
+    refs=("CKV:CKV_AWS_286", "CKV:CKV_AWS_110"),
+    remediation="Scope iam:* write actions and iam:PassRole to named resources; split the permissions.",
+)
+def iam_no_privilege_escalation(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    if _exempt(res):
+        return
+    for label, escalations, _ in _scan(res, report):
+        if escalations:
+            report.violation(f"{res.name}: {label} allows privilege escalation ({', '.join(escalations)})")
+
+
+@policy(
+    "iam-no-data-exfiltration",
+    "No identity policy allows data-reading actions (s3:GetObject, secrets, parameters) on every resource.",
+    severity="high",
+    types=IDENTITY_POLICY_TYPES,
+    refs=("CKV:CKV_AWS_288", "CKV:CKV_AWS_108"),
+    remediation="Name the buckets, secrets and parameters in Resource.",
+    config={"allowedExfiltrationActions": {"type": "array", "items": {"type": "string"}, "default": []}},
+)
+def iam_no_data_exfiltration(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    if _exempt(res):
+        return
+    allowed = {a.lower() for a in config.get("allowedExfiltrationActions", [])}
+    for label, _, exfiltration in _scan(res, report):
+        found = [a for a in exfiltration if a.lower() not in allowed]
+        if found:
+            report.violation(f"{res.name}: {label} allows {', '.join(found)} on every resource")
+
+
+@policy(
+    "iam-no-users-or-access-keys",
+    "No IAM users, access keys or login profiles: people sign in through IAM Identity Center.",
+    severity="high",
+    types=(
+        "aws:iam/user:User",
+        "aws:iam/accessKey:AccessKey",
+        "aws:iam/userLoginProfile:UserLoginProfile",
+        "aws:iam/userPolicy:UserPolicy",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    ),
+    refs=("SH:IAM.2", "CIS:1.15", "CKV:CKV_AWS_40", "CKV:CKV_AWS_273"),
+    remediation="Use IAM Identity Center permission sets or roles.",
+)
+def iam_no_users(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    report.violation(f"{res.name}: {res.type.rsplit(':', 1)[-1]} creates long-lived IAM user credentials")
+
+
+@policy(
+    "iam-exempt-role-has-boundary",
+    f"A role tagged {EXEMPTION_TAG}={EXEMPTION_VALUE} must carry a permissions boundary; without one "
+    "it is not exempt and the exemption tag is a violation.",
+    severity="critical",
+    types=("aws:iam/role:Role",),
+    remediation="Set permissionsBoundary on the platform deploy role (see policies/EXCEPTIONS.md).",
+)
+def iam_exempt_role_has_boundary(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    tag = res.tags.get(EXEMPTION_TAG)
+    if tag is None:
+        return
+    if tag != EXEMPTION_VALUE:
+        report.violation(f"{res.name}: unknown exemption {EXEMPTION_TAG}={tag!r}; only {EXEMPTION_VALUE!r} exists")
+        return
+    require_present(report, res, "permissionsBoundary", "the permissions boundary an exempt role needs")
+
+
+@policy(
+    "sagemaker-no-root-or-remote-access",
+    "No root access on notebook instances, no SSM access to endpoint variants, no remote debugging of training.",
+    severity="high",
+    types=(
+        "aws:sagemaker/notebookInstance:NotebookInstance",
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "aws:sagemaker/trainingJob:TrainingJob",
+    ),
+    refs=("SH:SageMaker.3", "CKV:CKV_AWS_307"),
+    remediation="Set rootAccess='Disabled'; leave enableSsmAccess and remoteDebugConfig.enableRemoteDebug unset.",
+)
+def sagemaker_no_root_or_remote(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    if res.type == "aws:sagemaker/notebookInstance:NotebookInstance":
+        require(report, res, "rootAccess", lambda v: v == "Disabled", "rootAccess must be Disabled (default Enabled)")
+    elif res.type == "aws:sagemaker/trainingJob:TrainingJob":
+        require_not_true(report, res, "remoteDebugConfig.enableRemoteDebug")
+    else:
+        for key in ("productionVariants", "shadowProductionVariants"):
+            for index, _ in enumerate(as_list(lookup(res.props, key))):
+                require_not_true(report, res, f"{key}.{index}.enableSsmAccess")
+
+
+POLICIES = [
+    iam_no_admin,
+    iam_no_service_wildcard,
+    iam_passrole_restricted,
+    iam_no_not_action,
+    iam_no_kms_decrypt_on_all,
+    iam_managed_policy_denylist,
+    iam_trust_policy_principals,
+    iam_trust_confused_deputy,
+    iam_trust_federation_pinned,
+    iam_no_privilege_escalation,
+    iam_no_data_exfiltration,
+    iam_no_users,
+    iam_exempt_role_has_boundary,
+    sagemaker_no_root_or_remote,
+]

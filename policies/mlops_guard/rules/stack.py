@@ -1,0 +1,394 @@
+"""Stack-level policies: rules that span resources (every bucket, every VPC, every SageMaker role).
+
+Resources are linked by property dependencies (an encryption configuration's ``bucket`` input
+depends on the bucket's URN); when those are missing, by id (mock ids are the physical name where
+one is set, else ``<name>-id``; stack exports carry real ids). Offline the props are inputs; under
+the real CLI a stack policy sees outputs, which include the inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from mlops_guard.checks import EXEMPTION_TAG, EXEMPTION_VALUE, is_exempt_platform_role
+from mlops_guard.model import Report, Resource, policy
+from mlops_guard.normalize import as_list, is_present, is_unknown, lookup, parse_policy_document
+from mlops_guard.rules.encryption import KMS_ALGORITHMS, S3_SSE_TYPES
+from mlops_guard.rules.public_access import denies_insecure_transport
+
+BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+PAB_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
+LOGGING_TYPES = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+VPC_TYPE = "aws:ec2/vpc:Vpc"
+FLOW_LOG_TYPE = "aws:ec2/flowLog:FlowLog"
+DEFAULT_SG_TYPE = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+ROLE_TYPE = "aws:iam/role:Role"
+MANAGED_POLICY_TYPE = "aws:iam/policy:Policy"
+ATTACHMENT_TYPES = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment")
+ACCESS_LOG_TAG = "mlops:access-log-bucket"
+GUARDRAIL_TAG = "mlops:guardrail"
+DENY_GUARDRAILS = ("sagemaker-deny-network", "sagemaker-deny-encryption")
+
+
+def _id_candidates(res: Resource) -> set[str]:
+    ids = {f"{res.name}-id", res.name}
+    for key in ("bucket", "name", "arn", "id"):
+        value = res.props.get(key)
+        if isinstance(value, str) and not is_unknown(value):
+            ids.add(value)
+    return ids
+
+
+class Index:
+    """Find the resource an input refers to: by property dependency, else by id, else by ARN name."""
+
+    def __init__(self, resources: Iterable[Resource]) -> None:
+        self.by_urn: dict[str, Resource] = {}
+        self.by_id: dict[str, Resource] = {}
+        for res in resources:
+            self.by_urn[res.urn] = res
+            for candidate in _id_candidates(res):
+                self.by_id.setdefault(candidate, res)
+
+    def targets(self, child: Resource, prop: str, types: Sequence[str]) -> list[Resource]:
+        found = [self.by_urn[u] for u in child.property_dependencies.get(prop, ()) if u in self.by_urn]
+        found = [r for r in found if r.type in types]
+        if found:
+            return found
+        values = as_list(lookup(child.props, prop))
+        for value in values:
+            if not isinstance(value, str) or is_unknown(value):
+                continue
+            target = self.by_id.get(value) or self.by_id.get(value.rsplit("/", 1)[-1]) or self.by_id.get(value.rsplit(":", 1)[-1])
+            if target is not None and target.type in types:
+                found.append(target)
+        return found
+
+
+def _children(resources: Sequence[Resource], index: Index, child_types: Sequence[str], prop: str, parent_types: Sequence[str]) -> dict[str, list[Resource]]:
+    """Parent URN -> the child resources of the given types linked to it through ``prop``."""
+    linked: dict[str, list[Resource]] = {}
+    for res in resources:
+        if res.type in child_types:
+            for parent in index.targets(res, prop, parent_types):
+                linked.setdefault(parent.urn, []).append(res)
+    return linked
+
+
+def _is_access_log_bucket(bucket: Resource) -> bool:
+    return str(bucket.tags.get(ACCESS_LOG_TAG, "")).lower() == "true"
+
+
+def _buckets(resources: Sequence[Resource]) -> list[Resource]:
+    return [r for r in resources if r.type in BUCKET_TYPES]
+
+
+@policy(
+    "s3-bucket-encrypted-with-kms",
+    "Every bucket has SSE-KMS with a customer key; only the bucket tagged mlops:access-log-bucket=true "
+    "may use SSE-S3 (S3 log delivery requires it).",
+    severity="high",
+    kind="stack",
+    types=(*BUCKET_TYPES, *S3_SSE_TYPES),
+    refs=("SH:S3.17", "CKV:CKV_AWS_145"),
+    remediation="Use components.SecureBucket or declare BucketServerSideEncryptionConfiguration with aws:kms.",
+)
+def s3_bucket_encrypted_with_kms(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
+    index = Index(resources)
+    configs = _children(resources, index, S3_SSE_TYPES, "bucket", BUCKET_TYPES)
+    for bucket in _buckets(resources):
+        rules = [rule for c in configs.get(bucket.urn, []) for rule in _sse_rules(c)]
+        inline = lookup(bucket.props, "serverSideEncryptionConfiguration.rule.applyServerSideEncryptionByDefault")
+        if isinstance(inline, Mapping):
+            rules.append(inline)
+        if not rules:
+            report.violation(f"{bucket.name}: the bucket has no server-side encryption configuration", bucket.urn)
+            continue
+        algorithms = [r.get("sseAlgorithm") for r in rules]
+        if any(is_unknown(a) for a in algorithms):
+            report.unknown(f"{bucket.name}: the encryption algorithm is not known until apply", bucket.urn)
+        elif any(a in KMS_ALGORITHMS and is_present(r.get("kmsMasterKeyId")) for a, r in zip(algorithms, rules, strict=True)):
+            continue
+        elif _is_access_log_bucket(bucket) and "AES256" in algorithms:
+            continue
+        else:
+            report.violation(f"{bucket.name}: the bucket is not encrypted with SSE-KMS and a customer key", bucket.urn)
+
+
+def _sse_rules(config_res: Resource) -> list[Mapping[str, Any]]:
+    return [
+        r.get("applyServerSideEncryptionByDefault") or {}
+        for r in as_list(lookup(config_res.props, "rules"))
+        if isinstance(r, Mapping)
+    ]
+
+
+def _every_bucket_has(
+    resources: Sequence[Resource], report: Report, child_types: Sequence[str], what: str, *, skip_access_log: bool = False
+) -> dict[str, list[Resource]]:
+    index = Index(resources)
+    linked = _children(resources, index, child_types, "bucket", BUCKET_TYPES)
+    for bucket in _buckets(resources):
+        if skip_access_log and _is_access_log_bucket(bucket):
+            continue
+        if bucket.urn not in linked:
+            report.violation(f"{bucket.name}: the bucket has no {what}", bucket.urn)
+    return linked
+
+
+@policy(
+    "s3-bucket-has-public-access-block",
+    "Every bucket has a public access block resource (its four switches are checked by s3-public-access-block).",
+    severity="critical",
+    kind="stack",
+    types=(*BUCKET_TYPES, PAB_TYPE),
+    refs=("SH:S3.8", "CIS:2.1.4", "CKV:CKV2_AWS_6"),
+    remediation="Declare aws.s3.BucketPublicAccessBlock for the bucket (SecureBucket does).",
+)
+def s3_bucket_has_public_access_block(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
+    _every_bucket_has(resources, report, (PAB_TYPE,), "public access block")
+
+
+@policy(
+    "s3-bucket-has-tls-policy",
+    "Every bucket has a bucket policy that denies non-TLS requests.",
+    severity="high",
+    kind="stack",
+    types=(*BUCKET_TYPES, POLICY_TYPE),
+    refs=("SH:S3.5", "CIS:2.1.1"),
+    remediation="Declare a BucketPolicy with the aws:SecureTransport=false Deny statement.",
+)
+def s3_bucket_has_tls_policy(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
+    linked = _every_bucket_has(resources, report, (POLICY_TYPE,), "bucket policy")
+    buckets = {b.urn: b for b in _buckets(resources)}
+    for urn, policies in linked.items():
+        results = [denies_insecure_transport(lookup(p.props, "policy")) for p in policies]
+        if any(r is True for r in results):
+            continue
+        if any(r is None for r in results):
+            report.unknown(f"{buckets[urn].name}: the bucket policy is not known until apply", urn)
+        else:
+            report.violation(f"{buckets[urn].name}: no bucket policy denies non-TLS requests", urn)
+
+
+@policy(
+    "s3-bucket-has-access-logging",
+    "Every bucket except the access-log bucket (tag mlops:access-log-bucket=true) logs server access.",
+    severity="medium",
+    kind="stack",
+    types=(*BUCKET_TYPES, *LOGGING_TYPES),
+    refs=("SH:S3.9", "CIS:3.4", "CKV:CKV_AWS_18"),
+    remediation="Declare aws.s3.BucketLogging targeting the account's access-log bucket.",
+)
+def s3_bucket_has_access_logging(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
+    _every_bucket_has(resources, report, LOGGING_TYPES, "server access logging", skip_access_log=True)
+
+
+@policy(
+    "vpc-has-flow-logs",
+    "Every VPC has a flow log.",
+    severity="medium",
+    kind="stack",
+    types=(VPC_TYPE, FLOW_LOG_TYPE),
+    refs=("SH:EC2.6", "CIS:3.7", "CKV:CKV2_AWS_11"),
+    remediation="Declare aws.ec2.FlowLog(vpc_id=..., traffic_type='ALL') (IsolatedNetwork does).",
+)
+def vpc_has_flow_logs(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
+    linked = _children(resources, Index(resources), (FLOW_LOG_TYPE,), "vpcId", (VPC_TYPE,))
+    for vpc in (r for r in resources if r.type == VPC_TYPE):
+        if vpc.urn not in linked:
+            report.violation(f"{vpc.name}: the VPC has no flow log", vpc.urn)
+
+
+@policy(
+    "vpc-has-closed-default-security-group",
+    "Every VPC manages its default security group and leaves it without rules.",
+    severity="high",
+    kind="stack",
+    types=(VPC_TYPE, DEFAULT_SG_TYPE),
+    refs=("SH:EC2.2", "CIS:5.4", "CKV:CKV2_AWS_12"),
+    remediation="Declare aws.ec2.DefaultSecurityGroup(vpc_id=vpc.id, ingress=[], egress=[]).",
+)
+def vpc_has_closed_default_sg(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
+    linked = _children(resources, Index(resources), (DEFAULT_SG_TYPE,), "vpcId", (VPC_TYPE,))
+    for vpc in (r for r in resources if r.type == VPC_TYPE):
+        groups = linked.get(vpc.urn)
+        if not groups:
+            report.violation(f"{vpc.name}: the VPC's default security group is not managed (it keeps AWS's default rules)", vpc.urn)
+            continue
+        for group in groups:
+            if any(is_unknown(group.props.get(k)) for k in ("ingress", "egress")):
+                report.unknown(f"{vpc.name}: the default security group rules are not known until apply", vpc.urn)
+            elif as_list(group.props.get("ingress")) or as_list(group.props.get("egress")):
+                report.violation(f"{vpc.name}: the default security group has rules", vpc.urn)
+
+
+SAGEMAKER_ROLE_PATHS: dict[str, tuple[str, ...]] = {
+    "aws:sagemaker/domain:Domain": ("defaultUserSettings.executionRole", "defaultSpaceSettings.executionRole"),
+    "aws:sagemaker/userProfile:UserProfile": ("userSettings.executionRole",),
+    "aws:sagemaker/pipeline:Pipeline": ("roleArn",),
+    "aws:sagemaker/model:Model": ("executionRoleArn",),
+    "aws:sagemaker/trainingJob:TrainingJob": ("roleArn",),
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ("executionRoleArn",),
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": ("roleArn",),
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": ("monitoringScheduleConfig.monitoringJobDefinition.roleArn",),
+    "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob": ("trainingJobDefinition.roleArn",),
+    "aws:sagemaker/notebookInstance:NotebookInstance": ("roleArn",),
+    "aws:sagemaker/featureGroup:FeatureGroup": ("roleArn",),
+}
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/(?:.*/)?(?P<name>[^/]+)$")
+
+
+def _role_for(res: Resource, path: str, index: Index, roles: Sequence[Resource]) -> tuple[Resource | None, Any]:
+    value = lookup(res.props, path)
+    if not is_present(value):
+        return None, None
+    top = path.split(".", 1)[0]
+    by_dep = [index.by_urn[u] for u in res.property_dependencies.get(top, ()) if u in index.by_urn and index.by_urn[u].type == ROLE_TYPE]
+    if len(by_dep) == 1:
+        return by_dep[0], value
+    if isinstance(value, str) and not is_unknown(value):
+        match = ROLE_ARN.match(value)
+        name = match.group("name") if match else value
+        for role in roles:
+            if name in (role.props.get("name"), role.name, f"{role.name}-id"):
+                return role, value
+    if len(by_dep) > 1:
+        return by_dep[0], value  # several roles feed this input; the first one stands for them
+    return None, value
+
+
+def _guardrail_kind(policy_res: Resource) -> str | None:
+    value = policy_res.tags.get(GUARDRAIL_TAG)
+    return value if value in DENY_GUARDRAILS else None
+
+
+@policy(
+    "sagemaker-roles-carry-deny-guardrails",
+    "Every role a SageMaker resource uses has both explicit deny guardrail policies attached "
+    "(managed policies tagged mlops:guardrail=sagemaker-deny-network and =sagemaker-deny-encryption).",
+    severity="critical",
+    kind="stack",
+    types=(*SAGEMAKER_ROLE_PATHS, ROLE_TYPE, MANAGED_POLICY_TYPE, *ATTACHMENT_TYPES),
+    remediation="Attach the SageMakerGuardrails component's two deny policies to the role.",
+)
+def sagemaker_roles_carry_deny_guardrails(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
+    index = Index(resources)
+    roles = [r for r in resources if r.type == ROLE_TYPE]
+    guardrails_of: dict[str, set[str]] = {}
+    for attachment in (r for r in resources if r.type in ATTACHMENT_TYPES):
+        kinds = {k for p in index.targets(attachment, "policyArn", (MANAGED_POLICY_TYPE,)) if (k := _guardrail_kind(p))}
+        for role in index.targets(attachment, "role", (ROLE_TYPE,)) + index.targets(attachment, "roles", (ROLE_TYPE,)):
+            guardrails_of.setdefault(role.urn, set()).update(kinds)
+    for role in roles:
+        kinds = {k for p in index.targets(role, "managedPolicyArns", (MANAGED_POLICY_TYPE,)) if (k := _guardrail_kind(p))}
+        guardrails_of.setdefault(role.urn, set()).update(kinds)
+
+    checked: set[str] = set()
+    for res in resources:
+        for path in SAGEMAKER_ROLE_PATHS.get(res.type, ()):
+            role, value = _role_for(res, path, index, roles)
+            if value is None:
+                continue
+            if role is None:
+                report.unknown(f"{res.name}: role {value if not is_unknown(value) else '(known at apply)'} at {path} is not declared in this stack", res.urn)
+                continue
+            if role.urn in checked:
+                continue
+            checked.add(role.urn)
+            missing = [g for g in DENY_GUARDRAILS if g not in guardrails_of.get(role.urn, set())]
+            if missing:
+                report.violation(f"{role.name}: role used by {res.name} lacks the deny guardrail(s) {', '.join(missing)}", role.urn)
+
+
+@policy(
+    "sagemaker-deny-guardrail-content",
+    "A policy tagged as a SageMaker deny guardrail really denies: network = Deny without VPC subnets, "
+    "encryption = Deny without a volume KMS key.",
+    severity="high",
+    types=(MANAGED_POLICY_TYPE,),
+    remediation="Keep the guardrail documents from guardrails.md §4 (components build them).",
+)
+def sagemaker_deny_guardrail_content(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    kind = res.tags.get(GUARDRAIL_TAG)
+    if kind is None:
+        return
+    if kind not in DENY_GUARDRAILS:
+        report.violation(f"{res.name}: unknown guardrail tag value {kind!r}")
+        return
+    doc = parse_policy_document(lookup(res.props, "policy"))
+    if doc is None or doc.malformed:
+        report.violation(f"{res.name}: the guardrail policy has no readable document")
+        return
+    if doc.unknown and not doc.statements:
+        report.unknown(f"{res.name}: the guardrail document is not known until apply")
+        return
+    key = "sagemaker:vpcsubnets" if kind == "sagemaker-deny-network" else "sagemaker:volumekmskey"
+    if not any(s.effect == "deny" and key in s.condition_keys() for s in doc.statements):
+        report.violation(f"{res.name}: the {kind} guardrail has no Deny statement on {key}")
+
+
+@policy(
+    "ecr-repository-has-lifecycle-policy",
+    "Every ECR repository has a lifecycle policy.",
+    severity="low",
+    kind="stack",
+    types=("aws:ecr/repository:Repository", "aws:ecr/lifecyclePolicy:LifecyclePolicy"),
+    refs=("SH:ECR.3",),
+    remediation="Declare aws.ecr.LifecyclePolicy for the repository.",
+)
+def ecr_repository_has_lifecycle(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
+    repos = ("aws:ecr/repository:Repository",)
+    linked = _children(resources, Index(resources), ("aws:ecr/lifecyclePolicy:LifecyclePolicy",), "repository", repos)
+    for repo in (r for r in resources if r.type in repos):
+        if repo.urn not in linked:
+            report.violation(f"{repo.name}: the repository has no lifecycle policy", repo.urn)
+
+
+@policy(
+    "iam-exemption-requires-boundary",
+    f"A managed policy tagged {EXEMPTION_TAG}={EXEMPTION_VALUE} is attached only to roles that carry "
+    "the same tag and a permissions boundary.",
+    severity="critical",
+    kind="stack",
+    types=(MANAGED_POLICY_TYPE, ROLE_TYPE, *ATTACHMENT_TYPES),
+    remediation="Attach exempt policies only to the platform deploy role, which needs a permissions boundary.",
+)
+def iam_exemption_requires_boundary(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
+    index = Index(resources)
+    for attachment in (r for r in resources if r.type in ATTACHMENT_TYPES):
+        exempt_policies = [
+            p for p in index.targets(attachment, "policyArn", (MANAGED_POLICY_TYPE,)) if p.tags.get(EXEMPTION_TAG) == EXEMPTION_VALUE
+        ]
+        if not exempt_policies:
+            continue
+        for key in ("users", "groups"):
+            if as_list(lookup(attachment.props, key)):
+                report.violation(f"{attachment.name}: exempt policy {exempt_policies[0].name} is attached to {key}", attachment.urn)
+        roles = index.targets(attachment, "role", (ROLE_TYPE,)) + index.targets(attachment, "roles", (ROLE_TYPE,))
+        if not roles:
+            report.unknown(f"{attachment.name}: the role of exempt policy {exempt_policies[0].name} is not declared in this stack", attachment.urn)
+        for role in roles:
+            if not is_exempt_platform_role(role):
+                report.violation(
+                    f"{attachment.name}: exempt policy {exempt_policies[0].name} is attached to {role.name}, which lacks "
+                    f"the {EXEMPTION_TAG} tag or a permissions boundary",
+                    attachment.urn,
+                )
+
+
+POLICIES = [
+    s3_bucket_encrypted_with_kms,
+    s3_bucket_has_public_access_block,
+    s3_bucket_has_tls_policy,
+    s3_bucket_has_access_logging,
+    vpc_has_flow_logs,
+    vpc_has_closed_default_sg,
+    sagemaker_roles_carry_deny_guardrails,
+    sagemaker_deny_guardrail_content,
+    ecr_repository_has_lifecycle,
+    iam_exemption_requires_boundary,
+]
