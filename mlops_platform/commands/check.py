@@ -1,7 +1,153 @@
-"""`mlops-platform check`: not wired yet."""
+"""`mlops-platform check`: evaluate the guardrail pack offline (no Pulumi CLI, no credentials).
+
+Inputs: the platform's own stacks run under mocks (default: all; both with known outputs and in
+preview mode, where outputs are unknown), a serving stack (``--serving``), what ``pulumi preview
+--json`` wrote (``--preview-json``) or what ``pulumi stack export`` wrote (``--stack-export``).
+Each stack is checked with ``policy-config.<role>.json`` for its role (serving stacks: their
+stage), unknown stacks with the pack's defaults, or with ``--policy-config``.
+Exit codes: 0 no mandatory violation, 1 mandatory violations, 2 bad input or nothing evaluated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from mlops_platform import REPO_ROOT
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class CheckInputError(Exception):
+    """Bad input for the gate: one line, exit 2."""
+
+
+def _relative(path: Path) -> str:
+    try:
+        return os.path.relpath(path.resolve(), REPO_ROOT) if path.resolve().is_relative_to(REPO_ROOT) else str(path)
+    except (OSError, ValueError):
+        return str(path)
+
+
+def _pack_config_for_stack(stack: str, override, cache: dict):
+    """The policy config of a stack: --policy-config, else its role's file, else pack defaults."""
+    from mlops_guard.config import PackConfig, config_file, load_pack_config, role_for_stack
+    from mlops_platform.config import list_stacks, load_settings
+
+    if override is not None:
+        return override
+    role = load_settings(stack, REPO_ROOT).role if stack in list_stacks(REPO_ROOT) else role_for_stack(stack)
+    if role is None:
+        return PackConfig()
+    if role not in cache:
+        path = config_file(role, REPO_ROOT)
+        cache[role] = load_pack_config(path) if path.exists() else PackConfig()
+    return cache[role]
+
+
+def _stack_file(stack: str) -> str:
+    """Repo-relative file that configures a stack (the SARIF location of its stack-level findings)."""
+    for candidate in (f"Pulumi.{stack}.yaml", f"serving/Pulumi.{stack}.yaml", "serving/Pulumi.yaml"):
+        if (REPO_ROOT / candidate).exists():
+            return candidate
+    return "Pulumi.yaml"
+
+
+def _with_location(result, location: str):
+    """Point violations without a declaring source line at the stack or input file."""
+    result.violations = [v if v.source else dataclasses.replace(v, source=(location, 1)) for v in result.violations]
+    return result
+
+
+def run_check(
+    stacks: list[str] | None,
+    serving: list[str] | None,
+    preview_json: list[Path] | None,
+    stack_export: list[Path] | None,
+    policy_config: Path | None,
+):
+    """Evaluate the selected inputs; returns a GateResult. Raises on bad input (one-line messages)."""
+    from mlops_guard.config import load_pack_config
+    from mlops_guard.engine import GateResult, evaluate_stack
+    from mlops_guard.inputs import from_records, read_preview_json, read_stack_export
+
+    override = load_pack_config(policy_config) if policy_config else None
+    cache: dict = {}
+    total = GateResult()
+
+    for path, reader in [*((p, read_preview_json) for p in preview_json or []), *((p, read_stack_export) for p in stack_export or [])]:
+        for item in reader(path):
+            config = _pack_config_for_stack(item.stack, override, cache)
+            total.extend(_with_location(evaluate_stack(item.resources, config, stack=item.stack, project=item.project), _relative(path)))
+
+    own = stacks is not None or serving is not None or not (preview_json or stack_export)
+    if own:
+        from mlops_platform import harness
+
+        plans = []
+        for preview in (False, True):
+            if stacks or serving is None:
+                plans += list(harness.plan_stacks(stacks or None, preview=preview).values())
+            for name in serving or []:
+                plan_serving = getattr(harness, "plan_serving", None)
+                if plan_serving is None:
+                    raise CheckInputError("--serving needs mlops_platform.harness.plan_serving, which is not available")
+                plans.append(plan_serving(name, preview=preview))
+        for plan in plans:
+            config = _pack_config_for_stack(plan.stack, override, cache)
+            result = evaluate_stack(from_records(plan.resources), config, stack=plan.stack, project=plan.project)
+            total.extend(_with_location(result, _stack_file(plan.stack)))
+    return total
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the CLI."""
+    """Add `check` to the CLI."""
+
+    @app.command("check")
+    def check(
+        stack: Annotated[list[str] | None, typer.Option("--stack", help="Own stack to check (repeatable; default: all).")] = None,
+        serving: Annotated[list[str] | None, typer.Option("--serving", help="Serving stack <project>-<stage> to check.")] = None,
+        preview_json: Annotated[list[Path] | None, typer.Option("--preview-json", help="File written by `pulumi preview --json`.")] = None,
+        stack_export: Annotated[list[Path] | None, typer.Option("--stack-export", help="File written by `pulumi stack export`.")] = None,
+        policy_config: Annotated[Path | None, typer.Option("--policy-config", help="Policy pack config JSON (overrides the role's file).")] = None,
+        output_format: Annotated[OutputFormat, typer.Option("--format", help="text, json or sarif.")] = OutputFormat.text,
+        out: Annotated[Path | None, typer.Option("--out", help="Write the report here instead of stdout.")] = None,
+    ) -> None:
+        """Check the guardrail policy pack offline; exit 1 on any mandatory violation."""
+        from mlops_guard.config import PolicyConfigError
+        from mlops_guard.inputs import InputError
+        from mlops_guard.report import render
+        from mlops_platform.config import ConfigError
+
+        try:
+            from mlops_platform.harness import PlanError
+        except ImportError:  # pragma: no cover - the harness is part of the foundation
+            PlanError = RuntimeError  # noqa: N806
+
+        try:
+            result = run_check(stack, serving, preview_json, stack_export, policy_config)
+        except (InputError, PolicyConfigError, ConfigError, PlanError, CheckInputError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        if result.resources_evaluated == 0:
+            typer.echo("error: nothing was evaluated (no resources in the selected inputs)", err=True)
+            raise typer.Exit(2)
+        text = render(result, output_format.value, default_location="Pulumi.yaml")
+        if out is not None:
+            try:
+                out.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                typer.echo(f"error: cannot write {out}: {exc.strerror}", err=True)
+                raise typer.Exit(2) from None
+        else:
+            typer.echo(text, nl=False)
+        raise typer.Exit(1 if result.mandatory else 0)
