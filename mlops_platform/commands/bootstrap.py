@@ -1,7 +1,89 @@
-"""`mlops-platform bootstrap`: not wired yet."""
+"""`mlops-platform bootstrap`: deploy roles, preview roles, GitHub OIDC, state bucket and key (see
+``mlops_platform.bootstrap``). Exit codes: 0 done, 2 bad input or missing credentials (one line)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from mlops_platform import REPO_ROOT, naming
+from mlops_platform.bootstrap import (
+    BootstrapError,
+    BootstrapSettings,
+    assume_role_sessions,
+    boundary_policy,
+    bootstrap,
+    deploy_trust_policy,
+    preview_inline_policy,
+    preview_trust_policy,
+    state_bucket_policy,
+    state_key_policy,
+)
+from mlops_platform.config import ConfigError, load_organization
+
+#: Seams for tests.
+ROOT: Path = REPO_ROOT
+
+
+def base_session() -> Any:
+    import boto3
+
+    return boto3.Session()
+
+
+def _documents(settings: BootstrapSettings, bootstrap_role_name: str) -> dict[str, Any]:
+    accounts = settings.org.accounts.by_role()
+    return {
+        "accounts": {
+            role: {
+                "deployRoleTrust": deploy_trust_policy(settings, account),
+                "previewRoleTrust": preview_trust_policy(settings, account),
+                "deployBoundary": boundary_policy(settings, account),
+                "previewLimits": preview_inline_policy(settings, account),
+            }
+            for role, account in accounts.items()
+        },
+        "stateBucket": {"name": settings.state_bucket,
+                        "policy": state_bucket_policy(settings, naming.role_arn(settings.res, bootstrap_role_name))},
+        "stateKey": {"alias": settings.state_key_alias, "policy": state_key_policy(settings)},
+    }
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the CLI."""
+    """Add the ``bootstrap`` command."""
+
+    @app.command("bootstrap")
+    def bootstrap_command(
+        admin_principal_arn: Annotated[str | None, typer.Option(
+            "--admin-principal-arn",
+            help="Platform administrator principal (ARN, '*' allowed for SSO roles); default: the platform_admin "
+                 "persona role in RES.")] = None,
+        res_vpc_endpoint_id: Annotated[str | None, typer.Option(
+            "--res-vpc-endpoint-id", help="RES S3 VPC endpoint (res stack output) admitting the serving deployer.")] = None,
+        assume_role_name: Annotated[str, typer.Option(
+            "--assume-role-name", help="Administrator role to assume in each account.")] = "OrganizationAccountAccessRole",
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the policy documents; call nothing.")] = False,
+    ) -> None:
+        """Create (or converge) what the stacks need before their first run, in every account."""
+        try:
+            org = load_organization(ROOT)
+            admin = admin_principal_arn or naming.role_arn(org.accounts.res, naming.persona_role_name(org, "platform_admin"))
+            if res_vpc_endpoint_id is not None and not res_vpc_endpoint_id.startswith("vpce-"):
+                raise BootstrapError(f"--res-vpc-endpoint-id {res_vpc_endpoint_id!r}: expected vpce-...")
+            settings = BootstrapSettings(org, admin, res_vpc_endpoint_id)
+            if dry_run:
+                typer.echo(json.dumps(_documents(settings, assume_role_name), indent=2, sort_keys=True))
+                return
+            report = bootstrap(settings, assume_role_sessions(base_session(), assume_role_name), assume_role_name)
+        except (ConfigError, BootstrapError) as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
+        except (ClientError, BotoCoreError) as error:
+            typer.echo(f"error: bootstrap stopped: {error}", err=True)
+            raise typer.Exit(2) from None
+        for action in report.actions or ["nothing to change"]:
+            typer.echo(action)
