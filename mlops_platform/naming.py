@@ -150,3 +150,52 @@ def data_etl_role_name(org: OrganizationConfig) -> str:
 
 def lakeformation_registration_role_name(org: OrganizationConfig) -> str:
     return f"{org.platform_name}-lakeformation-registration"
+
+
+def data_key_purpose() -> str:
+    """KMS alias purpose of the DATA account's lake key (buckets, catalog, HMAC secret, Glue)."""
+    return "data"
+
+
+def data_bucket_purpose(zone: str) -> str:
+    """Bucket purpose of a lake zone (``raw``, ``curated``) or the ETL assets (``etl``) in DATA."""
+    return f"lake-{zone}"
+
+
+def data_database_name(org: OrganizationConfig, data_set: str) -> str:
+    """Glue database of one data set in DATA (raw and curated tables). Glue/Athena names: no hyphens."""
+    return f"{org.platform_name.replace('-', '_')}_{data_set}"
+
+
+def raw_table_name(data_set: str) -> str:
+    return f"{data_set}_raw"
+
+
+def curated_table_name(data_set: str) -> str:
+    """The curated (pseudonymised) table: the only table granted to projects."""
+    return f"{data_set}_curated"
+
+
+def shared_database_link_name(org: OrganizationConfig, data_set: str) -> str:
+    """Resource link in EXP's catalog pointing at the data set's database in DATA (query through it)."""
+    return f"{data_database_name(org, data_set)}_shared"
+
+
+def data_cells_filter_name(project: str, data_set: str) -> str:
+    """Lake Formation data cells filter carrying a project's row filter on a curated table."""
+    return f"{project.replace('-', '_')}_{data_set}"
+
+
+def athena_workgroup_name(org: OrganizationConfig) -> str:
+    """EXP Athena workgroup with enforced, KMS-encrypted results (pipelines and members query here)."""
+    return f"{org.platform_name}-data"
+
+
+def curation_job_name(org: OrganizationConfig, data_set: str) -> str:
+    """Glue ETL job in DATA writing a data set's curated table."""
+    return f"{org.platform_name}-curate-{data_set.replace('_', '-')}"
+
+
+def hmac_secret_name(org: OrganizationConfig) -> str:
+    """Secrets Manager secret in DATA holding the pseudonymisation HMAC key."""
+    return f"{org.platform_name}/data/pseudonymisation-hmac-key"
