@@ -1,0 +1,87 @@
+"""The GitHub workflows: schema-valid, and wired to the graph, the environments and the OIDC trust."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlops_platform import REPO_ROOT
+from mlops_platform.bootstrap import DEPLOY_ENVIRONMENT_OF_ROLE
+from mlops_platform.deployer.graph import build_graph
+
+WORKFLOWS = REPO_ROOT / ".github" / "workflows"
+SIX = {role: role for role in ("data", "exp", "res", "dev", "int", "prod")}
+
+
+def load(name: str) -> dict:
+    document = yaml.safe_load((WORKFLOWS / name).read_text())
+    document["on"] = document.pop(True, document.get("on"))  # YAML 1.1 reads the key `on` as true
+    return document
+
+
+def steps_text(job: dict) -> str:
+    return "\n".join(str(step.get("run", "")) + " " + str(step.get("uses", "")) for step in job.get("steps", []))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in WORKFLOWS.glob("*.yml")))
+def test_workflow_is_valid_against_the_github_workflow_schema(name):
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows", str(WORKFLOWS / name)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
+
+
+def test_pull_requests_run_make_test():
+    assert "make test" in steps_text(load("pull-request.yml")["jobs"]["test"])
+
+
+def test_pull_requests_upload_the_guardrail_sarif_to_code_scanning():
+    job = load("pull-request.yml")["jobs"]["guardrails"]
+    text = steps_text(job)
+    assert "mlops-platform check --format sarif" in text and "github/codeql-action/upload-sarif" in text
+    assert job["permissions"]["security-events"] == "write"
+
+
+def test_pull_request_previews_run_the_policy_pack_per_stack_only_with_credentials():
+    job = load("pull-request.yml")["jobs"]["preview"]
+    assert set(job["strategy"]["matrix"]["stack"]) == set(SIX)
+    assert "vars.AWS_PREVIEW_ROLE_ARN != ''" in job["if"]
+    assert "pulumi preview" in steps_text(job) and "--policy-pack policies" in steps_text(job)
+    assert any("github-script" in str(step.get("uses")) for step in job["steps"]), "the preview is commented on the PR"
+
+
+def test_pull_request_previews_assume_the_preview_role_never_the_deploy_role():
+    job = load("pull-request.yml")["jobs"]["preview"]
+    credentials = next(step for step in job["steps"] if "configure-aws-credentials" in str(step.get("uses")))
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
+    assert "DEPLOY" not in yaml.safe_dump(job)
+
+
+def test_main_has_one_deploy_job_per_graph_step_in_graph_order():
+    jobs = load("deploy.yml")["jobs"]
+    order = [wave[0] for wave in build_graph(SIX).waves()]
+    for upstream, stack in zip(order, order[1:]):
+        assert upstream in jobs[stack]["needs"], f"job {stack} must need job {upstream}"
+    assert [jobs[stack]["with"]["stack"] for stack in order] == order
+
+
+def test_each_deploy_job_runs_in_the_environment_the_deploy_role_trusts():
+    jobs = load("deploy.yml")["jobs"]
+    assert {stack: jobs[stack]["with"]["environment"] for stack in SIX} == DEPLOY_ENVIRONMENT_OF_ROLE
+
+
+def test_deploy_runs_on_pushes_to_main():
+    assert load("deploy.yml")["on"]["push"]["branches"] == ["main"]
+
+
+def test_deploy_step_calls_the_deployer_with_yes_and_oidc():
+    workflow = load("deploy-stack.yml")
+    job = workflow["jobs"]["deploy"]
+    assert job["environment"] == "${{ inputs.environment }}"
+    assert workflow["permissions"]["id-token"] == "write"
+    text = steps_text(job)
+    assert "mlops-platform deploy --stack \"$STACK\" --yes" in text and "configure-aws-credentials" in text
