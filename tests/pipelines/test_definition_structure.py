@@ -241,3 +241,46 @@ def test_definition_is_compact_enough_for_an_inline_pipeline_definition(definiti
     # CreatePipeline accepts PipelineDefinition up to 1 MB; the policy pack reads inline definitions only.
     assert len(definition_json.encode()) < 1_000_000
     assert json.loads(definition_json)
+
+
+# The API request each step's Arguments must satisfy, with the name the pipeline service fills in.
+_STEP_OPERATIONS = {
+    "Processing": ("CreateProcessingJob", {"ProcessingJobName": "job"}),
+    "QualityCheck": ("CreateProcessingJob", {"ProcessingJobName": "job"}),
+    "Training": ("CreateTrainingJob", {"TrainingJobName": "job"}),
+    "RegisterModel": ("CreateModelPackage", {}),
+}
+
+
+def _without_expressions(value):
+    """Replace pipeline expressions (resolved at run time) with a string, as SageMaker does."""
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in ("Get", "Std:Join", "Std:JsonGet"):
+            return "s3://resolved-at-run-time/value"
+        return {key: _without_expressions(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_expressions(item) for item in value]
+    return value
+
+
+def api_shape_errors(step: dict) -> str:
+    import botocore.session
+    from botocore.validate import ParamValidator
+
+    operation, names = _STEP_OPERATIONS[step["Type"]]
+    shape = botocore.session.get_session().get_service_model("sagemaker").operation_model(operation).input_shape
+    report = ParamValidator().validate({**_without_expressions(step["Arguments"]), **names}, shape)
+    return report.generate_report() if report.has_errors() else ""
+
+
+@pytest.mark.parametrize("name", [*JOB_STEPS, STEP_REGISTER])
+def test_step_arguments_are_a_valid_api_request(definition: dict, athena_definition: dict, name: str):
+    for built in (definition, athena_definition):
+        errors = api_shape_errors(step_named(built, name))
+        assert not errors, f"{name}: {errors}"
+
+
+def test_api_request_check_detects_a_malformed_step(definition: dict):
+    step = json.loads(json.dumps(step_named(definition, STEP_TRAIN)))
+    step["Arguments"]["ResourceConfig"]["VolumeSizeInGB"] = "30"
+    assert "VolumeSizeInGB" in api_shape_errors(step)
