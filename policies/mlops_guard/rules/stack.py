@@ -47,11 +47,11 @@ class Index:
 
     def __init__(self, resources: Iterable[Resource]) -> None:
         self.by_urn: dict[str, Resource] = {}
-        self.by_id: dict[str, Resource] = {}
+        self.by_id: dict[str, list[Resource]] = {}
         for res in resources:
             self.by_urn[res.urn] = res
             for candidate in _id_candidates(res):
-                self.by_id.setdefault(candidate, res)
+                self.by_id.setdefault(candidate, []).append(res)
 
     def targets(self, child: Resource, prop: str, types: Sequence[str]) -> list[Resource]:
         found = [self.by_urn[u] for u in child.property_dependencies.get(prop, ()) if u in self.by_urn]
@@ -62,9 +62,11 @@ class Index:
         for value in values:
             if not isinstance(value, str) or is_unknown(value):
                 continue
-            target = self.by_id.get(value) or self.by_id.get(value.rsplit("/", 1)[-1]) or self.by_id.get(value.rsplit(":", 1)[-1])
-            if target is not None and target.type in types:
-                found.append(target)
+            for key in (value, value.rsplit("/", 1)[-1], value.rsplit(":", 1)[-1]):
+                matches = [r for r in self.by_id.get(key, ()) if r.type in types]
+                if matches:
+                    found.append(matches[0])
+                    break
         return found
 
 
