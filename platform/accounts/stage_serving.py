@@ -1,13 +1,183 @@
 """DEV / INT / PROD: roles and shared resources that the serving stacks of each model project use.
 
 IAM has no VPC endpoint outside us-east-1, so the isolated serving deploy cannot create roles:
-every role a serving stack uses is created here, named by convention per project.
+every role a serving stack uses is created here, named by convention per project
+(``naming.serving_role_name``; documents in ``components.serving_policies``). The serving stacks
+read what they need from this stack's outputs:
+
+- ``servingSecurityGroupId``: endpoints, transform jobs, monitoring jobs and the API Lambda; no
+  ingress, egress HTTPS to the VPC (interface endpoints) and the S3 prefix list (gateway endpoint).
+- ``servingRoleArns``: ``{project: {purpose: role ARN}}``.
+
+The account-wide API Gateway CloudWatch role is set here too: API Gateway execution logging needs
+it, and the serving deploy cannot create roles.
 """
 
 from __future__ import annotations
 
+import json
+
+import pulumi
+import pulumi_aws as aws
+
 from accounts.common import AccountContext
+from components.iam_documents import policy_document, service_trust_policy, statement
+from components.serving_policies import (
+    SAGEMAKER_PURPOSES,
+    SERVING_PURPOSES,
+    ServingScope,
+    serving_role_policy,
+    serving_trust_policy,
+)
+from mlops_platform.naming import PROJECT_TAG_KEY, serving_role_name
 
 
 def build(context: AccountContext) -> None:
     """Declare the per-project serving roles and the stage's shared serving resources."""
+    settings = context.settings
+    security_group = _serving_security_group(context)
+    _apigateway_logging_role(context)
+
+    role_arns: dict[str, dict[str, pulumi.Output[str]]] = {}
+    for project in settings.org.model_projects:
+        role_arns[project.name] = {
+            purpose: _serving_role(context, project.name, purpose).arn for purpose in SERVING_PURPOSES
+        }
+    context.exports["servingSecurityGroupId"] = security_group.id
+    context.exports["servingRoleArns"] = role_arns
+
+
+def _serving_security_group(context: AccountContext) -> aws.ec2.SecurityGroup:
+    network, region = context.baseline.network, context.settings.org.region
+    s3_prefix_list = aws.ec2.get_managed_prefix_list_output(
+        name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOutputOptions(provider=context.provider)
+    )
+    egress = [
+        aws.ec2.SecurityGroupEgressArgs(
+            description="HTTPS to the VPC interface endpoints",
+            protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_blocks=[context.settings.config.vpc_cidr],
+        ),
+        aws.ec2.SecurityGroupEgressArgs(
+            description="HTTPS to S3 through the gateway endpoint (model artifacts, capture, batch data)",
+            protocol="tcp",
+            from_port=443,
+            to_port=443,
+            # The mock runtime answers the lookup without an ID; AWS always has this prefix list.
+            prefix_list_ids=s3_prefix_list.id.apply(lambda pl: [pl] if pl else []),
+        ),
+    ]
+    return aws.ec2.SecurityGroup(
+        f"{context.settings.role}-serving-sg",
+        aws.ec2.SecurityGroupArgs(
+            vpc_id=network.vpc_id,
+            description="Serving: SageMaker endpoints, transform and monitoring jobs, inference API Lambda",
+            ingress=[],
+            egress=egress,
+            tags={"Name": f"{context.settings.org.platform_name}-serving"},
+        ),
+        opts=pulumi.ResourceOptions(provider=context.provider, parent=network.vpc),
+    )
+
+
+def _serving_role(context: AccountContext, project: str, purpose: str) -> aws.iam.Role:
+    settings = context.settings
+    org = settings.org
+    name = serving_role_name(org, project, purpose)
+    scope_inputs = pulumi.Output.all(context.baseline.network.vpc_id, context.baseline.platform_key.arn)
+
+    def scope(values: list[str]) -> ServingScope:
+        vpc_id, key_arn = values
+        return ServingScope(org, project, settings.role, settings.account_id, vpc_id, key_arn)
+
+    role = aws.iam.Role(
+        f"{settings.role}-serving-{project}-{purpose}",
+        aws.iam.RoleArgs(
+            name=name,
+            description=f"Serving {purpose} role of model project {project} ({settings.role})",
+            assume_role_policy=json.dumps(
+                serving_trust_policy(ServingScope(org, project, settings.role, settings.account_id, "", ""), purpose)
+            ),
+            max_session_duration=3600,
+            tags={PROJECT_TAG_KEY: project, "mlops:serving-purpose": purpose},
+        ),
+        opts=context.opts,
+    )
+    aws.iam.RolePolicy(
+        f"{settings.role}-serving-{project}-{purpose}-policy",
+        aws.iam.RolePolicyArgs(
+            role=role.id,
+            name=f"serving-{purpose}",
+            policy=scope_inputs.apply(lambda values: json.dumps(serving_role_policy(scope(values), purpose))),
+        ),
+        opts=pulumi.ResourceOptions(provider=context.provider, parent=role),
+    )
+    if purpose in SAGEMAKER_PURPOSES:
+        attach_deny_guardrails(context, role, f"{settings.role}-serving-{project}-{purpose}")
+    return role
+
+
+def attach_deny_guardrails(context: AccountContext, role: aws.iam.Role, name: str) -> None:
+    """Attach both SageMaker deny guardrail policies to a role SageMaker assumes.
+
+    Seam: the guardrail engineer's ``components.guardrails`` provides the attach helper. Until it
+    lands nothing is attached here, and ``mlops-platform check`` reports the gap
+    (``sagemaker-roles-carry-deny-guardrails``) rather than this module hiding it.
+    """
+    try:
+        from components import guardrails
+    except ImportError:
+        return
+    attach = getattr(guardrails, "attach_deny_guardrails", None)
+    if attach is None:
+        return
+    attach(context, role, name)
+
+
+def _apigateway_logging_role(context: AccountContext) -> None:
+    """API Gateway's account-wide CloudWatch role (execution and access logs of the private APIs)."""
+    settings = context.settings
+    account, region = settings.account_id, settings.org.region
+    role = aws.iam.Role(
+        f"{settings.role}-apigateway-logs-role",
+        aws.iam.RoleArgs(
+            name=f"{settings.org.platform_name}-apigateway-logs",
+            description="Lets API Gateway write execution and access logs of the private APIs",
+            assume_role_policy=json.dumps(service_trust_policy("apigateway.amazonaws.com", account)),
+            max_session_duration=3600,
+        ),
+        opts=context.opts,
+    )
+    groups = [
+        f"arn:aws:logs:{region}:{account}:log-group:API-Gateway-Execution-Logs_*",
+        f"arn:aws:logs:{region}:{account}:log-group:/aws/apigateway/*",
+    ]
+    aws.iam.RolePolicy(
+        f"{settings.role}-apigateway-logs-policy",
+        aws.iam.RolePolicyArgs(
+            role=role.id,
+            name="apigateway-logs",
+            policy=json.dumps(
+                policy_document(
+                    [
+                        statement(
+                            "WriteApiLogs",
+                            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams",
+                             "logs:PutLogEvents"],
+                            [*groups, *(f"{g}:log-stream:*" for g in groups)],
+                        ),
+                        statement("FindLogGroups", ["logs:DescribeLogGroups"],
+                                  f"arn:aws:logs:{region}:{account}:log-group:*"),
+                    ]
+                )
+            ),
+        ),
+        opts=pulumi.ResourceOptions(provider=context.provider, parent=role),
+    )
+    aws.apigateway.Account(
+        f"{settings.role}-apigateway-account",
+        aws.apigateway.AccountArgs(cloudwatch_role_arn=role.arn),
+        opts=pulumi.ResourceOptions(provider=context.provider, parent=role),
+    )

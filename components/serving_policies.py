@@ -1,0 +1,347 @@
+"""IAM documents of the serving roles (pure; tested without Pulumi).
+
+The platform stage stack creates one role per model project and purpose (IAM has no VPC endpoint
+outside us-east-1, so the isolated serving deploy cannot create roles). The serving stack only
+passes them. Every statement names its resources; actions that accept only ``*`` are listed on
+their own with a comment saying why.
+
+Purposes (``naming.serving_role_name(org, project, purpose)``):
+
+============== ========================= =======================================================
+purpose        assumed by                does
+============== ========================= =======================================================
+model          sagemaker.amazonaws.com   runs the Model (endpoint and batch transform): pulls the
+                                         image from RES ECR, reads and decrypts the artifacts in
+                                         EXP, writes captured data
+monitor        sagemaker.amazonaws.com   runs the hourly data-quality job: reads capture and the
+                                         baseline, writes reports
+batch          states.amazonaws.com      the batch state machine: CreateTransformJob ``.sync``
+batch-schedule scheduler.amazonaws.com   the EventBridge Scheduler schedule: StartExecution
+api            lambda.amazonaws.com      the inference API Lambda: InvokeEndpoint
+============== ========================= =======================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from components.iam_documents import policy_document, statement
+from mlops_platform.config import OrganizationConfig
+from mlops_platform.naming import (
+    bucket_name,
+    endpoint_name,
+    kms_alias,
+    project_bucket_purpose,
+    serving_role_name,
+)
+
+SERVING_PURPOSES: tuple[str, ...] = ("model", "monitor", "batch", "batch-schedule", "api")
+#: Roles SageMaker assumes: these carry the deny guardrails.
+SAGEMAKER_PURPOSES: tuple[str, ...] = ("model", "monitor")
+#: The rule Step Functions manages for ``.sync`` on SageMaker transform jobs (fixed name, per account).
+SYNC_RULE_NAME = "StepFunctionsGetEventsForSageMakerTransformJobsRule"
+SYNC_RULE_ACTIONS = ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+#: Suffixes of the serving buckets' purposes (see :func:`serving_bucket_names`).
+BUCKET_SUFFIXES = {"capture": "cap", "batch_input": "bin", "batch_output": "bout"}
+#: Prefixes inside the capture bucket.
+CAPTURE_PREFIX = "capture"
+MONITORING_PREFIX = "monitoring"
+
+
+@dataclass(frozen=True)
+class ServingScope:
+    """What the documents of one project's serving roles in one stage account are scoped to."""
+
+    org: OrganizationConfig
+    project: str
+    stage: str
+    account_id: str
+    vpc_id: str
+    platform_key_arn: str
+    """The stage account's platform key (volumes, buckets, Lambda environment, state machine)."""
+
+    @property
+    def region(self) -> str:
+        return self.org.region
+
+    @property
+    def endpoint_name(self) -> str:
+        return endpoint_name(self.org, self.project, self.stage)
+
+    @property
+    def buckets(self) -> dict[str, str]:
+        return serving_bucket_names(self.org, self.account_id, self.project)
+
+    def role_arn(self, purpose: str) -> str:
+        return f"arn:aws:iam::{self.account_id}:role/{serving_role_name(self.org, self.project, purpose)}"
+
+    @property
+    def transform_job_prefix(self) -> str:
+        return transform_job_prefix(self.project)
+
+
+def serving_bucket_names(org: OrganizationConfig, account_id: str, project: str) -> dict[str, str]:
+    """Bucket names of a project's serving stack in one stage account (by naming convention)."""
+    return {key: bucket_name(org, account_id, f"{project}-{suffix}") for key, suffix in BUCKET_SUFFIXES.items()}
+
+
+def transform_job_prefix(project: str) -> str:
+    """Transform jobs of a project's batch state machine are named ``<project>-<uuid>`` (<= 63 chars)."""
+    return f"{project}-"
+
+
+def exp_artifacts_bucket(org: OrganizationConfig, project: str) -> str:
+    """The project's artifacts bucket in EXP (model data and Model Monitor baselines)."""
+    return bucket_name(org, org.accounts.exp, project_bucket_purpose(project))
+
+
+# ---- trust ---------------------------------------------------------------------------------------
+
+
+def serving_trust_policy(scope: ServingScope, purpose: str) -> dict[str, Any]:
+    """Trust of a serving role: its one service, held to this account and its own resources."""
+    region, account = scope.region, scope.account_id
+    sources = {
+        "model": ("sagemaker.amazonaws.com", f"arn:aws:sagemaker:{region}:{account}:*"),
+        "monitor": ("sagemaker.amazonaws.com", f"arn:aws:sagemaker:{region}:{account}:*"),
+        "batch": ("states.amazonaws.com", f"arn:aws:states:{region}:{account}:stateMachine:*"),
+        "batch-schedule": ("scheduler.amazonaws.com", f"arn:aws:scheduler:{region}:{account}:schedule/*"),
+        "api": ("lambda.amazonaws.com", None),
+    }
+    if purpose not in sources:
+        raise ValueError(f"unknown serving role purpose {purpose!r} (known: {', '.join(SERVING_PURPOSES)})")
+    service, source_arn = sources[purpose]
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account}}
+    if source_arn:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+    return policy_document(
+        [statement("ServiceAssumeRole", ["sts:AssumeRole"], None, principal={"Service": service}, condition=condition)]
+    )
+
+
+# ---- shared statements ---------------------------------------------------------------------------
+
+
+def _vpc_network_interface_statements(scope: ServingScope) -> list[dict[str, Any]]:
+    """ENIs in the stage VPC only (SageMaker and Lambda attach to the VPC through them)."""
+    region, account = scope.region, scope.account_id
+    vpc_arn = f"arn:aws:ec2:{region}:{account}:vpc/{scope.vpc_id}"
+    return [
+        statement(
+            "CreateNetworkInterfacesInStageVpc",
+            ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+             "ec2:DeleteNetworkInterfacePermission"],
+            f"arn:aws:ec2:{region}:{account}:network-interface/*",
+            condition={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+        ),
+        statement(
+            "UseStageSubnetsAndSecurityGroups",
+            ["ec2:CreateNetworkInterface"],
+            [f"arn:aws:ec2:{region}:{account}:subnet/*", f"arn:aws:ec2:{region}:{account}:security-group/*"],
+            condition={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+        ),
+        # EC2 Describe* calls support no resource-level permissions: "*" is the only valid resource.
+        statement(
+            "DescribeNetwork",
+            ["ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
+             "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
+            "*",
+        ),
+    ]
+
+
+def _stage_key_statement(scope: ServingScope, sid: str, via: list[str]) -> dict[str, Any]:
+    """Use of the stage platform key, only through the named services of this region."""
+    return statement(
+        sid,
+        ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"],
+        scope.platform_key_arn,
+        condition={"StringEquals": {"kms:ViaService": sorted(f"{s}.{scope.region}.amazonaws.com" for s in via)}},
+    )
+
+
+def _exp_key_statement(scope: ServingScope) -> dict[str, Any]:
+    """Decrypt EXP objects: EXP's platform key, named by its alias (key IDs are not known here)."""
+    return statement(
+        "DecryptExpArtifacts",
+        ["kms:Decrypt", "kms:DescribeKey"],
+        f"arn:aws:kms:{scope.region}:{scope.org.accounts.exp}:key/*",
+        condition={
+            "StringEquals": {"kms:ViaService": f"s3.{scope.region}.amazonaws.com"},
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": kms_alias(scope.org, "platform")},
+        },
+    )
+
+
+def _log_statement(scope: ServingScope, sid: str, group_patterns: list[str]) -> dict[str, Any]:
+    arns = [f"arn:aws:logs:{scope.region}:{scope.account_id}:log-group:{p}" for p in group_patterns]
+    return statement(sid, ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                     [*arns, *(f"{a}:log-stream:*" for a in arns)])
+
+
+def _metrics_statement(sid: str, namespaces: list[str]) -> dict[str, Any]:
+    # PutMetricData has no resource-level permissions; the namespace condition scopes it.
+    return statement(sid, ["cloudwatch:PutMetricData"], "*",
+                     condition={"StringLike": {"cloudwatch:namespace": sorted(namespaces)}})
+
+
+def _ecr_token_statement() -> dict[str, Any]:
+    # GetAuthorizationToken accepts only "*"; the image pulls below are scoped to repositories.
+    return statement("EcrAuthorizationToken", ["ecr:GetAuthorizationToken"], "*")
+
+
+ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+
+
+# ---- per purpose ---------------------------------------------------------------------------------
+
+
+def model_role_policy(scope: ServingScope) -> dict[str, Any]:
+    """Model execution role: the endpoint's and the batch transform's containers."""
+    org, region, account = scope.org, scope.region, scope.account_id
+    artifacts = exp_artifacts_bucket(org, scope.project)
+    buckets = scope.buckets
+    return policy_document(
+        [
+            _ecr_token_statement(),
+            statement("PullPlatformImages", ECR_PULL_ACTIONS,
+                      f"arn:aws:ecr:{region}:{org.accounts.res}:repository/{org.platform_name}-*"),
+            statement("ListExpArtifacts", ["s3:ListBucket"], f"arn:aws:s3:::{artifacts}"),
+            statement("ReadExpArtifacts", ["s3:GetObject", "s3:GetObjectVersion"], f"arn:aws:s3:::{artifacts}/*"),
+            _exp_key_statement(scope),
+            statement("WriteCapturedData", ["s3:PutObject"], f"arn:aws:s3:::{buckets['capture']}/{CAPTURE_PREFIX}/*"),
+            statement("ListBatchBuckets", ["s3:GetBucketLocation", "s3:ListBucket"],
+                      [f"arn:aws:s3:::{buckets['batch_input']}", f"arn:aws:s3:::{buckets['batch_output']}"]),
+            statement("ReadBatchInput", ["s3:GetObject"], f"arn:aws:s3:::{buckets['batch_input']}/*"),
+            statement("WriteBatchOutput", ["s3:AbortMultipartUpload", "s3:PutObject"],
+                      f"arn:aws:s3:::{buckets['batch_output']}/*"),
+            _stage_key_statement(scope, "UseStageKeyForS3", ["s3"]),
+            statement("StageKeyGrantsForVolumes", ["kms:CreateGrant"], scope.platform_key_arn,
+                      condition={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+            *_vpc_network_interface_statements(scope),
+            _log_statement(scope, "WriteContainerLogs",
+                           [f"/aws/sagemaker/Endpoints/{scope.endpoint_name}", "/aws/sagemaker/TransformJobs"]),
+            _metrics_statement("PublishModelMetrics", ["/aws/sagemaker/*", "AWS/SageMaker"]),
+        ]
+    )
+
+
+def monitor_role_policy(scope: ServingScope) -> dict[str, Any]:
+    """Model Monitor role: hourly data-quality job over the captured data."""
+    org, region, account = scope.org, scope.region, scope.account_id
+    capture = scope.buckets["capture"]
+    artifacts = exp_artifacts_bucket(org, scope.project)
+    return policy_document(
+        [
+            _ecr_token_statement(),
+            # The analyzer image lives in an AWS-owned account per region.
+            statement("PullModelMonitorImage", ECR_PULL_ACTIONS,
+                      f"arn:aws:ecr:{region}:*:repository/sagemaker-model-monitor-analyzer"),
+            statement("ListCapture", ["s3:GetBucketLocation", "s3:ListBucket"], f"arn:aws:s3:::{capture}"),
+            statement("ReadCapture", ["s3:GetObject"], f"arn:aws:s3:::{capture}/{CAPTURE_PREFIX}/*"),
+            statement("WriteReports", ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                      f"arn:aws:s3:::{capture}/{MONITORING_PREFIX}/*"),
+            statement("ListBaseline", ["s3:ListBucket"], f"arn:aws:s3:::{artifacts}"),
+            statement("ReadBaseline", ["s3:GetObject"], f"arn:aws:s3:::{artifacts}/*"),
+            _exp_key_statement(scope),
+            _stage_key_statement(scope, "UseStageKeyForS3", ["s3"]),
+            statement("StageKeyGrantsForVolumes", ["kms:CreateGrant"], scope.platform_key_arn,
+                      condition={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+            *_vpc_network_interface_statements(scope),
+            _log_statement(scope, "WriteJobLogs", ["/aws/sagemaker/ProcessingJobs"]),
+            _metrics_statement("PublishDriftMetrics", ["aws/sagemaker/Endpoints/data-metrics", "/aws/sagemaker/*"]),
+        ]
+    )
+
+
+def batch_role_policy(scope: ServingScope) -> dict[str, Any]:
+    """Batch state machine role: run transform jobs with ``.sync``, log, trace, use its key."""
+    region, account = scope.region, scope.account_id
+    jobs = f"arn:aws:sagemaker:{region}:{account}:transform-job/{scope.transform_job_prefix}*"
+    return policy_document(
+        [
+            statement("RunTransformJobs",
+                      ["sagemaker:AddTags", "sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob",
+                       "sagemaker:StopTransformJob"],
+                      jobs),
+            # .sync on SageMaker: Step Functions manages this one EventBridge rule to learn of job completion.
+            statement("SyncIntegrationRule", SYNC_RULE_ACTIONS,
+                      f"arn:aws:events:{region}:{account}:rule/{SYNC_RULE_NAME}"),
+            statement("PassModelRoleToSageMaker", ["iam:PassRole"], scope.role_arn("model"),
+                      condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
+            # Log delivery and X-Ray APIs accept only "*" (Step Functions documents these actions).
+            statement("StateMachineLogDelivery",
+                      ["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups",
+                       "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries",
+                       "logs:PutResourcePolicy", "logs:UpdateLogDelivery"],
+                      "*"),
+            statement("Tracing", ["xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords",
+                                  "xray:PutTraceSegments"], "*"),
+            statement("StateMachineKey", ["kms:Decrypt", "kms:GenerateDataKey"], scope.platform_key_arn,
+                      condition={"StringLike": {
+                          "kms:EncryptionContext:aws:states:stateMachineArn":
+                              f"arn:aws:states:{region}:{account}:stateMachine:*"}}),
+        ]
+    )
+
+
+def batch_schedule_role_policy(scope: ServingScope) -> dict[str, Any]:
+    """Scheduler role: start the project's batch state machine, nothing else."""
+    region, account = scope.region, scope.account_id
+    return policy_document(
+        [
+            statement("StartBatchExecutions", ["states:StartExecution"],
+                      f"arn:aws:states:{region}:{account}:stateMachine:{batch_state_machine_name(scope.endpoint_name)}"),
+            statement("StateMachineKey", ["kms:Decrypt", "kms:GenerateDataKey"], scope.platform_key_arn,
+                      condition={"StringLike": {
+                          "kms:EncryptionContext:aws:states:stateMachineArn":
+                              f"arn:aws:states:{region}:{account}:stateMachine:{batch_state_machine_name(scope.endpoint_name)}"}}),
+        ]
+    )
+
+
+def api_role_policy(scope: ServingScope) -> dict[str, Any]:
+    """Inference API Lambda role: invoke the project's endpoint of this stage."""
+    region, account = scope.region, scope.account_id
+    function = api_function_name(scope.endpoint_name)
+    return policy_document(
+        [
+            # SageMaker writes endpoint ARNs in lower case.
+            statement("InvokeProjectEndpoint", ["sagemaker:InvokeEndpoint"],
+                      f"arn:aws:sagemaker:{region}:{account}:endpoint/{scope.endpoint_name.lower()}"),
+            *_vpc_network_interface_statements(scope),
+            _log_statement(scope, "WriteFunctionLogs", [f"/aws/lambda/{function}"]),
+            statement("DecryptEnvironment", ["kms:Decrypt"], scope.platform_key_arn,
+                      condition={"StringEquals": {"kms:EncryptionContext:LambdaFunctionName": function}}),
+            statement("Tracing", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*"),
+        ]
+    )
+
+
+ROLE_POLICIES = {
+    "model": model_role_policy,
+    "monitor": monitor_role_policy,
+    "batch": batch_role_policy,
+    "batch-schedule": batch_schedule_role_policy,
+    "api": api_role_policy,
+}
+
+
+def serving_role_policy(scope: ServingScope, purpose: str) -> dict[str, Any]:
+    if purpose not in ROLE_POLICIES:
+        raise ValueError(f"unknown serving role purpose {purpose!r} (known: {', '.join(SERVING_PURPOSES)})")
+    return ROLE_POLICIES[purpose](scope)
+
+
+# ---- names shared with the serving stack ---------------------------------------------------------
+
+
+def batch_state_machine_name(endpoint: str) -> str:
+    """The batch state machine's name (<= 80 characters)."""
+    return f"{endpoint}-batch"
+
+
+def api_function_name(endpoint: str) -> str:
+    """The inference API Lambda's name (<= 64 characters, endpoint names are <= 63)."""
+    return f"{endpoint[:59]}-api"
