@@ -1,5 +1,7 @@
 """Stack-level policies: rules that span resources (every bucket, every VPC, every SageMaker role).
 
+Their findings carry the stack's URN (the report default) and name the resource in the message.
+
 Resources are linked by property dependencies (an encryption configuration's ``bucket`` input
 depends on the bucket's URN); when those are missing, by id (mock ids are the physical name where
 one is set, else ``<name>-id``; stack exports carry real ids). Offline the props are inputs; under
@@ -107,17 +109,17 @@ def s3_bucket_encrypted_with_kms(resources: Sequence[Resource], config: Mapping[
         if isinstance(inline, Mapping):
             rules.append(inline)
         if not rules:
-            report.violation(f"{bucket.name}: the bucket has no server-side encryption configuration", bucket.urn)
+            report.violation(f"{bucket.name}: the bucket has no server-side encryption configuration")
             continue
         algorithms = [r.get("sseAlgorithm") for r in rules]
         if any(is_unknown(a) for a in algorithms):
-            report.unknown(f"{bucket.name}: the encryption algorithm is not known until apply", bucket.urn)
+            report.unknown(f"{bucket.name}: the encryption algorithm is not known until apply")
         elif any(a in KMS_ALGORITHMS and is_present(r.get("kmsMasterKeyId")) for a, r in zip(algorithms, rules, strict=True)):
             continue
         elif _is_access_log_bucket(bucket) and "AES256" in algorithms:
             continue
         else:
-            report.violation(f"{bucket.name}: the bucket is not encrypted with SSE-KMS and a customer key", bucket.urn)
+            report.violation(f"{bucket.name}: the bucket is not encrypted with SSE-KMS and a customer key")
 
 
 def _sse_rules(config_res: Resource) -> list[Mapping[str, Any]]:
@@ -137,7 +139,7 @@ def _every_bucket_has(
         if skip_access_log and _is_access_log_bucket(bucket):
             continue
         if bucket.urn not in linked:
-            report.violation(f"{bucket.name}: the bucket has no {what}", bucket.urn)
+            report.violation(f"{bucket.name}: the bucket has no {what}")
     return linked
 
 
@@ -171,9 +173,9 @@ def s3_bucket_has_tls_policy(resources: Sequence[Resource], config: Mapping[str,
         if any(r is True for r in results):
             continue
         if any(r is None for r in results):
-            report.unknown(f"{buckets[urn].name}: the bucket policy is not known until apply", urn)
+            report.unknown(f"{buckets[urn].name}: the bucket policy is not known until apply")
         else:
-            report.violation(f"{buckets[urn].name}: no bucket policy denies non-TLS requests", urn)
+            report.violation(f"{buckets[urn].name}: no bucket policy denies non-TLS requests")
 
 
 @policy(
@@ -202,7 +204,7 @@ def vpc_has_flow_logs(resources: Sequence[Resource], config: Mapping[str, Any], 
     linked = _children(resources, Index(resources), (FLOW_LOG_TYPE,), "vpcId", (VPC_TYPE,))
     for vpc in (r for r in resources if r.type == VPC_TYPE):
         if vpc.urn not in linked:
-            report.violation(f"{vpc.name}: the VPC has no flow log", vpc.urn)
+            report.violation(f"{vpc.name}: the VPC has no flow log")
 
 
 @policy(
@@ -219,13 +221,13 @@ def vpc_has_closed_default_sg(resources: Sequence[Resource], config: Mapping[str
     for vpc in (r for r in resources if r.type == VPC_TYPE):
         groups = linked.get(vpc.urn)
         if not groups:
-            report.violation(f"{vpc.name}: the VPC's default security group is not managed (it keeps AWS's default rules)", vpc.urn)
+            report.violation(f"{vpc.name}: the VPC's default security group is not managed (it keeps AWS's default rules)")
             continue
         for group in groups:
             if any(is_unknown(group.props.get(k)) for k in ("ingress", "egress")):
-                report.unknown(f"{vpc.name}: the default security group rules are not known until apply", vpc.urn)
+                report.unknown(f"{vpc.name}: the default security group rules are not known until apply")
             elif as_list(group.props.get("ingress")) or as_list(group.props.get("egress")):
-                report.violation(f"{vpc.name}: the default security group has rules", vpc.urn)
+                report.violation(f"{vpc.name}: the default security group has rules")
 
 
 SAGEMAKER_ROLE_PATHS: dict[str, tuple[str, ...]] = {
@@ -296,14 +298,14 @@ def sagemaker_roles_carry_deny_guardrails(resources: Sequence[Resource], config:
             if value is None:
                 continue
             if role is None:
-                report.unknown(f"{res.name}: role {value if not is_unknown(value) else '(known at apply)'} at {path} is not declared in this stack", res.urn)
+                report.unknown(f"{res.name}: role {value if not is_unknown(value) else '(known at apply)'} at {path} is not declared in this stack")
                 continue
             if role.urn in checked:
                 continue
             checked.add(role.urn)
             missing = [g for g in DENY_GUARDRAILS if g not in guardrails_of.get(role.urn, set())]
             if missing:
-                report.violation(f"{role.name}: role used by {res.name} lacks the deny guardrail(s) {', '.join(missing)}", role.urn)
+                report.violation(f"{role.name}: role used by {res.name} lacks the deny guardrail(s) {', '.join(missing)}")
 
 
 @policy(
@@ -347,7 +349,7 @@ def ecr_repository_has_lifecycle(resources: Sequence[Resource], config: Mapping[
     linked = _children(resources, Index(resources), ("aws:ecr/lifecyclePolicy:LifecyclePolicy",), "repository", repos)
     for repo in (r for r in resources if r.type in repos):
         if repo.urn not in linked:
-            report.violation(f"{repo.name}: the repository has no lifecycle policy", repo.urn)
+            report.violation(f"{repo.name}: the repository has no lifecycle policy")
 
 
 @policy(
@@ -369,16 +371,15 @@ def iam_exemption_requires_boundary(resources: Sequence[Resource], config: Mappi
             continue
         for key in ("users", "groups"):
             if as_list(lookup(attachment.props, key)):
-                report.violation(f"{attachment.name}: exempt policy {exempt_policies[0].name} is attached to {key}", attachment.urn)
+                report.violation(f"{attachment.name}: exempt policy {exempt_policies[0].name} is attached to {key}")
         roles = index.targets(attachment, "role", (ROLE_TYPE,)) + index.targets(attachment, "roles", (ROLE_TYPE,))
         if not roles:
-            report.unknown(f"{attachment.name}: the role of exempt policy {exempt_policies[0].name} is not declared in this stack", attachment.urn)
+            report.unknown(f"{attachment.name}: the role of exempt policy {exempt_policies[0].name} is not declared in this stack")
         for role in roles:
             if not is_exempt_platform_role(role):
                 report.violation(
                     f"{attachment.name}: exempt policy {exempt_policies[0].name} is attached to {role.name}, which lacks "
-                    f"the {EXEMPTION_TAG} tag or a permissions boundary",
-                    attachment.urn,
+                    f"the {EXEMPTION_TAG} tag or a permissions boundary"
                 )
 
 
