@@ -8,6 +8,9 @@ Public API (importing this package does not import the SageMaker SDK):
 * `package_seed_code(source_dir, key_prefix) -> SeedCode`: the seed scripts as content-hashed S3
   objects (`SeedCode.objects()`, `SeedCode.spec_uris(bucket)`); `build_sourcedir` for the archive.
 
+* `deploy.upsert_pipeline(client, spec, definition)` / `deploy.start_pipeline(client, name, git_commit)`:
+  create-or-update and start for paths without Pulumi (the CodeBuild job).
+
 `python -m mlops_pipelines --help` exposes the same for a CodeBuild buildspec.
 """
 

@@ -69,14 +69,13 @@ def build_pipeline_definition(spec: PipelineSpec) -> str:
 def _build(spec: PipelineSpec):
     # Lazy imports: the SDK costs seconds to import and must be imported inside offline_sdk
     # (importing sagemaker.train creates boto3 clients).
-    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.drift_check_baselines import DriftCheckBaselines
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.model_monitor.dataset_format import DatasetFormat
     from sagemaker.core.network import NetworkConfig
     from sagemaker.core.processing import ScriptProcessor
-    from sagemaker.core.shapes import ProcessingOutput, ProcessingS3Output
+    from sagemaker.core.shapes import ProcessingOutput, ProcessingS3Output, StoppingCondition, Tag
     from sagemaker.core.training.configs import Compute, InputData, Networking, OutputDataConfig
-    from sagemaker.core.shapes import StoppingCondition, Tag
     from sagemaker.core.workflow.conditions import ConditionGreaterThanOrEqualTo
     from sagemaker.core.workflow.execution_variables import ExecutionVariables
     from sagemaker.core.workflow.functions import Join, JsonGet
@@ -133,7 +132,7 @@ def _build(spec: PipelineSpec):
     # 1. Preprocess: validate and split the raw data.
     preprocess_args = processor("preprocess").run(
         code=spec.preprocess_code_uri,
-        inputs=[_raw_data_input(spec, execution_uri)],
+        inputs=[_raw_data_input(spec)],
         outputs=[output(name, f"{_PROCESSING}/{name}", "preprocess") for name in PREPROCESS_OUTPUTS],
     )
     preprocess = _processing_step_class()(
@@ -327,7 +326,7 @@ def _s3_input(name: str, s3_uri: Any, local_path: str):
     )
 
 
-def _raw_data_input(spec: PipelineSpec, execution_uri):
+def _raw_data_input(spec: PipelineSpec):
     """The raw data input: S3 sample data, or a placeholder for the Athena data set (see below)."""
     from sagemaker.core.shapes import AthenaDatasetDefinition, DatasetDefinition, ProcessingInput
 

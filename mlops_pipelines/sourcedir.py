@@ -14,6 +14,7 @@ The processing scripts are uploaded as single files (`ScriptProcessor` runs
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import io
@@ -69,6 +70,11 @@ class CodeObject:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def content_base64(self) -> str:
+        """The bytes for `aws.s3.BucketObjectv2(content_base64=...)` (the archive is binary)."""
+        return base64.b64encode(self.data).decode("ascii")
 
     def uri(self, bucket: str) -> str:
         return f"s3://{bucket}/{self.key}"
