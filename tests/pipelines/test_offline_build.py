@@ -57,6 +57,25 @@ _SUBPROCESS_BUILD = textwrap.dedent(
 )
 
 
+SDK_DEFAULTS_FILE = """\
+SchemaVersion: '1.0'
+SageMaker:
+  PythonSDK:
+    Modules:
+      Session:
+        DefaultS3Bucket: someone-elses-bucket
+  ProcessingJob:
+    Environment:
+      INJECTED: 'from-a-config-file'
+  TrainingJob:
+    Environment:
+      INJECTED: 'from-a-config-file'
+    VpcConfig:
+      Subnets: ['subnet-0fffffffffffffff0']
+      SecurityGroupIds: ['sg-0fffffffffffffff0']
+"""
+
+
 @pytest.fixture(scope="module")
 def subprocess_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
     home = tmp_path_factory.mktemp("home")
@@ -71,6 +90,10 @@ def subprocess_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "SAGEMAKER_ADMIN_CONFIG_OVERRIDE": "s3://someone-elses-bucket/sagemaker/config.yaml",
     }
     (home / "config").write_text("[profile platform-admin]\ncredential_source = EcsContainer\nregion = us-east-1\n")
+    # An SDK defaults file (like Studio's admin config) that would change the definition if read.
+    sdk_config = home / ".config" / "sagemaker" / "config.yaml"
+    sdk_config.parent.mkdir(parents=True)
+    sdk_config.write_text(SDK_DEFAULTS_FILE)
     spec = json.dumps(make_spec().to_dict())
     result = subprocess.run(
         [sys.executable, "-c", _SUBPROCESS_BUILD, str(REPO_ROOT), spec],
@@ -86,7 +109,9 @@ def test_fresh_process_build_makes_no_aws_call_or_connection(subprocess_build: d
 
 
 def test_fresh_process_build_equals_the_in_process_build(subprocess_build: dict, definition_json: str):
+    # Also proves independence from the machine's SDK defaults file (SDK_DEFAULTS_FILE).
     assert subprocess_build["definition"] == definition_json
+    assert "from-a-config-file" not in subprocess_build["definition"]
 
 
 def test_in_process_build_makes_no_aws_call_or_connection(network_guard, spec):
