@@ -10,8 +10,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from pipeline_helpers import SEED_DIR
+from pipeline_helpers import BUCKET, SEED_DIR, make_spec
 
+from mlops_pipelines.definition import build_pipeline_definition
 from mlops_pipelines.sourcedir import SeedCodeError, build_sourcedir, content_key, package_seed_code
 
 
@@ -106,3 +107,15 @@ def test_missing_script_is_reported_by_path(seed_copy: Path):
     (seed_copy / "inference.py").unlink()
     with pytest.raises(SeedCodeError, match="inference.py"):
         package_seed_code(seed_copy)
+
+
+def test_definition_changes_exactly_when_a_script_changes(seed_copy: Path, definition_json: str):
+    unchanged = package_seed_code(seed_copy).spec_uris(BUCKET)
+    assert build_pipeline_definition(make_spec(**unchanged)) == definition_json, "an unchanged copy changed the definition"
+
+    (seed_copy / "train.py").write_text((seed_copy / "train.py").read_text() + "\n# retuned\n")
+    changed = package_seed_code(seed_copy).spec_uris(BUCKET)
+    rebuilt = build_pipeline_definition(make_spec(**changed))
+    assert rebuilt != definition_json
+    # The only difference is the archive's key: nothing else in the pipeline moves.
+    assert rebuilt.replace(changed["sourcedir_uri"], unchanged["sourcedir_uri"]) == definition_json
