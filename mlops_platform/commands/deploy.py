@@ -20,7 +20,7 @@ from mlops_platform.deployer.backends import STATE_PURPOSE, Backend, resolve_bac
 from mlops_platform.deployer.destroy import destroy_stack
 from mlops_platform.deployer.drift import detect_drift
 from mlops_platform.deployer.errors import EXIT_BAD_INPUT, EXIT_FAILED, DeployerError
-from mlops_platform.deployer.graph import SERVING_PROJECT, GraphError, StackGraph, build_graph
+from mlops_platform.deployer.graph import SERVING_DIR, GraphError, StackGraph, build_graph
 from mlops_platform.deployer.model import deploy_model
 from mlops_platform.deployer.orchestrator import DeployOptions, deploy
 from mlops_platform.deployer.progress import JsonProgress, LiveProgress, Progress
@@ -176,7 +176,7 @@ def register(app: typer.Typer) -> None:
             try:
                 outcome = deploy_model(project=project, stage=stage, model_package_arn=model_package_arn,
                                        rollback=rollback, runner=runner, sagemaker_client=make_sagemaker_client,
-                                       progress=progress, serving_dir=root / SERVING_PROJECT)
+                                       progress=progress, serving_dir=root / SERVING_DIR)
             finally:
                 progress.close()
             if not as_json:

@@ -2,7 +2,7 @@
 
     data -> exp -> res -> dev -> int -> prod
                            |      |      |
-                     <p>-dev -> <p>-int -> <p>-prod      (serving stacks, project ``serving/``)
+                     <p>-dev -> <p>-int -> <p>-prod      (serving stacks, project ``mlops-serving`` in ``serving/``)
 
 Edges are of two kinds, and both order a deploy the same way:
 
@@ -27,7 +27,9 @@ PLATFORM_ROLES: tuple[str, ...] = ("data", "exp", "res", "dev", "int", "prod")
 STAGES: tuple[str, ...] = ("dev", "int", "prod")
 #: The Pulumi project of the platform stacks and of the serving stacks.
 PLATFORM_PROJECT = "mlops-platform"
-SERVING_PROJECT = "serving"
+SERVING_PROJECT = "mlops-serving"
+#: Directory of the serving project (its own ``Pulumi.yaml``), relative to the repository root.
+SERVING_DIR = "serving"
 
 #: Role -> the roles whose stacks must be deployed first (reference and promotion edges).
 ROLE_UPSTREAM: Mapping[str, tuple[str, ...]] = {

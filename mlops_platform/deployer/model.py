@@ -1,9 +1,10 @@
 """``deploy model``: put one model package version into the serving stack ``<project>-<stage>``.
 
 The RES pipeline's deploy actions call this with the package ARN from the registry event. It touches
-only the serving stack (project ``serving/``): creates or selects it, sets ``serving:modelPackageArn``
-in its working copy, checks the package's registry status, and runs preview (with the policy pack of
-the stage) and up.
+only the serving stack (project ``mlops-serving`` in ``serving/``): checks the package's registry
+status, creates or selects the stack, sets ``serving:modelPackageArn`` (and the Model Monitor baseline
+the package carries, ``DriftCheckBaselines.ModelDataQuality``) in its working copy, and runs preview
+(with the policy pack of the stage) and up.
 
 - A ``Rejected`` package is refused at every stage; PROD takes only an ``Approved`` one.
 - ``--rollback`` redeploys the previous version: the newest successful update in the stack's history
@@ -24,6 +25,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from mlops_functions.monitoring_baseline import ModelPackageError, data_quality_baseline
+
 from mlops_platform.deployer.errors import DeployerError, MissingCredentialsError, RefusedError
 from mlops_platform.deployer.graph import STAGES, serving_stack_name
 from mlops_platform.deployer.progress import Progress
@@ -31,6 +34,8 @@ from mlops_platform.deployer.runner import HistoryEntry, OperationResult, StackO
 
 MODEL_PACKAGE_KEY = "serving:modelPackageArn"
 AUTOSCALING_KEY = "serving:autoscalingEnabled"
+BASELINE_CONSTRAINTS_KEY = "serving:baselineConstraintsUri"
+BASELINE_STATISTICS_KEY = "serving:baselineStatisticsUri"
 ENDPOINT_CONFIG_TYPE = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 MODEL_PACKAGE_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+$")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
@@ -46,10 +51,11 @@ class ModelDeployResult:
     result: OperationResult | None = None
 
 
-def check_model_package(sagemaker: Any, arn: str, stage: str) -> str:
-    """The package's registry status, or ``RefusedError`` when the stage must not take it."""
+def check_model_package(sagemaker: Any, arn: str, stage: str) -> dict[str, Any]:
+    """The package's ``DescribeModelPackage``, or ``RefusedError`` when the stage must not take it."""
     try:
-        status = sagemaker.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"]
+        description = sagemaker.describe_model_package(ModelPackageName=arn)
+        status = description.get("ModelApprovalStatus")
     except ClientError as error:
         info = error.response.get("Error", {})
         raise DeployerError(f"model package {arn}: {info.get('Code')}: {info.get('Message')}") from error
@@ -59,7 +65,16 @@ def check_model_package(sagemaker: Any, arn: str, stage: str) -> str:
         raise RefusedError(f"model package {arn} is Rejected: it is refused at every stage")
     if stage == "prod" and status != "Approved":
         raise RefusedError(f"model package {arn} is {status}: PROD takes only an Approved package")
-    return status
+    return description
+
+
+def baseline_config(description: dict[str, Any]) -> dict[str, str]:
+    """The Model Monitor baseline the package carries, as serving config (none: the keys stay unset)."""
+    try:
+        baseline = data_quality_baseline(description)
+    except ModelPackageError:
+        return {}
+    return {BASELINE_CONSTRAINTS_KEY: baseline.constraints_s3_uri, BASELINE_STATISTICS_KEY: baseline.statistics_s3_uri}
 
 
 def previous_model_package(stack: str, history: list[HistoryEntry]) -> str:
@@ -114,10 +129,11 @@ def deploy_model(
     match = MODEL_PACKAGE_ARN.match(model_package_arn)
     if not match:
         raise DeployerError(f"--model-package-arn {model_package_arn!r}: not a versioned SageMaker model package ARN")
-    status = check_model_package(sagemaker_client(match.group(1)), model_package_arn, stage)
+    description = check_model_package(sagemaker_client(match.group(1)), model_package_arn, stage)
+    status = str(description.get("ModelApprovalStatus"))
 
     progress.register([name])
-    config = {MODEL_PACKAGE_KEY: model_package_arn}
+    config = {MODEL_PACKAGE_KEY: model_package_arn, **baseline_config(description)}
     outcome = ModelDeployResult(name, model_package_arn, status, [])
 
     def forward(operation: str, event: Any) -> None:

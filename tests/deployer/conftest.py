@@ -36,7 +36,7 @@ def write_repo(root: Path, stacks: dict[str, str]) -> Path:
         (root / f"policy-config.{role}.json").write_text('{"all": "mandatory"}\n')
     serving = root / "serving"
     serving.mkdir(exist_ok=True)
-    (serving / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "serving", "runtime": "python"}))
+    (serving / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "mlops-serving", "runtime": "python"}))
     (serving / "__main__.py").write_text("# serving program\n")
     return root
 

@@ -9,14 +9,20 @@ import pytest
 from botocore.stub import Stubber
 
 from mlops_platform.deployer.errors import DeployerError, RefusedError
-from mlops_platform.deployer.model import AUTOSCALING_KEY, MODEL_PACKAGE_KEY, deploy_model
+from mlops_platform.deployer.model import (
+    AUTOSCALING_KEY,
+    BASELINE_CONSTRAINTS_KEY,
+    BASELINE_STATISTICS_KEY,
+    MODEL_PACKAGE_KEY,
+    deploy_model,
+)
 from mlops_platform.deployer.progress import JsonProgress
 
 V1 = "arn:aws:sagemaker:eu-central-1:222222222222:model-package/churn/1"
 V2 = "arn:aws:sagemaker:eu-central-1:222222222222:model-package/churn/2"
 
 
-def sagemaker_with_status(status: str | None, arn: str):
+def sagemaker_with_status(status: str | None, arn: str, **extra):
     client = boto3.client("sagemaker", region_name="eu-central-1", aws_access_key_id="test",
                           aws_secret_access_key="test")
     stubber = Stubber(client)
@@ -25,15 +31,15 @@ def sagemaker_with_status(status: str | None, arn: str):
             "describe_model_package",
             {"ModelPackageName": "churn", "ModelPackageArn": arn, "CreationTime": "2026-01-01T00:00:00Z",
              "ModelPackageStatus": "Completed", "ModelApprovalStatus": status,
-             "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []}},
+             "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []}, **extra},
             {"ModelPackageName": arn},
         )
     stubber.activate()
     return client, stubber
 
 
-def run_model(runner, repo, stage, arn=None, rollback=False, status="Approved", status_arn=None):
-    client, stubber = sagemaker_with_status(status, status_arn or arn)
+def run_model(runner, repo, stage, arn=None, rollback=False, status="Approved", status_arn=None, **extra):
+    client, stubber = sagemaker_with_status(status, status_arn or arn, **extra)
     regions = []
 
     def factory(region):
@@ -85,22 +91,22 @@ def test_prod_deploys_an_approved_package(runner, cli, repo):
 
 
 def test_rollback_redeploys_the_previous_version_from_history(runner, cli, repo, fake_state):
-    fake_state.deployed("serving", "churn-dev", {MODEL_PACKAGE_KEY: V1})
-    fake_state.deployed("serving", "churn-dev", {MODEL_PACKAGE_KEY: V2})
+    fake_state.deployed("mlops-serving", "churn-dev", {MODEL_PACKAGE_KEY: V1})
+    fake_state.deployed("mlops-serving", "churn-dev", {MODEL_PACKAGE_KEY: V2})
     outcome = run_model(runner, repo, "dev", rollback=True, status="Approved", status_arn=V1)
     assert outcome.model_package_arn == V1
     assert [c.args[-1] for c in cli.calls if c.verb == "config set"][-1] == V1
 
 
 def test_rollback_without_an_earlier_version_is_an_error(runner, repo, fake_state):
-    fake_state.deployed("serving", "churn-dev", {MODEL_PACKAGE_KEY: V2})
+    fake_state.deployed("mlops-serving", "churn-dev", {MODEL_PACKAGE_KEY: V2})
     with pytest.raises(DeployerError, match="every recorded deploy used"):
         run_model(runner, repo, "dev", rollback=True, status=None)
 
 
 def test_rollback_to_prod_still_needs_an_approved_package(runner, cli, repo, fake_state):
-    fake_state.deployed("serving", "churn-prod", {MODEL_PACKAGE_KEY: V1})
-    fake_state.deployed("serving", "churn-prod", {MODEL_PACKAGE_KEY: V2})
+    fake_state.deployed("mlops-serving", "churn-prod", {MODEL_PACKAGE_KEY: V1})
+    fake_state.deployed("mlops-serving", "churn-prod", {MODEL_PACKAGE_KEY: V2})
     with pytest.raises(RefusedError):
         run_model(runner, repo, "prod", rollback=True, status="Rejected", status_arn=V1)
 
@@ -135,3 +141,18 @@ def test_instance_type_change_outside_prod_is_one_deploy(runner, cli, repo, beha
 def test_malformed_package_arn_is_bad_input(runner, repo):
     with pytest.raises(DeployerError, match="not a versioned SageMaker model package ARN"):
         run_model(runner, repo, "dev", "arn:aws:s3:::bucket", status=None)
+
+
+def test_the_packages_monitor_baseline_is_set_on_the_serving_stack(runner, cli, repo):
+    baselines = {"ModelDataQuality": {
+        "Constraints": {"ContentType": "application/json", "S3Uri": "s3://exp-bucket/churn/constraints.json"},
+        "Statistics": {"ContentType": "application/json", "S3Uri": "s3://exp-bucket/churn/statistics.json"}}}
+    run_model(runner, repo, "dev", V1, status="Approved", DriftCheckBaselines=baselines)
+    values = {c.args[2]: c.args[-1] for c in cli.calls if c.verb == "config set"}
+    assert (values[BASELINE_CONSTRAINTS_KEY], values[BASELINE_STATISTICS_KEY]) == (
+        "s3://exp-bucket/churn/constraints.json", "s3://exp-bucket/churn/statistics.json")
+
+
+def test_a_package_without_baseline_leaves_the_baseline_keys_unset(runner, cli, repo):
+    run_model(runner, repo, "dev", V1, status="Approved")
+    assert {c.args[2] for c in cli.calls if c.verb == "config set"} == {MODEL_PACKAGE_KEY}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mlops_platform import REPO_ROOT
 from mlops_platform.commands.deploy import platform_stacks
 from mlops_platform.config import load_organization
@@ -42,3 +44,21 @@ def test_a_reference_to_an_unknown_stack_is_reported():
 def test_a_serving_reference_to_its_stage_stack_agrees():
     graph = build_graph(SIX, ["churn-prod"])
     assert undeclared_references(graph, {"churn-prod": ["organization/mlops-platform/prod"]}) == []
+
+
+@pytest.mark.skipif(not (REPO_ROOT / "serving" / "__main__.py").exists(),
+                    reason="the serving program (serving/__main__.py, issue 6) has not landed yet")
+def test_every_stack_reference_of_the_serving_program_points_upstream_in_the_graph():
+    from mlops_platform.deployer.graph import serving_stack_name
+    from mlops_platform.harness import plan_serving
+
+    org = load_organization(REPO_ROOT)
+    serving = [serving_stack_name(project.name, stage) for project in org.model_projects for stage in ("dev", "int", "prod")]
+    assert serving, "organization.yaml must declare at least one model project to check the serving program"
+    graph = build_graph(platform_stacks(REPO_ROOT, org), serving, has_data_account=org.has_data_account)
+    references = {
+        name: [record.inputs["name"] for record in plan_serving(name).resources if record.type == STACK_REFERENCE]
+        for name in serving
+    }
+    assert any(references.values()), "a serving stack reads its platform stack through a StackReference"
+    assert undeclared_references(graph, references) == []
