@@ -284,3 +284,8 @@ def test_api_request_check_detects_a_malformed_step(definition: dict):
     step = json.loads(json.dumps(step_named(definition, STEP_TRAIN)))
     step["Arguments"]["ResourceConfig"]["VolumeSizeInGB"] = "30"
     assert "VolumeSizeInGB" in api_shape_errors(step)
+
+
+def test_fail_step_names_the_thresholds_it_enforces(definition: dict):
+    message = step_named(definition, STEP_FAIL)["Arguments"]["ErrorMessage"]
+    assert str(METRIC_THRESHOLD) in message and str(MARGIN) in message, message
