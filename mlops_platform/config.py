@@ -247,6 +247,43 @@ class ModelProject(CamelModel):
     serving: dict[Stage, ServingOverrides] = {}
 
 
+class SourceControlSettings(CamelModel):
+    """Where model projects keep their code (EXP). CodeCommit is closed to new AWS customers."""
+
+    provider: Literal["codeconnections", "codecommit"] = "codeconnections"
+    provider_type: Literal["GitHub", "GitHubEnterpriseServer", "GitLab", "GitLabSelfManaged", "Bitbucket"] = "GitHub"
+    """CodeConnections provider; the self-managed ones need ``hostEndpoint`` and ``hostCidr``."""
+    host_endpoint: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/.*)?$")] | None = None
+    """URL of a self-managed server (a CodeConnections ``Host`` in the EXP VPC reaches it)."""
+    host_cidr: Annotated[str, AfterValidator(lambda v: str(ipaddress.IPv4Network(v, strict=True)))] | None = None
+    """Network of the self-managed server (the host's security group allows HTTPS to it)."""
+
+    @model_validator(mode="after")
+    def _self_managed_needs_host(self) -> SourceControlSettings:
+        self_managed = self.provider_type in ("GitHubEnterpriseServer", "GitLabSelfManaged")
+        if self.provider == "codeconnections" and self_managed and not (self.host_endpoint and self.host_cidr):
+            raise ValueError(f"providerType {self.provider_type} needs hostEndpoint and hostCidr")
+        if self.host_endpoint and not self_managed:
+            raise ValueError(f"hostEndpoint is only for self-managed providers, not {self.provider_type}")
+        return self
+
+
+class WorkspaceSettings(CamelModel):
+    """The EXP account's workspace: source control and Studio."""
+
+    source_control: SourceControlSettings = SourceControlSettings()
+    studio_idle_timeout_minutes: Annotated[int, Field(ge=60, le=525600)] = 60
+    """JupyterLab apps idle this long are shut down (Studio's native idle shutdown)."""
+    studio_max_idle_timeout_minutes: Annotated[int, Field(ge=60, le=525600)] = 240
+    """The longest idle timeout a user may choose."""
+
+    @model_validator(mode="after")
+    def _idle_bounds(self) -> WorkspaceSettings:
+        if self.studio_max_idle_timeout_minutes < self.studio_idle_timeout_minutes:
+            raise ValueError("studioMaxIdleTimeoutMinutes must be at least studioIdleTimeoutMinutes")
+        return self
+
+
 class OrganizationConfig(CamelModel):
     """Organisation-wide values shared by every stack and the serving project."""
 
@@ -263,6 +300,8 @@ class OrganizationConfig(CamelModel):
     operators: list[Operator] = []
     model_projects: list[ModelProject] = []
     data_sets: list[DataSet] = []
+    workspace: WorkspaceSettings = WorkspaceSettings()
+    """EXP: source control and Studio settings."""
 
     @model_validator(mode="after")
     def _cross_references(self) -> OrganizationConfig:
