@@ -7,7 +7,6 @@ from typing import Any
 
 from mlops_guard.allowlists import NVME_INSTANCE_TYPES
 from mlops_guard.checks import (
-    AWS_MANAGED_KEY_PREFIX,
     matches_any,
     require,
     require_customer_key,
@@ -65,9 +64,11 @@ def s3_sse_customer_managed_key(res: Resource, config: Mapping[str, Any], report
 def kms_key_rotation(res: Resource, config: Mapping[str, Any], report: Report) -> None:
     usage = lookup(res.props, "keyUsage")
     spec = lookup(res.props, "customerMasterKeySpec")
+    if is_unknown(usage) or is_unknown(spec):
+        report.unknown(f"{res.name}: the key usage/spec is not known until apply")
+        return
     if usage not in (MISSING, None, "ENCRYPT_DECRYPT") or spec not in (MISSING, None, "SYMMETRIC_DEFAULT"):
-        if not (is_unknown(usage) or is_unknown(spec)):
-            return  # asymmetric and HMAC keys cannot rotate automatically
+        return  # asymmetric and HMAC keys cannot rotate automatically
     require_true(report, res, "enableKeyRotation", "key rotation (enableKeyRotation) is not enabled")
 
 
@@ -511,4 +512,3 @@ POLICIES = [
     efs_encrypted,
     apigateway_cache_encrypted,
 ]
-_ = AWS_MANAGED_KEY_PREFIX

@@ -178,9 +178,9 @@ def iam_passrole_restricted(res: Resource, config: Mapping[str, Any], report: Re
     for label, stmt in _each_allow(res, report, identity_documents(res)):
         if not any(not is_unknown(a) and action_matches(a, "iam:passrole") for a in stmt.actions):
             continue
-        if any(is_unknown(r) for r in stmt.resources):
-            pass  # role ARNs from this stack; the resource part is fine, check the condition below
-        elif "*" in stmt.resources or stmt.not_resources or any(r.endswith(":role/*") for r in stmt.resources):
+        # an unknown resource is a role ARN from this stack, never '*': only the condition is left to check
+        known = [r for r in stmt.resources if not is_unknown(r)]
+        if "*" in known or stmt.not_resources or any(r.endswith(":role/*") for r in known):
             report.violation(f"{res.name}: {label} allows iam:PassRole on any role")
             continue
         if "iam:passedtoservice" not in stmt.condition_keys():
@@ -362,7 +362,7 @@ def iam_trust_federation_pinned(res: Resource, config: Mapping[str, Any], report
                     report.violation(f"{res.name}: SAML trust without a SAML:aud condition")
                 continue
             issuer = provider.split("oidc-provider/", 1)[-1]
-            aud = [v for k in (f"{issuer}:aud",) for v in stmt.condition_values(k)]
+            aud = stmt.condition_values(f"{issuer}:aud")
             sub = stmt.condition_values(f"{issuer}:sub")
             if not aud:
                 report.violation(f"{res.name}: OIDC trust for {issuer} does not pin :aud")

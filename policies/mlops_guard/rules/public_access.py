@@ -25,14 +25,12 @@ NARROWING_KEYS = {
     "aws:sourcearn",
     "aws:principalarn",
     "aws:sourceorgid",
-    "kms:callerAccount".lower(),
+    "kms:calleraccount",
     "kms:viaservice",
 }
 
 
-def check_resource_policy(
-    res: Resource, report: Report, path: str, config: Mapping[str, Any], *, key_policy: bool = False
-) -> None:
+def check_resource_policy(res: Resource, report: Report, path: str, config: Mapping[str, Any]) -> None:
     """Public principals and foreign accounts in a resource policy at ``path``."""
     doc = parse_policy_document(lookup(res.props, path))
     if doc is None:
@@ -157,7 +155,7 @@ def s3_bucket_policy_tls_only(res: Resource, config: Mapping[str, Any], report: 
     config=PLATFORM_ACCOUNT_IDS,
 )
 def kms_key_policy_not_public(res: Resource, config: Mapping[str, Any], report: Report) -> None:
-    check_resource_policy(res, report, "policy", config, key_policy=True)
+    check_resource_policy(res, report, "policy", config)
     require(
         report,
         res,
