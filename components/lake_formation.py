@@ -166,10 +166,10 @@ class LakeFormationSettings(pulumi.ComponentResource):
                         principal=creator,
                         permissions=["DATA_LOCATION_ACCESS"],
                         data_location=aws.lakeformation.PermissionsDataLocationArgs(
-                            arn=registration.arn, catalog_id=args.account_id
+                            arn=bucket_arn, catalog_id=args.account_id
                         ),
                     ),
-                    opts=pulumi.ResourceOptions(parent=registration),
+                    opts=pulumi.ResourceOptions(parent=registration, depends_on=[registration]),
                 )
         self.register_outputs({"admins": sorted(args.admins)})
 

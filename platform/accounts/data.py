@@ -8,9 +8,12 @@ See ``docs/data.md``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
 import pulumi_aws as aws
 
+import mlops_etl
 from accounts.common import AccountContext
 from components.curated_dataset import CuratedDataset, CuratedDatasetArgs
 from components.data_lake import DataLake, DataLakeArgs
@@ -23,7 +26,6 @@ from components.lake_formation import (
     ProjectDataGrantsArgs,
     project_grants,
 )
-from mlops_platform import REPO_ROOT
 from mlops_platform.naming import (
     bucket_name,
     curated_table_name,
@@ -41,8 +43,10 @@ from mlops_platform.naming import (
     role_arn,
 )
 
-GLUE_SCRIPT = REPO_ROOT / "glue_jobs" / "curate_dataset.py"
-ETL_PACKAGE = REPO_ROOT / "mlops_etl"
+# The checkout the program runs from (resolve(): platform/ may be a symlink in test copies).
+CHECKOUT = Path(__file__).resolve().parents[2]
+GLUE_SCRIPT = CHECKOUT / "glue_jobs" / "curate_dataset.py"
+ETL_PACKAGE = Path(mlops_etl.__file__).resolve().parent
 
 
 def build(context: AccountContext) -> None:
@@ -137,7 +141,7 @@ def build(context: AccountContext) -> None:
                 hmac_secret_arn=lake.hmac_secret.arn,
                 script_location=code.script_location,
                 extra_py_files=code.extra_py_files,
-                repo_root=REPO_ROOT,
+                repo_root=CHECKOUT,
             ),
             # Databases created before the settings would get the IAMAllowedPrincipals default.
             opts=pulumi.ResourceOptions(

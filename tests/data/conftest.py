@@ -1,0 +1,28 @@
+"""Fixtures of the DATA area: the data and exp stacks planned once, and the config they came from."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlops_platform.config import OrganizationConfig, load_organization
+from mlops_platform.harness import StackPlan, plan_stack
+
+
+@pytest.fixture(scope="session")
+def org() -> OrganizationConfig:
+    return load_organization()
+
+
+@pytest.fixture(scope="session")
+def data_plan() -> StackPlan:
+    return plan_stack("data")
+
+
+@pytest.fixture(scope="session")
+def exp_plan() -> StackPlan:
+    return plan_stack("exp")
+
+
+@pytest.fixture(scope="session")
+def data_preview() -> StackPlan:
+    return plan_stack("data", preview=True)
