@@ -199,3 +199,40 @@ def curation_job_name(org: OrganizationConfig, data_set: str) -> str:
 def hmac_secret_name(org: OrganizationConfig) -> str:
     """Secrets Manager secret in DATA holding the pseudonymisation HMAC key."""
     return f"{org.platform_name}/data/pseudonymisation-hmac-key"
+
+
+# ---- RES: registry, release pipeline and approvals (issue 6) -------------------------------------
+
+
+def image_repository_name(org: OrganizationConfig, image: str, quarantine: bool = False) -> str:
+    """ECR repository of a platform image (``deploy``, ``inference``); new builds land in quarantine first."""
+    return f"{org.platform_name}/{'quarantine/' if quarantine else ''}{image}"
+
+
+def image_uri(org: OrganizationConfig, image: str, tag: str) -> str:
+    """A released platform image in the RES registry."""
+    return f"{org.accounts.res}.dkr.ecr.{org.region}.amazonaws.com/{image_repository_name(org, image)}:{tag}"
+
+
+def image_pipeline_role_name(org: OrganizationConfig) -> str:
+    """RES CodeBuild role of the image pipeline: the only principal that pushes platform images."""
+    return f"{org.platform_name}-image-builder"
+
+
+def release_pipeline_role_name(org: OrganizationConfig) -> str:
+    """RES CodePipeline service role of the deploy (promotion) pipelines."""
+    return f"{org.platform_name}-release-pipeline"
+
+
+def model_trigger_function_name(org: OrganizationConfig) -> str:
+    return f"{org.platform_name}-model-trigger"
+
+
+def release_approver_role_name(org: OrganizationConfig, stage: str) -> str:
+    """RES sign-in role that approves the promotion into ``stage`` (int or prod)."""
+    return f"{org.platform_name}-release-approver-{stage}"
+
+
+def stage_deployment_boundary_name(org: OrganizationConfig) -> str:
+    """Permissions boundary of the stage deployment role."""
+    return f"{org.platform_name}-serving-deploy-boundary"

@@ -1,9 +1,62 @@
-"""DEV / INT / PROD: the deployment role trusted by the RES deployer, and people's sign-in roles."""
+"""DEV / INT / PROD: the deployment role trusted by the RES deployer, and people's sign-in roles.
+
+* ``<p>-serving-deploy`` (:mod:`components.stage_deployment`): trusted only by the RES serving
+  deployer role, scoped to serving resources, with a permissions boundary.
+* People, per the persona switch (``identity.mode``): with ``iam-federation`` one federated role per
+  persona that has access here (:data:`components.release_access.STAGE_ACCESS`: troubleshooting in
+  DEV, read-only in INT and PROD). With ``identity-center`` the roles come from permission sets in
+  the ``identity`` stack, built from the same documents (:func:`stage_persona_policy`), so nothing
+  is declared here.
+"""
 
 from __future__ import annotations
 
+import pulumi
+
 from accounts.common import AccountContext
+from components.people import PersonaRole, PersonaRoleArgs, persona_user_names, saml_provider_arn
+from components.release_access import STAGE_ACCESS, stage_persona_policy
+from components.stage_deployment import StageDeploymentRole, StageDeploymentRoleArgs
+from mlops_platform import naming
 
 
 def build(context: AccountContext) -> None:
     """Declare the stage account's deployment and people roles."""
+    settings, baseline = context.settings, context.baseline
+    org, stage, account = settings.org, settings.role, settings.account_id
+    deployment = StageDeploymentRole(
+        f"{stage}-serving-deploy",
+        StageDeploymentRoleArgs(
+            org=org,
+            stage=stage,
+            account_id=account,
+            projects=[p.name for p in org.model_projects],
+            key_arns=[baseline.platform_key.arn, baseline.logs_key.arn],
+        ),
+        opts=context.opts,
+    )
+    context.exports["servingDeploymentRoleArn"] = deployment.arn
+
+    if org.identity.mode != "iam-federation":
+        return
+    persona_roles: dict[str, pulumi.Output[str]] = {}
+    for persona in STAGE_ACCESS.get(stage, {}):
+        people = persona_user_names(org, persona)
+        document = stage_persona_policy(org, stage, persona, account)
+        if not people or document is None:
+            continue  # nobody could assume it
+        role = PersonaRole(
+            f"{stage}-persona-{persona.replace('_', '-')}",
+            PersonaRoleArgs(
+                role_name=naming.persona_role_name(org, persona),
+                persona=persona,
+                saml_provider_arn=saml_provider_arn(org, account),
+                user_name_tag=org.identity.user_name_tag,
+                user_names=people,
+                policies={"serving-access": document},
+                description=f"{persona} in {stage.upper()}: {STAGE_ACCESS[stage][persona]}",
+            ),
+            opts=context.opts,
+        )
+        persona_roles[persona] = role.arn
+    context.exports["personaRoleArns"] = persona_roles

@@ -1,0 +1,171 @@
+"""Who may do what on the release path: people's access to the stage accounts, the release approvers
+in RES, and the permission matrix that docs/res.md shows (a test compares the two).
+
+People (persona switch, see :mod:`components.people`):
+
+* DEV: data scientists (lead, scientist, ml_engineer) and DevOps *troubleshoot*: read the serving
+  resources, their metrics and logs, and invoke the DEV endpoints.
+* INT and PROD: everyone *reads*: serving resources, metrics and alarms; no logs, no invocations.
+* RES: release approvers answer the manual approval of their stage only (``PutApprovalResult`` on
+  ``<pipeline>/<ApproveStage>/Approve``): leads and ML engineers promote to INT, DevOps to PROD (a
+  lead has already approved the package in the EXP registry, which the deployer requires for PROD).
+
+All documents are pure functions of the organisation config.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.iam_documents import policy_document, statement
+from components.promotion_pipeline import APPROVAL_ACTION, APPROVAL_STAGES
+from mlops_platform import naming
+from mlops_platform.config import OrganizationConfig
+
+TROUBLESHOOT = "troubleshoot"
+READ_ONLY = "read-only"
+#: Stage account -> persona -> access level (personas not listed get no role there).
+STAGE_ACCESS: dict[str, dict[str, str]] = {
+    "dev": {
+        "lead": TROUBLESHOOT,
+        "scientist": TROUBLESHOOT,
+        "ml_engineer": TROUBLESHOOT,
+        "devops": TROUBLESHOOT,
+        "auditor": READ_ONLY,
+    },
+    "int": {p: READ_ONLY for p in ("lead", "scientist", "ml_engineer", "devops", "auditor")},
+    "prod": {p: READ_ONLY for p in ("lead", "scientist", "ml_engineer", "devops", "auditor")},
+}
+#: Stage promoted into -> personas that may approve it.
+RELEASE_APPROVERS: dict[str, tuple[str, ...]] = {"int": ("lead", "ml_engineer"), "prod": ("devops",)}
+
+#: Machine roles of the release path: (account, role name rule, what it may do there). Documented in
+#: docs/res.md's matrix together with STAGE_ACCESS and RELEASE_APPROVERS.
+PIPELINE_ROLES: tuple[tuple[str, str, str], ...] = (
+    ("res", "model trigger (`<p>-model-trigger`)", "start `<p>-deploy-*` pipelines"),
+    ("res", "release pipeline (`<p>-release-pipeline`)", "start the platform's CodeBuild projects, notify approvers"),
+    ("res", "serving deployer (`<p>-serving-deployer`)", "assume `<p>-serving-deploy` in DEV, INT and PROD"),
+    ("dev/int/prod", "stage deployment (`<p>-serving-deploy`)", "manage serving resources; pass the project's serving roles"),
+    ("res", "image builder (`<p>-image-builder`)", "push platform images (quarantine, then release)"),
+)
+
+
+def _arn(region: str, account: str, service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+
+def read_only_statements(org: OrganizationConfig, account: str) -> list[dict[str, Any]]:
+    """Read serving resources, metrics and alarms of one stage account (pure)."""
+    p, region = org.platform_name, org.region
+    return [
+        statement(
+            "DescribeServing",
+            [
+                "sagemaker:DescribeDataQualityJobDefinition", "sagemaker:DescribeEndpoint",
+                "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel", "sagemaker:DescribeMonitoringSchedule",
+                "sagemaker:ListTags",
+            ],
+            [
+                _arn(region, account, "sagemaker", f"{kind}/{p}-*")
+                for kind in ("data-quality-job-definition", "endpoint", "endpoint-config", "model", "monitoring-schedule")
+            ],
+        ),
+        # List and metric reads have no resource-level permissions.
+        statement(
+            "ListServingAndMetrics",
+            [
+                "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingActivities",
+                "application-autoscaling:DescribeScalingPolicies", "cloudwatch:DescribeAlarms",
+                "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics",
+                "sagemaker:ListEndpointConfigs", "sagemaker:ListEndpoints", "sagemaker:ListModels",
+                "sagemaker:ListMonitoringExecutions", "sagemaker:ListMonitoringSchedules", "states:ListStateMachines",
+            ],
+            "*",
+        ),
+        statement(
+            "DescribeBatch",
+            ["states:DescribeExecution", "states:DescribeStateMachine", "states:ListExecutions"],
+            [_arn(region, account, "states", f"stateMachine:{p}-*"), _arn(region, account, "states", f"execution:{p}-*:*")],
+        ),
+    ]
+
+
+def troubleshoot_statements(org: OrganizationConfig, account: str) -> list[dict[str, Any]]:
+    """DEV: read-only plus the serving logs and invoking the DEV endpoints (pure)."""
+    p, region = org.platform_name, org.region
+    groups = [
+        _arn(region, account, "logs", f"log-group:{group}*")
+        for group in (f"/aws/sagemaker/Endpoints/{p}-", f"/aws/lambda/{p}-", f"/aws/apigateway/{p}-",
+                      f"/aws/vendedlogs/states/{p}-")
+    ]
+    return [
+        *read_only_statements(org, account),
+        statement(
+            "ReadServingLogs",
+            ["logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:StartQuery"],
+            groups,
+        ),
+        # Logs Insights results and the log group list are not resource-scoped.
+        statement("QueryResults", ["logs:DescribeLogGroups", "logs:GetQueryResults", "logs:StopQuery"], "*"),
+        statement("InvokeDevEndpoints", ["sagemaker:InvokeEndpoint"], _arn(region, account, "sagemaker", f"endpoint/{p}-*")),
+    ]
+
+
+def stage_persona_policy(org: OrganizationConfig, stage: str, persona: str, account: str) -> dict[str, Any] | None:
+    """The sign-in policy of ``persona`` in a stage account, or None if the persona has no access (pure)."""
+    level = STAGE_ACCESS.get(stage, {}).get(persona)
+    if level is None:
+        return None
+    if level == TROUBLESHOOT:
+        return policy_document(troubleshoot_statements(org, account))
+    return policy_document(read_only_statements(org, account))
+
+
+def approver_policy(org: OrganizationConfig, stage: str) -> dict[str, Any]:
+    """A release approver of ``stage``: answer that stage's approvals of every deploy pipeline (pure).
+
+    The pipeline part is a wildcard so pipelines made by the "Model Deployment" product (same naming
+    rule) are covered; the stage and action part is exact.
+    """
+    region, res = org.region, org.accounts.res
+    pipelines = naming.deploy_pipeline_name(org, "*")
+    return policy_document(
+        [
+            statement(
+                "ApproveOwnStage",
+                ["codepipeline:PutApprovalResult"],
+                _arn(region, res, "codepipeline", f"{pipelines}/{APPROVAL_STAGES[stage]}/{APPROVAL_ACTION}"),
+            ),
+            statement(
+                "ViewDeployPipelines",
+                ["codepipeline:GetPipeline", "codepipeline:GetPipelineExecution", "codepipeline:GetPipelineState",
+                 "codepipeline:ListActionExecutions", "codepipeline:ListPipelineExecutions"],
+                _arn(region, res, "codepipeline", pipelines),
+            ),
+            statement("ListPipelines", ["codepipeline:ListPipelines"], "*"),
+        ]
+    )
+
+
+def approval_resources(document: dict[str, Any]) -> list[str]:
+    """Resources a document allows ``codepipeline:PutApprovalResult`` on (for tests and the docs)."""
+    found: list[str] = []
+    for item in document["Statement"]:
+        actions = item.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if item.get("Effect") == "Allow" and "codepipeline:PutApprovalResult" in actions:
+            resources = item.get("Resource", [])
+            found += [resources] if isinstance(resources, str) else resources
+    return found
+
+
+def permission_matrix_rows() -> list[tuple[str, str, str]]:
+    """(account, who, access) rows of the people part of the matrix, in display order (pure)."""
+    rows = []
+    for stage, personas in STAGE_ACCESS.items():
+        for persona, level in personas.items():
+            rows.append((stage, persona, level))
+    for stage, personas in RELEASE_APPROVERS.items():
+        for persona in personas:
+            rows.append(("res", persona, f"approve {stage}"))
+    return rows
