@@ -115,6 +115,7 @@ def offline_sdk(region: str) -> Iterator[None]:
                 yield
         finally:
             if saved_validator is not None:
+                # Put back the class attribute itself (a staticmethod object), not the function.
                 _config_manager().SageMakerConfig.validate_sagemaker_config = saved_validator
             boto3.DEFAULT_SESSION = saved_default_session
             for name, value in saved_environment.items():
@@ -136,10 +137,11 @@ def _validate_offline_config_once():
 
     The SDK re-validates the session's config (schema check included) on each of the ~60 config
     lookups of a build, about 90 % of its run time. The config is a constant here. Returns the
-    original validator, which `offline_sdk` puts back.
+    original class attribute (the staticmethod object), which `offline_sdk` puts back.
     """
     config_class = _config_manager().SageMakerConfig
-    original = config_class.validate_sagemaker_config
+    original_attribute = config_class.__dict__["validate_sagemaker_config"]
+    original = config_class.validate_sagemaker_config  # the plain function behind the staticmethod
     validated: list[dict] = []
 
     def validate(sagemaker_config=None):
@@ -151,7 +153,7 @@ def _validate_offline_config_once():
         return original(sagemaker_config)
 
     config_class.validate_sagemaker_config = staticmethod(validate)
-    return original
+    return original_attribute
 
 
 def pipeline_session(region: str, bucket: str):

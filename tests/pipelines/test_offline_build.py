@@ -163,6 +163,17 @@ def test_build_restores_environment_default_session_and_logging(spec, monkeypatc
     assert logging.root.manager.disable == before_disable
 
 
+def test_build_leaves_the_sdk_config_validator_working(spec):
+    from sagemaker.core.config.config_manager import SageMakerConfig
+
+    before = SageMakerConfig.__dict__["validate_sagemaker_config"]
+    build_pipeline_definition(spec)
+    assert SageMakerConfig.__dict__["validate_sagemaker_config"] is before
+    SageMakerConfig().validate_sagemaker_config({"SchemaVersion": "1.0"})  # callable on an instance again
+    with pytest.raises(Exception, match="SchemaVersion|is not valid|required"):
+        SageMakerConfig().validate_sagemaker_config({"SageMaker": {"NoSuchSection": {}}})
+
+
 def test_offline_environment_hides_ambient_credentials(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALCREDENTIALS1")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "real-session-token")
