@@ -38,20 +38,34 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def _pack_config_for_stack(stack: str, override, cache: dict):
-    """The policy config of a stack: --policy-config, else its role's file, else pack defaults."""
-    from mlops_guard.config import PackConfig, config_file, load_pack_config, role_for_stack
+def _role_of(stack: str) -> str | None:
+    """The role of a stack named in a URN: its stack file's mlops:role, else a serving stage, else None."""
+    from mlops_guard.config import role_for_stack
     from mlops_platform.config import list_stacks, load_settings
+
+    return load_settings(stack, REPO_ROOT).role if stack in list_stacks(REPO_ROOT) else role_for_stack(stack)
+
+
+def _pack_config(role: str | None, override, cache: dict):
+    """The policy config for a role: --policy-config, else policy-config.<role>.json, else pack defaults."""
+    from mlops_guard.config import PackConfig, config_file, load_pack_config
 
     if override is not None:
         return override
-    role = load_settings(stack, REPO_ROOT).role if stack in list_stacks(REPO_ROOT) else role_for_stack(stack)
     if role is None:
         return PackConfig()
     if role not in cache:
         path = config_file(role, REPO_ROOT)
         cache[role] = load_pack_config(path) if path.exists() else PackConfig()
     return cache[role]
+
+
+def _platform_stack_of(plan):
+    """The platform stack a serving stack runs on (its roles live there), planned with known outputs."""
+    from mlops_platform import harness
+
+    config, _, _ = harness.serving_stack_config(plan.stack, None, REPO_ROOT)
+    return harness.plan_stack(config["serving:platformStack"], root=REPO_ROOT)
 
 
 def _stack_file(stack: str) -> str:
@@ -86,7 +100,7 @@ def run_check(
 
     for path, reader in [*((p, read_preview_json) for p in preview_json or []), *((p, read_stack_export) for p in stack_export or [])]:
         for item in reader(path):
-            config = _pack_config_for_stack(item.stack, override, cache)
+            config = _pack_config(_role_of(item.stack), override, cache)
             total.extend(_with_location(evaluate_stack(item.resources, config, stack=item.stack, project=item.project), _relative(path)))
 
     own = stacks is not None or serving is not None or not (preview_json or stack_export)
@@ -103,8 +117,9 @@ def run_check(
                     raise CheckInputError("--serving needs mlops_platform.harness.plan_serving, which is not available")
                 plans.append(plan_serving(name, preview=preview))
         for plan in plans:
-            config = _pack_config_for_stack(plan.stack, override, cache)
-            result = evaluate_stack(from_records(plan.resources), config, stack=plan.stack, project=plan.project)
+            config = _pack_config(plan.role, override, cache)
+            context = from_records(_platform_stack_of(plan).resources) if plan.project != harness.PLATFORM_PROJECT else []
+            result = evaluate_stack(from_records(plan.resources), config, stack=plan.stack, project=plan.project, context=context)
             total.extend(_with_location(result, _stack_file(plan.stack)))
     return total
 

@@ -6,6 +6,7 @@ over all of its resources. A policy that crashes fails closed (a mandatory viola
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -91,8 +92,13 @@ def evaluate_stack(
     stack: str,
     project: str,
     source_for: Mapping[str, tuple[str, int]] | None = None,
+    context: Sequence[Resource] = (),
 ) -> GateResult:
-    """Evaluate every enabled policy against one stack's resources."""
+    """Evaluate every enabled policy against one stack's resources.
+
+    ``context`` are resources of other stacks this one uses (a serving stack's platform stack):
+    policies that declare ``uses_context`` may look them up; nothing judges them here.
+    """
     result = GateResult(stacks=[stack])
     root_urn = stack_urn(stack, project)
     evaluated = [r for r in resources if r.type != ROOT_STACK_TYPE]
@@ -137,8 +143,9 @@ def evaluate_stack(
             continue
         result.policies_applied.add(gp.name)
         report = Report(default_urn=root_urn, policy=gp.name)
+        looked_up = [*evaluated, *(dataclasses.replace(r, context=True) for r in context)] if gp.uses_context else evaluated
         try:
-            gp.check(evaluated, config.config(gp.name), report)
+            gp.check(looked_up, config.config(gp.name), report)
         except Exception as exc:  # noqa: BLE001
             report.violation(f"policy failed to run ({exc.__class__.__name__}: {exc})")
         record(gp, report)

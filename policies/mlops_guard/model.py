@@ -28,6 +28,8 @@ class Resource:
     custom: bool = True
     source: tuple[str, int] | None = None
     """Repo-relative file and line that declared the resource, when known."""
+    context: bool = False
+    """Declared by another stack (e.g. the platform stack a serving stack uses): looked up, never judged."""
 
     @property
     def tags(self) -> Mapping[str, Any]:
@@ -92,6 +94,8 @@ class GuardPolicy:
     remediation: str = ""
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """JSON-schema properties of this policy's configuration (with defaults)."""
+    uses_context: bool = False
+    """A stack policy that may look up resources of other stacks (offline gate only)."""
 
     @property
     def tags(self) -> list[str]:
@@ -109,6 +113,7 @@ def policy(
     config: Mapping[str, Mapping[str, Any]] | None = None,
     kind: Kind = "resource",
     area: str = "",
+    uses_context: bool = False,
 ) -> Callable[[Callable[..., None]], GuardPolicy]:
     """Decorator that turns a check function into a :class:`GuardPolicy`.
 
@@ -130,6 +135,7 @@ def policy(
             references=references,
             remediation=remediation,
             config=config or {},
+            uses_context=uses_context,
         )
 
     return wrap

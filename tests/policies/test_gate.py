@@ -243,3 +243,56 @@ def test_bad_policy_config_is_exit_two(tmp_path: Path) -> None:
 def test_unknown_own_stack_is_exit_two() -> None:
     result = _run("--stack", "nope")
     assert result.exit_code == 2 and result.stderr.startswith("error: ")
+
+
+def test_serving_stack_roles_are_looked_up_in_the_platform_stack() -> None:
+    """A serving stack's model uses a role its platform stack declares: the guardrail check follows it."""
+    from mlops_guard.config import PackConfig
+    from mlops_guard.engine import evaluate_stack
+
+    from .conftest import stack_resources
+
+    golden = stack_resources()
+    serving = [r for r in golden if r.name == "model"]
+    platform = [r for r in golden if r.name != "model"]
+    result = evaluate_stack(serving, PackConfig(), stack="churn-prod", project="mlops-serving", context=platform)
+    assert not [v for v in result.violations if v.policy == "sagemaker-roles-carry-deny-guardrails"]
+    assert not result.not_evaluated, result.not_evaluated
+
+
+def test_serving_stack_role_without_guardrails_in_the_platform_stack_is_a_violation() -> None:
+    from mlops_guard.config import PackConfig
+    from mlops_guard.engine import evaluate_stack
+
+    from .conftest import stack_resources
+
+    golden = stack_resources({"remove": ["model-role-deny-network"]})
+    serving = [r for r in golden if r.name == "model"]
+    platform = [r for r in golden if r.name != "model"]
+    result = evaluate_stack(serving, PackConfig(), stack="churn-prod", project="mlops-serving", context=platform)
+    found = [v for v in result.violations if v.policy == "sagemaker-roles-carry-deny-guardrails"]
+    assert found and "sagemaker-deny-network" in found[0].message
+
+
+def test_context_resources_are_never_judged() -> None:
+    from mlops_guard.config import PackConfig
+    from mlops_guard.engine import evaluate_stack
+
+    from .conftest import stack_resources
+
+    platform = stack_resources({"remove": ["data-sse"]})  # a platform bucket without encryption
+    result = evaluate_stack([], PackConfig(), stack="churn-prod", project="mlops-serving", context=platform)
+    assert not result.violations and result.resources_evaluated == 0
+
+
+def test_serving_option_checks_a_serving_stack() -> None:
+    result = _run("--serving", "weld-gun-pm-dev", "--format", "json")
+    assert result.exit_code in (0, 1), result.stderr
+    report = _json(result)
+    assert report["summary"]["resourcesEvaluated"] > 0
+    assert all("::mlops-serving::" in v["urn"] for v in report["violations"])
+
+
+def test_bad_serving_name_is_exit_two() -> None:
+    result = _run("--serving", "nope")
+    assert result.exit_code == 2 and result.stderr.startswith("error: ") and "Traceback" not in result.output

@@ -273,11 +273,13 @@ def _guardrail_kind(policy_res: Resource) -> str | None:
 @policy(
     "sagemaker-roles-carry-deny-guardrails",
     "Every role a SageMaker resource uses has both explicit deny guardrail policies attached "
-    "(managed policies tagged mlops:guardrail=sagemaker-deny-network and =sagemaker-deny-encryption).",
+    "(managed policies tagged mlops:guardrail=sagemaker-deny-network and =sagemaker-deny-encryption). "
+    "Offline, a serving stack's roles are looked up in its platform stack.",
     severity="critical",
     kind="stack",
     types=(*SAGEMAKER_ROLE_PATHS, ROLE_TYPE, MANAGED_POLICY_TYPE, *ATTACHMENT_TYPES),
     remediation="Attach the SageMakerGuardrails component's two deny policies to the role.",
+    uses_context=True,
 )
 def sagemaker_roles_carry_deny_guardrails(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
     index = Index(resources)
@@ -293,6 +295,8 @@ def sagemaker_roles_carry_deny_guardrails(resources: Sequence[Resource], config:
 
     checked: set[str] = set()
     for res in resources:
+        if res.context:
+            continue  # another stack's SageMaker resources are judged in that stack
         for path in SAGEMAKER_ROLE_PATHS.get(res.type, ()):
             role, value = _role_for(res, path, index, roles)
             if value is None:
