@@ -248,13 +248,14 @@ class ModelEndpoint(pulumi.ComponentResource):
             f"{name}-scaling-target",
             aws.appautoscaling.TargetArgs(
                 service_namespace="sagemaker",
-                resource_id=scaling_resource_id(args.endpoint_name),
+                # Derived from the endpoint's output: the target is registered only once the endpoint exists.
+                resource_id=self.endpoint.name.apply(scaling_resource_id),
                 scalable_dimension=SCALABLE_DIMENSION,
                 min_capacity=scaling.min_capacity,
                 max_capacity=scaling.max_capacity,
                 tags=args.tags or None,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.endpoint]),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         aws.appautoscaling.Policy(
             f"{name}-scaling-policy",

@@ -128,11 +128,13 @@ class PrivateApi(pulumi.ComponentResource):
         )
         api = self.rest_api
         in_api = pulumi.ResourceOptions(parent=api)
+        # Built from the API ID (not the computed executionArn), so the policy is known at preview.
+        execution_arn = api.id.apply(lambda api_id: f"arn:aws:execute-api:{args.region}:{args.account_id}:{api_id}")
         policy = aws.apigateway.RestApiPolicy(
             f"{name}-api-policy",
             aws.apigateway.RestApiPolicyArgs(
                 rest_api_id=api.id,
-                policy=pulumi.Output.all(api.execution_arn, args.vpc_endpoint_id).apply(
+                policy=pulumi.Output.all(execution_arn, args.vpc_endpoint_id).apply(
                     lambda v: json.dumps(private_api_policy(f"{v[0]}/*", v[1]))
                 ),
             ),
@@ -158,7 +160,9 @@ class PrivateApi(pulumi.ComponentResource):
                 http_method=method.http_method,
                 type="AWS_PROXY",
                 integration_http_method="POST",
-                uri=self.function.invoke_arn,
+                uri=self.function.arn.apply(
+                    lambda arn: f"arn:aws:apigateway:{args.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+                ),
                 timeout_milliseconds=29000,
             ),
             opts=pulumi.ResourceOptions(parent=resource),
@@ -169,7 +173,7 @@ class PrivateApi(pulumi.ComponentResource):
                 action="lambda:InvokeFunction",
                 function=self.function.name,
                 principal="apigateway.amazonaws.com",
-                source_arn=api.execution_arn.apply(lambda arn: f"{arn}/*/POST/{RESOURCE_PATH}"),
+                source_arn=execution_arn.apply(lambda arn: f"{arn}/*/POST/{RESOURCE_PATH}"),
                 source_account=args.account_id,
             ),
             opts=pulumi.ResourceOptions(parent=self.function),
