@@ -6,7 +6,8 @@ Public API (importing this package does not import the SageMaker SDK):
 * `build_pipeline_definition(spec) -> str`: the definition JSON, offline and deterministic.
 * `cached_pipeline_definition(spec, cache_dir=None) -> str`: the same, cached by a hash of its inputs.
 * `package_seed_code(source_dir, key_prefix) -> SeedCode`: the seed scripts as content-hashed S3
-  objects (`SeedCode.objects()`, `SeedCode.spec_uris(bucket)`); `build_sourcedir` for the archive.
+  objects (`SeedCode.objects()`, `SeedCode.spec_uris(bucket)`); `build_sourcedir` for the archive;
+  `sample_data_object()` for the sample CSV (content-hashed key too).
 
 * `deploy.upsert_pipeline(client, spec, definition)` / `deploy.start_pipeline(client, name, git_commit)`:
   create-or-update and start for paths without Pulumi (the CodeBuild job).
@@ -16,7 +17,14 @@ Public API (importing this package does not import the SageMaker SDK):
 
 from mlops_pipelines.cache import cached_pipeline_definition, definition_cache_key
 from mlops_pipelines.definition import build_pipeline_definition
-from mlops_pipelines.sourcedir import CodeObject, SeedCode, SeedCodeError, build_sourcedir, package_seed_code
+from mlops_pipelines.sourcedir import (
+    CodeObject,
+    SeedCode,
+    SeedCodeError,
+    build_sourcedir,
+    package_seed_code,
+    sample_data_object,
+)
 from mlops_pipelines.spec import AthenaSource, PipelineSpec, PipelineSpecError
 
 __all__ = [
@@ -31,4 +39,5 @@ __all__ = [
     "cached_pipeline_definition",
     "definition_cache_key",
     "package_seed_code",
+    "sample_data_object",
 ]

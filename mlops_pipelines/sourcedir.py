@@ -29,6 +29,8 @@ SOURCEDIR_FILES = ("inference.py", "train.py")
 PREPROCESS_SCRIPT = "preprocess.py"
 EVALUATE_SCRIPT = "evaluate.py"
 SOURCEDIR_NAME = "sourcedir.tar.gz"
+SAMPLE_DATA_FILE = Path("data") / "welding_sensors.csv"
+"""The committed sample data set, relative to the seed project (see its README)."""
 _HASH_LENGTH = 16
 
 
@@ -113,8 +115,15 @@ def package_seed_code(source_dir: Path = SEED_CODE_DIR, key_prefix: str = "code"
     )
 
 
+def sample_data_object(source_dir: Path = SEED_CODE_DIR, key_prefix: str = "data/sample") -> CodeObject:
+    """The sample CSV under a content-hashed key; `PipelineSpec(input_data_uri=obj.uri(bucket))`."""
+    path = Path(source_dir) / SAMPLE_DATA_FILE
+    data = _read(path)
+    return CodeObject(content_key(key_prefix, data, path.name), data)
+
+
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise SeedCodeError(f"{path}: cannot read seed script ({error.strerror or error})") from None
+        raise SeedCodeError(f"{path}: cannot read seed file ({error.strerror or error})") from None

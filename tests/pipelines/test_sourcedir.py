@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import io
@@ -10,10 +11,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from pipeline_helpers import BUCKET, SEED_DIR, make_spec
+from pipeline_helpers import BUCKET, SAMPLE_CSV, SEED_DIR, make_spec
 
 from mlops_pipelines.definition import build_pipeline_definition
-from mlops_pipelines.sourcedir import SeedCodeError, build_sourcedir, content_key, package_seed_code
+from mlops_pipelines.sourcedir import SeedCodeError, build_sourcedir, content_key, package_seed_code, sample_data_object
 
 
 @pytest.fixture
@@ -119,3 +120,15 @@ def test_definition_changes_exactly_when_a_script_changes(seed_copy: Path, defin
     assert rebuilt != definition_json
     # The only difference is the archive's key: nothing else in the pipeline moves.
     assert rebuilt.replace(changed["sourcedir_uri"], unchanged["sourcedir_uri"]) == definition_json
+
+
+def test_sample_data_object_is_the_committed_csv_under_a_content_hashed_key():
+    sample = sample_data_object(SEED_DIR, key_prefix="data/pm")
+    assert sample.data == SAMPLE_CSV.read_bytes()
+    assert sample.key == f"data/pm/{hashlib.sha256(sample.data).hexdigest()[:16]}/welding_sensors.csv"
+    assert sample.uri("b") == f"s3://b/{sample.key}"
+
+
+def test_content_base64_round_trips_the_binary_archive():
+    code = package_seed_code(SEED_DIR).sourcedir
+    assert base64.b64decode(code.content_base64) == code.data
