@@ -68,9 +68,10 @@ def pending_invitations(client: Any, data_account_id: str, exp_account_id: str |
                 )
     except ClientError as error:
         details = error.response.get("Error", {})
+        message = " ".join(str(details.get("Message", "")).split())
         raise RamCheckError(
-            f"GetResourceShareInvitations failed: {details.get('Code', 'error')}: {details.get('Message', '')}".rstrip(": ")
+            f"GetResourceShareInvitations failed: {details.get('Code', 'error')}: {message}".rstrip(": ")
         ) from None
     except BotoCoreError as error:
-        raise RamCheckError(f"GetResourceShareInvitations failed: {error}") from None
+        raise RamCheckError(f"GetResourceShareInvitations failed: {' '.join(str(error).split())}") from None
     return sorted(found, key=lambda invitation: (invitation.share_name, invitation.arn))

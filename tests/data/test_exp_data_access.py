@@ -1,0 +1,90 @@
+"""`plan --stack exp`: resource links, their DESCRIBE grants, EXP's Lake Formation settings, the workgroup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from mlops_platform.config import OrganizationConfig
+from mlops_platform.harness import StackPlan, default_stacks, plan_stack
+
+EXP = "222222222222"
+LINK = "aws:glue/catalogDatabase:CatalogDatabase"
+PERMISSIONS = "aws:lakeformation/permissions:Permissions"
+WORKGROUP = "aws:athena/workgroup:Workgroup"
+
+
+def links(plan: StackPlan) -> dict[str, dict]:
+    """Link name -> inputs, for databases that point at another catalog."""
+    return {r.inputs["name"]: r.inputs for r in plan.of_type(LINK) if "targetDatabase" in r.inputs}
+
+
+def given_projects(org: OrganizationConfig, data_set: str) -> set[str]:
+    return {p.name for p in org.model_projects if any(a.data_set == data_set for a in p.data_access)}
+
+
+def test_one_resource_link_per_shared_data_set(exp_plan, org) -> None:
+    shared = {a.data_set for p in org.model_projects for a in p.data_access}
+    found = links(exp_plan)
+    for data_set in shared:
+        link = found.get(f"mlops_{data_set}_shared")
+        assert link is not None, f"no resource link for {data_set} in exp ({sorted(found)})"
+        assert link["targetDatabase"] == {
+            "catalogId": org.accounts.data, "databaseName": f"mlops_{data_set}", "region": org.region
+        }, f"link for {data_set} points at {link['targetDatabase']}"
+
+
+def test_link_describe_only_for_the_projects_given_the_data_set(exp_plan, org) -> None:
+    for data_set in {a.data_set for p in org.model_projects for a in p.data_access}:
+        link_name = f"mlops_{data_set}_shared"
+        grants = [r for r in exp_plan.of_type(PERMISSIONS) if r.inputs.get("database", {}).get("name") == link_name]
+        principals = {r.inputs["principal"] for r in grants}
+        expected = {f"arn:aws:iam::{EXP}:role/mlops-project-{p}" for p in given_projects(org, data_set)}
+        assert principals == expected, f"DESCRIBE on {link_name}: {sorted(principals)}, expected {sorted(expected)}"
+        assert all(r.inputs["permissions"] == ["DESCRIBE"] for r in grants), f"{link_name}: more than DESCRIBE"
+
+
+def test_exp_lake_formation_settings(exp_plan) -> None:
+    (settings,) = exp_plan.of_type("aws:lakeformation/dataLakeSettings:DataLakeSettings")
+    assert settings.inputs["admins"] == [f"arn:aws:iam::{EXP}:role/mlops-deploy"], settings.urn
+    assert settings.inputs["parameters"]["CROSS_ACCOUNT_VERSION"] in ("3", "4"), settings.urn
+    assert settings.inputs["createDatabaseDefaultPermissions"] == [] == settings.inputs["createTableDefaultPermissions"]
+
+
+def test_workgroup_enforces_kms_encrypted_results(exp_plan) -> None:
+    (workgroup,) = exp_plan.of_type(WORKGROUP)
+    configuration = workgroup.inputs["configuration"]
+    assert configuration["enforceWorkgroupConfiguration"] is True, f"{workgroup.urn}: clients may override results settings"
+    encryption = configuration["resultConfiguration"]["encryptionConfiguration"]
+    assert encryption["encryptionOption"] == "SSE_KMS", workgroup.urn
+    assert encryption["kmsKeyArn"].startswith(f"arn:aws:kms:eu-central-1:{EXP}:key/"), workgroup.urn
+
+
+def test_workgroup_results_go_to_a_secure_bucket(exp_plan) -> None:
+    (workgroup,) = exp_plan.of_type(WORKGROUP)
+    location = workgroup.inputs["configuration"]["resultConfiguration"]["outputLocation"]
+    bucket = location.removeprefix("s3://").split("/", 1)[0]
+    owners = [r for r in exp_plan.of_type("aws:s3/bucket:Bucket") if r.inputs["bucket"] == bucket]
+    assert owners, f"{workgroup.urn}: results bucket {bucket} is not declared in exp"
+    parent = owners[0].parent or ""
+    assert "mlops:storage:SecureBucket" in parent, f"{owners[0].urn}: results bucket is not a SecureBucket"
+
+
+def test_workgroup_limits_scanned_bytes(exp_plan) -> None:
+    (workgroup,) = exp_plan.of_type(WORKGROUP)
+    assert workgroup.inputs["configuration"].get("bytesScannedCutoffPerQuery"), f"{workgroup.urn}: no scan limit"
+
+
+def test_exp_declares_no_data_access_without_a_data_account(repo_copy: Path) -> None:
+    path = repo_copy / "organization.yaml"
+    raw = yaml.safe_load(path.read_text())
+    del raw["accounts"]["data"]
+    raw["dataSets"] = []
+    for project in raw["modelProjects"]:
+        project["dataAccess"] = []
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert "data" not in default_stacks(repo_copy), "the data stack must be skipped without a data account"
+    plan = plan_stack("exp", root=repo_copy)
+    leftovers = [r.urn for r in plan.resources if r.type.startswith(("aws:lakeformation", "aws:athena")) or r.type == LINK]
+    assert leftovers == [], f"exp declares data access without a DATA account: {leftovers}"
