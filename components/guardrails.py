@@ -1,0 +1,139 @@
+"""The explicit SageMaker deny guardrails (guardrails.md §4) as two managed policies.
+
+One data file, ``components/data/sagemaker_guardrails.json``, holds both documents with three
+placeholders that :func:`render_guardrails` replaces with the stack's real IDs:
+
+* ``${SubnetIds}``: the private subnets jobs, models and domains may use;
+* ``${SecurityGroupIds}``: the security groups they may use (Studio users', the domain's, job groups);
+* ``${SageMakerApiEndpointIds}``: the ``sagemaker.api`` interface endpoint(s) through which alone a
+  Studio sign-in URL (``CreatePresignedDomainUrl``) may be requested.
+
+The two are separate managed policies because together they exceed IAM's 6,144-character limit.
+Each carries the tag ``mlops:guardrail=sagemaker-deny-network|sagemaker-deny-encryption``, by which
+the guardrail pack recognises them. Attach both to every role SageMaker uses or that can create
+SageMaker resources (Studio execution roles, pipeline/job roles, build roles)::
+
+    guardrails = SageMakerGuardrails("exp-guardrails", SageMakerGuardrailsArgs(...), opts=...)
+    guardrails.attach(role.name, "alice-exec")      # one RolePolicyAttachment per policy
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+DATA_FILE = Path(__file__).with_name("data") / "sagemaker_guardrails.json"
+GUARDRAIL_TAG_KEY = "mlops:guardrail"
+KINDS = ("sagemaker-deny-network", "sagemaker-deny-encryption")
+#: IAM's limit for a managed policy document (characters, whitespace not counted).
+MAX_MANAGED_POLICY_CHARS = 6144
+PLACEHOLDERS = {
+    "${SubnetIds}": "subnet_ids",
+    "${SecurityGroupIds}": "security_group_ids",
+    "${SageMakerApiEndpointIds}": "sagemaker_api_endpoint_ids",
+}
+
+
+def load_templates() -> dict[str, dict[str, Any]]:
+    """The two guardrail entries of the data file: ``{kind: {"description", "document"}}``."""
+    raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    return {kind: raw[kind] for kind in KINDS}
+
+
+def _substitute(value: Any, values: dict[str, list[str]]) -> Any:
+    if isinstance(value, str) and value in PLACEHOLDERS:
+        return sorted(values[PLACEHOLDERS[value]])
+    if isinstance(value, dict):
+        return {k: _substitute(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, values) for v in value]
+    return value
+
+
+def render_guardrails(
+    subnet_ids: list[str], security_group_ids: list[str], sagemaker_api_endpoint_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Both documents with the placeholders replaced (pure). Raises on an empty list or oversize."""
+    values = {
+        "subnet_ids": list(subnet_ids),
+        "security_group_ids": list(security_group_ids),
+        "sagemaker_api_endpoint_ids": list(sagemaker_api_endpoint_ids),
+    }
+    for key, items in values.items():
+        if not items:
+            raise ValueError(f"guardrails need at least one of {key} (an empty allow-list denies nothing useful)")
+    rendered = {kind: _substitute(entry["document"], values) for kind, entry in load_templates().items()}
+    for kind, document in rendered.items():
+        size = len(minified(document))
+        if size > MAX_MANAGED_POLICY_CHARS:
+            raise ValueError(f"{kind}: rendered document has {size} characters, IAM allows {MAX_MANAGED_POLICY_CHARS}")
+    return rendered
+
+
+def minified(document: dict[str, Any]) -> str:
+    """The document as IAM counts it (no whitespace)."""
+    return json.dumps(document, separators=(",", ":"))
+
+
+@dataclass
+class SageMakerGuardrailsArgs:
+    """Inputs of :class:`SageMakerGuardrails`."""
+
+    name_prefix: str
+    """Policy name prefix, e.g. ``mlops`` -> ``mlops-sagemaker-deny-network``."""
+    subnet_ids: list[pulumi.Input[str]]
+    """Private subnets SageMaker may use."""
+    security_group_ids: list[pulumi.Input[str]]
+    """Security groups SageMaker resources may use (every one the stack gives to SageMaker)."""
+    sagemaker_api_endpoint_ids: list[pulumi.Input[str]]
+    """The ``sagemaker.api`` interface endpoint ID(s) of the VPC."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class SageMakerGuardrails(pulumi.ComponentResource):
+    """The network and encryption deny policies, and a helper to attach both to a role."""
+
+    policies: dict[str, aws.iam.Policy]
+    policy_arns: list[pulumi.Output[str]]
+
+    def __init__(self, name: str, args: SageMakerGuardrailsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:guardrails:SageMakerGuardrails", name, None, opts)
+        templates = load_templates()
+        rendered = pulumi.Output.all(
+            pulumi.Output.all(*args.subnet_ids),
+            pulumi.Output.all(*args.security_group_ids),
+            pulumi.Output.all(*args.sagemaker_api_endpoint_ids),
+        ).apply(lambda ids: render_guardrails(ids[0], ids[1], ids[2]))
+        self.policies = {}
+        for kind in KINDS:
+            self.policies[kind] = aws.iam.Policy(
+                f"{name}-{kind}",
+                aws.iam.PolicyArgs(
+                    name=f"{args.name_prefix}-{kind}",
+                    description=templates[kind]["description"][:1000],
+                    policy=rendered.apply(lambda docs, kind=kind: minified(docs[kind])),
+                    tags={**args.tags, GUARDRAIL_TAG_KEY: kind},
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.policy_arns = [self.policies[kind].arn for kind in KINDS]
+        self.register_outputs({"policyArns": self.policy_arns})
+
+    def attach(
+        self, role_name: pulumi.Input[str], name: str, opts: pulumi.ResourceOptions | None = None
+    ) -> list[aws.iam.RolePolicyAttachment]:
+        """Attach both deny policies to a role; ``name`` makes the attachment names unique."""
+        options = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), opts)
+        return [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{kind}",
+                aws.iam.RolePolicyAttachmentArgs(role=role_name, policy_arn=self.policies[kind].arn),
+                opts=options,
+            )
+            for kind in KINDS
+        ]

@@ -1,0 +1,229 @@
+"""One model project (use case) in EXP: key, artifacts bucket, registry group, role, event rule.
+
+Every resource carries ``mlops:project=<project>``:
+
+* a project KMS key (rotated, 30-day window) for the bucket and the registry's artifacts; its policy
+  admits the project's roles in EXP and, decrypt-only through S3, the serving roles of RES and the
+  stage accounts;
+* the artifacts bucket (:class:`SecureBucket`): the stage accounts' serving roles may read, principals
+  of EXP not tagged with the project may not (ABAC deny, see ``exp_policies``);
+* the model package group and its resource policy (RES reads, DEV/INT/PROD create models);
+* the project role (pipeline and jobs; trusted by SageMaker only) and a security group for jobs
+  (HTTPS to the VPC's endpoints, all TCP within the group for distributed training);
+* an EventBridge rule on the default bus that forwards only newly created versions of the group
+  (``PendingManualApproval`` + ``Completed``, the RES trigger's own pattern) to the RES bus.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.encryption import DELETION_WINDOW_DAYS, KeyUser, PlatformKeyArgs, key_policy
+from components.exp_policies import (
+    ProjectResources,
+    model_package_group_policy,
+    project_bucket_isolation_statement,
+    stage_read_statements,
+)
+from components.iam_documents import service_trust_policy
+from components.secure_bucket import SecureBucket, SecureBucketArgs
+from mlops_functions.model_trigger import event_pattern
+from mlops_platform.naming import PROJECT_TAG_KEY
+
+
+def new_version_pattern(exp_account_id: str, model_package_group: str) -> dict[str, Any]:
+    """The RES trigger's creation pattern, narrowed to one model package group."""
+    pattern = event_pattern(exp_account_id)
+    pattern["detail"] = {**pattern["detail"], "ModelPackageGroupName": [model_package_group]}
+    return pattern
+
+
+@dataclass
+class ModelProjectArgs:
+    """Inputs of :class:`ModelProject`."""
+
+    project: str
+    description: str
+    account_id: str
+    region: str
+    model_package_group: str
+    """Group name (``naming.model_package_group_name``)."""
+    bucket_name: str
+    access_log_bucket: pulumi.Input[str]
+    role_name: str
+    """The project role (``naming.project_role_name``)."""
+    key_alias: str
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    res_account_id: str
+    stage_account_ids: list[str]
+    reader_role_patterns: dict[str, list[str]]
+    """Account -> role ARN patterns that may read artifacts (serving roles of RES/DEV/INT/PROD)."""
+    exempt_principal_arns: list[str]
+    """EXP principals that need the bucket without a person's project tag (deploy role, build role)."""
+    member_role_arns: list[str] = field(default_factory=list)
+    """Studio execution roles of the project's members (admitted by the key policy)."""
+    event_bus_arn: str = ""
+    """The RES bus new versions are forwarded to."""
+    events_role_arn: pulumi.Input[str] = ""
+    """Role EventBridge uses for the cross-account PutEvents."""
+    s3_prefix_list_id: pulumi.Input[str] | None = None
+    """The S3 gateway endpoint's prefix list (job egress to S3); None leaves that rule out."""
+
+
+class ModelProject(pulumi.ComponentResource):
+    """The registry, storage, role and event wiring of one model project."""
+
+    key: aws.kms.Key
+    bucket: SecureBucket
+    group: aws.sagemaker.ModelPackageGroup
+    role: aws.iam.Role
+    security_group: aws.ec2.SecurityGroup
+    rule: aws.cloudwatch.EventRule
+    resources: pulumi.Output[ProjectResources]
+
+    def __init__(self, name: str, args: ModelProjectArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:project:ModelProject", name, None, opts)
+        tags = {PROJECT_TAG_KEY: args.project}
+        here = pulumi.ResourceOptions(parent=self)
+        role_arn = f"arn:aws:iam::{args.account_id}:role/{args.role_name}"
+
+        key_users = [KeyUser(args.account_id, sorted({role_arn, *args.member_role_arns, *args.exempt_principal_arns}))]
+        key_users += [
+            KeyUser(account, patterns, decrypt_only=True, via_services=[f"s3.{args.region}.amazonaws.com"])
+            for account, patterns in sorted(args.reader_role_patterns.items())
+        ]
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            aws.kms.KeyArgs(
+                description=f"Model project {args.project}: artifacts and registry",
+                key_usage="ENCRYPT_DECRYPT",
+                customer_master_key_spec="SYMMETRIC_DEFAULT",
+                enable_key_rotation=True,
+                rotation_period_in_days=365,
+                deletion_window_in_days=DELETION_WINDOW_DAYS,
+                policy=json.dumps(
+                    key_policy(PlatformKeyArgs(account_id=args.account_id, alias=args.key_alias, description="", users=key_users))
+                ),
+                tags=tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+        aws.kms.Alias(
+            f"{name}-key-alias",
+            aws.kms.AliasArgs(name=args.key_alias, target_key_id=self.key.key_id),
+            opts=pulumi.ResourceOptions(parent=self.key),
+        )
+
+        bucket_arn = f"arn:aws:s3:::{args.bucket_name}"
+        self.bucket = SecureBucket(
+            f"{name}-artifacts",
+            SecureBucketArgs(
+                bucket_name=args.bucket_name,
+                kms_key_arn=self.key.arn,
+                access_log_bucket=args.access_log_bucket,
+                policy_statements=[
+                    project_bucket_isolation_statement(args.project, bucket_arn, args.account_id, args.exempt_principal_arns),
+                    *stage_read_statements(bucket_arn, args.reader_role_patterns),
+                ],
+                tags=tags,
+            ),
+            opts=here,
+        )
+
+        self.group = aws.sagemaker.ModelPackageGroup(
+            f"{name}-group",
+            aws.sagemaker.ModelPackageGroupArgs(
+                model_package_group_name=args.model_package_group,
+                model_package_group_description=args.description or f"Model project {args.project}",
+                tags=tags,
+            ),
+            opts=here,
+        )
+        aws.sagemaker.ModelPackageGroupPolicy(
+            f"{name}-group-policy",
+            aws.sagemaker.ModelPackageGroupPolicyArgs(
+                model_package_group_name=self.group.model_package_group_name,
+                resource_policy=self.group.arn.apply(
+                    lambda arn: json.dumps(
+                        model_package_group_policy(
+                            arn, args.model_package_group, args.account_id, args.region, args.res_account_id, args.stage_account_ids
+                        )
+                    )
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self.group),
+        )
+
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            aws.iam.RoleArgs(
+                name=args.role_name,
+                description=f"Model project {args.project}: SageMaker pipeline and jobs",
+                assume_role_policy=json.dumps(
+                    service_trust_policy("sagemaker.amazonaws.com", args.account_id, f"arn:aws:sagemaker:{args.region}:{args.account_id}:*")
+                ),
+                tags=tags,
+            ),
+            opts=here,
+        )
+
+        egress = [
+            aws.ec2.SecurityGroupEgressArgs(description="HTTPS to the VPC endpoints", protocol="tcp", from_port=443, to_port=443, cidr_blocks=[args.vpc_cidr]),
+            aws.ec2.SecurityGroupEgressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True),
+        ]
+        if args.s3_prefix_list_id is not None:
+            egress.append(
+                aws.ec2.SecurityGroupEgressArgs(description="S3 through the gateway endpoint", protocol="tcp", from_port=443, to_port=443, prefix_list_ids=[args.s3_prefix_list_id])
+            )
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-jobs-sg",
+            aws.ec2.SecurityGroupArgs(
+                vpc_id=args.vpc_id,
+                description=f"SageMaker jobs of project {args.project}",
+                ingress=[aws.ec2.SecurityGroupIngressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True)],
+                egress=egress,
+                tags={**tags, "Name": f"{name}-jobs"},
+            ),
+            opts=here,
+        )
+
+        self.rule = aws.cloudwatch.EventRule(
+            f"{name}-new-version",
+            aws.cloudwatch.EventRuleArgs(
+                name=f"{args.role_name}-new-version"[:64],
+                description=f"New versions of {args.model_package_group} -> RES event bus",
+                event_pattern=json.dumps(new_version_pattern(args.account_id, args.model_package_group)),
+                tags=tags,
+            ),
+            opts=here,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-to-res",
+            aws.cloudwatch.EventTargetArgs(rule=self.rule.name, arn=args.event_bus_arn, role_arn=args.events_role_arn),
+            opts=pulumi.ResourceOptions(parent=self.rule),
+        )
+
+        self.resources = pulumi.Output.all(self.key.arn, self.role.arn).apply(
+            lambda values: ProjectResources(
+                name=args.project,
+                bucket_arn=bucket_arn,
+                key_arn=values[0],
+                model_package_group=args.model_package_group,
+                role_arn=values[1],
+            )
+        )
+        self.register_outputs(
+            {
+                "bucket": self.bucket.name,
+                "keyArn": self.key.arn,
+                "modelPackageGroupArn": self.group.arn,
+                "roleArn": self.role.arn,
+                "securityGroupId": self.security_group.id,
+            }
+        )

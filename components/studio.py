@@ -1,0 +1,297 @@
+"""A VPC-only SageMaker Studio domain with one profile, security group and lifecycle config per user.
+
+* Domain: IAM auth, ``VpcOnly`` in the private subnets (users reach it through the corporate network
+  and the ``studio``/``sagemaker.api`` interface endpoints), the platform KMS key for EFS and space
+  volumes, notebook sharing disabled, Studio's native idle shutdown for JupyterLab, home EFS retained
+  when the domain is deleted.
+* Per user: a security group (HTTPS and NFS into the VPC, Studio's app-to-app ports within the
+  group), a JupyterLab lifecycle configuration and a user profile named after the user (the name the
+  IdP passes as ``userName``, so ``CreatePresignedDomainUrl`` can be limited to one's own profile).
+* The lifecycle configuration (:func:`lifecycle_script`) writes the SageMaker SDK config
+  (:func:`sdk_config`: default bucket = the project's SecureBucket, project KMS key for volumes and
+  outputs, subnets, the project's job security group, network isolation, inter-container encryption,
+  the project role) so ``fit()``/``run()`` pass the deny guardrails, and logs pip into CodeArtifact;
+  a background loop renews the 12-hour CodeArtifact token every 11 hours while the app runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import yaml
+
+#: Where the SDK reads its config: user-level always; admin-level when the image lets us write it.
+USER_CONFIG_PATH = "/home/sagemaker-user/.config/sagemaker/config.yaml"
+ADMIN_CONFIG_PATH = "/etc/xdg/sagemaker/config.yaml"
+#: CodeArtifact tokens live 12 hours; renew with an hour to spare.
+TOKEN_RENEWAL_SECONDS = 11 * 3600
+#: Studio rejects lifecycle configuration content above this size (base64).
+MAX_LIFECYCLE_CONTENT = 16384
+
+
+@dataclass(frozen=True)
+class SdkDefaults:
+    """What a user's notebooks default to (all plain strings, known at apply)."""
+
+    bucket: str
+    key_prefix: str
+    kms_key_arn: str
+    subnet_ids: list[str]
+    security_group_ids: list[str]
+    role_arn: str
+    """The project role jobs and pipelines run as (the user may pass it)."""
+
+
+def sdk_config(defaults: SdkDefaults) -> dict[str, Any]:
+    """SageMaker Python SDK config (intelligent defaults) that satisfies the deny guardrails."""
+    vpc = {"SecurityGroupIds": sorted(defaults.security_group_ids), "Subnets": sorted(defaults.subnet_ids)}
+    key = defaults.kms_key_arn
+    return {
+        "SchemaVersion": "1.0",
+        "SageMaker": {
+            "PythonSDK": {
+                "Modules": {
+                    "Session": {"DefaultS3Bucket": defaults.bucket, "DefaultS3ObjectKeyPrefix": defaults.key_prefix},
+                }
+            },
+            "TrainingJob": {
+                "RoleArn": defaults.role_arn,
+                "VpcConfig": vpc,
+                "EnableNetworkIsolation": True,
+                "EnableInterContainerTrafficEncryption": True,
+                "OutputDataConfig": {"KmsKeyId": key},
+                "ResourceConfig": {"VolumeKmsKeyId": key},
+            },
+            "ProcessingJob": {
+                "RoleArn": defaults.role_arn,
+                "NetworkConfig": {"VpcConfig": vpc, "EnableNetworkIsolation": True, "EnableInterContainerTrafficEncryption": True},
+                "ProcessingOutputConfig": {"KmsKeyId": key},
+                "ProcessingResources": {"ClusterConfig": {"VolumeKmsKeyId": key}},
+            },
+            "TransformJob": {
+                "TransformOutput": {"KmsKeyId": key},
+                "TransformResources": {"VolumeKmsKeyId": key},
+                "DataCaptureConfig": {"KmsKeyId": key},
+            },
+            "Model": {"ExecutionRoleArn": defaults.role_arn, "VpcConfig": vpc, "EnableNetworkIsolation": True},
+            "Pipeline": {"RoleArn": defaults.role_arn},
+        },
+    }
+
+
+@dataclass(frozen=True)
+class CodeArtifactLogin:
+    domain: str
+    domain_owner: str
+    repository: str
+    region: str
+
+    def command(self) -> str:
+        return " ".join(
+            shlex.quote(part)
+            for part in [
+                "aws", "codeartifact", "login", "--tool", "pip",
+                "--domain", self.domain, "--domain-owner", self.domain_owner,
+                "--repository", self.repository, "--region", self.region,
+            ]
+        )
+
+
+def lifecycle_script(configs: dict[str, dict[str, Any]], login: CodeArtifactLogin) -> str:
+    """Bash run at every JupyterLab start: SDK config(s) and the CodeArtifact login with renewal.
+
+    ``configs``: project -> SDK config; the first (sorted) is the default, every project also gets
+    ``~/.config/sagemaker/projects/<project>.yaml`` (select with ``SAGEMAKER_USER_CONFIG_OVERRIDE``).
+    """
+    if not configs:
+        raise ValueError("a Studio user needs at least one project's SDK config")
+    projects = sorted(configs)
+    lines = [
+        "#!/bin/bash",
+        "# Installed by the platform (components/studio.py); runs at every JupyterLab app start.",
+        "set -euo pipefail",
+        'CONFIG_DIR="$(dirname ' + shlex.quote(USER_CONFIG_PATH) + ')"',
+        'mkdir -p "$CONFIG_DIR/projects"',
+    ]
+    for project in projects:
+        body = yaml.safe_dump(configs[project], sort_keys=True)
+        lines += [f"cat > \"$CONFIG_DIR/projects/{project}.yaml\" <<'SDKCONFIG'", body.rstrip("\n"), "SDKCONFIG"]
+    default = shlex.quote(f"$CONFIG_DIR/projects/{projects[0]}.yaml").replace("'", '"')
+    lines += [
+        f"cp {default} \"$CONFIG_DIR/config.yaml\"",
+        "# Admin-level copy where the image allows it (root or passwordless sudo).",
+        f"if sudo -n true 2>/dev/null; then sudo mkdir -p {shlex.quote(ADMIN_CONFIG_PATH.rsplit('/', 1)[0])} && "
+        f"sudo cp \"$CONFIG_DIR/config.yaml\" {shlex.quote(ADMIN_CONFIG_PATH)}; fi",
+        "# pip goes through CodeArtifact; the token lives 12 hours: renew every 11 while the app runs.",
+        login.command(),
+        f"nohup bash -c 'while sleep {TOKEN_RENEWAL_SECONDS}; do {login.command()} >/dev/null 2>&1 || true; done' >/dev/null 2>&1 &",
+    ]
+    script = "\n".join(lines) + "\n"
+    if len(base64.b64encode(script.encode()).decode()) > MAX_LIFECYCLE_CONTENT:
+        raise ValueError("lifecycle configuration exceeds Studio's 16 KiB limit")
+    return script
+
+
+@dataclass
+class StudioUser:
+    """One data scientist's Studio identity."""
+
+    name: str
+    """User profile name = the IdP's ``userName`` session tag."""
+    execution_role_arn: pulumi.Input[str]
+    lifecycle_script: pulumi.Input[str]
+    """Bash content (:func:`lifecycle_script`)."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StudioArgs:
+    """Inputs of :class:`Studio`."""
+
+    domain_name: str
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    subnet_ids: list[pulumi.Input[str]]
+    kms_key_arn: pulumi.Input[str]
+    default_execution_role_arn: pulumi.Input[str]
+    """Required by the API for the domain's defaults; every real user has their own role."""
+    users: list[StudioUser]
+    idle_timeout_minutes: int = 60
+    max_idle_timeout_minutes: int = 240
+    s3_prefix_list_id: pulumi.Input[str] | None = None
+    """The S3 gateway endpoint's prefix list (app egress to S3); None leaves that rule out."""
+
+
+class Studio(pulumi.ComponentResource):
+    """Domain, per-user security groups, lifecycle configurations and user profiles."""
+
+    domain: aws.sagemaker.Domain
+    domain_id: pulumi.Output[str]
+    domain_security_group_id: pulumi.Output[str]
+    user_security_group_ids: dict[str, pulumi.Output[str]]
+    user_profiles: dict[str, aws.sagemaker.UserProfile]
+
+    def __init__(self, name: str, args: StudioArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:studio:Studio", name, None, opts)
+        here = pulumi.ResourceOptions(parent=self)
+        domain_sg = self._security_group(f"{name}-domain-sg", "Studio domain defaults", args, {})
+        self.domain_security_group_id = domain_sg.id
+        self.user_security_group_ids = {}
+        user_sgs = {}
+        for user in args.users:
+            sg = self._security_group(f"{name}-{user.name}-sg", f"Studio apps of {user.name}", args, user.tags)
+            user_sgs[user.name] = sg
+            self.user_security_group_ids[user.name] = sg.id
+
+        idle = aws.sagemaker.DomainDefaultUserSettingsJupyterLabAppSettingsAppLifecycleManagementArgs(
+            idle_settings=aws.sagemaker.DomainDefaultUserSettingsJupyterLabAppSettingsAppLifecycleManagementIdleSettingsArgs(
+                lifecycle_management="ENABLED",
+                idle_timeout_in_minutes=args.idle_timeout_minutes,
+                min_idle_timeout_in_minutes=min(60, args.idle_timeout_minutes),
+                max_idle_timeout_in_minutes=args.max_idle_timeout_minutes,
+            )
+        )
+        self.domain = aws.sagemaker.Domain(
+            f"{name}-domain",
+            aws.sagemaker.DomainArgs(
+                domain_name=args.domain_name,
+                auth_mode="IAM",
+                app_network_access_type="VpcOnly",
+                vpc_id=args.vpc_id,
+                subnet_ids=args.subnet_ids,
+                kms_key_id=args.kms_key_arn,
+                default_user_settings=aws.sagemaker.DomainDefaultUserSettingsArgs(
+                    execution_role=args.default_execution_role_arn,
+                    security_groups=[domain_sg.id],
+                    sharing_settings=aws.sagemaker.DomainDefaultUserSettingsSharingSettingsArgs(notebook_output_option="Disabled"),
+                    studio_web_portal="ENABLED",
+                    default_landing_uri="studio::",
+                    jupyter_lab_app_settings=aws.sagemaker.DomainDefaultUserSettingsJupyterLabAppSettingsArgs(app_lifecycle_management=idle),
+                ),
+                default_space_settings=aws.sagemaker.DomainDefaultSpaceSettingsArgs(
+                    execution_role=args.default_execution_role_arn, security_groups=[domain_sg.id]
+                ),
+                domain_settings=aws.sagemaker.DomainDomainSettingsArgs(
+                    docker_settings=aws.sagemaker.DomainDomainSettingsDockerSettingsArgs(enable_docker_access="DISABLED")
+                ),
+                retention_policy=aws.sagemaker.DomainRetentionPolicyArgs(home_efs_file_system="Retain"),
+                tag_propagation="ENABLED",
+            ),
+            opts=here,
+        )
+        self.domain_id = self.domain.id
+
+        self.user_profiles = {}
+        in_domain = pulumi.ResourceOptions(parent=self.domain)
+        for user in args.users:
+            lifecycle = aws.sagemaker.StudioLifecycleConfig(
+                f"{name}-{user.name}-lifecycle",
+                aws.sagemaker.StudioLifecycleConfigArgs(
+                    studio_lifecycle_config_name=f"{args.domain_name}-{user.name}-jupyterlab"[:63],
+                    studio_lifecycle_config_app_type="JupyterLab",
+                    studio_lifecycle_config_content=pulumi.Output.from_input(user.lifecycle_script).apply(
+                        lambda script: base64.b64encode(script.encode()).decode()
+                    ),
+                    tags=user.tags,
+                ),
+                opts=here,
+            )
+            self.user_profiles[user.name] = aws.sagemaker.UserProfile(
+                f"{name}-{user.name}-profile",
+                aws.sagemaker.UserProfileArgs(
+                    domain_id=self.domain.id,
+                    user_profile_name=user.name,
+                    user_settings=aws.sagemaker.UserProfileUserSettingsArgs(
+                        execution_role=user.execution_role_arn,
+                        security_groups=[user_sgs[user.name].id],
+                        sharing_settings=aws.sagemaker.UserProfileUserSettingsSharingSettingsArgs(notebook_output_option="Disabled"),
+                        studio_web_portal="ENABLED",
+                        default_landing_uri="studio::",
+                        jupyter_lab_app_settings=aws.sagemaker.UserProfileUserSettingsJupyterLabAppSettingsArgs(
+                            lifecycle_config_arns=[lifecycle.arn],
+                            default_resource_spec=aws.sagemaker.UserProfileUserSettingsJupyterLabAppSettingsDefaultResourceSpecArgs(
+                                lifecycle_config_arn=lifecycle.arn
+                            ),
+                            app_lifecycle_management=aws.sagemaker.UserProfileUserSettingsJupyterLabAppSettingsAppLifecycleManagementArgs(
+                                idle_settings=aws.sagemaker.UserProfileUserSettingsJupyterLabAppSettingsAppLifecycleManagementIdleSettingsArgs(
+                                    lifecycle_management="ENABLED",
+                                    idle_timeout_in_minutes=args.idle_timeout_minutes,
+                                    min_idle_timeout_in_minutes=min(60, args.idle_timeout_minutes),
+                                    max_idle_timeout_in_minutes=args.max_idle_timeout_minutes,
+                                )
+                            ),
+                        ),
+                    ),
+                    tags={"studiouserid": user.name, **user.tags},
+                ),
+                opts=in_domain,
+            )
+        self.register_outputs({"domainId": self.domain_id, "domainSecurityGroupId": self.domain_security_group_id})
+
+    def _security_group(self, name: str, description: str, args: StudioArgs, tags: dict[str, str]) -> aws.ec2.SecurityGroup:
+        """Studio apps: HTTPS to endpoints, NFS to the home EFS, app-to-app ports within the group."""
+        egress = [
+            aws.ec2.SecurityGroupEgressArgs(description="HTTPS to the VPC endpoints", protocol="tcp", from_port=443, to_port=443, cidr_blocks=[args.vpc_cidr]),
+            aws.ec2.SecurityGroupEgressArgs(description="NFS to the Studio home EFS", protocol="tcp", from_port=2049, to_port=2049, cidr_blocks=[args.vpc_cidr]),
+            aws.ec2.SecurityGroupEgressArgs(description="Studio app-to-app traffic", protocol="tcp", from_port=8192, to_port=65535, self=True),
+        ]
+        if args.s3_prefix_list_id is not None:
+            egress.append(
+                aws.ec2.SecurityGroupEgressArgs(description="S3 through the gateway endpoint", protocol="tcp", from_port=443, to_port=443, prefix_list_ids=[args.s3_prefix_list_id])
+            )
+        return aws.ec2.SecurityGroup(
+            name,
+            aws.ec2.SecurityGroupArgs(
+                vpc_id=args.vpc_id,
+                description=description,
+                ingress=[aws.ec2.SecurityGroupIngressArgs(description="Studio app-to-app traffic", protocol="tcp", from_port=8192, to_port=65535, self=True)],
+                egress=egress,
+                tags={**tags, "Name": name},
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
