@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mlops_guard.controls import CONTROLS
 from mlops_guard.model import GuardPolicy, Report, Resource
 from mlops_guard.normalize import UNKNOWN, unwrap
 from mlops_guard.rules import encryption, iam, images, logging, network, pipeline_definition, public_access, stack
@@ -19,6 +20,8 @@ ALL_POLICIES: tuple[GuardPolicy, ...] = tuple(
 BY_NAME: Mapping[str, GuardPolicy] = {p.name: p for p in ALL_POLICIES}
 if len(BY_NAME) != len(ALL_POLICIES):  # a duplicate name would silently shadow a policy
     raise RuntimeError("duplicate policy names in mlops_guard.registry")
+if set(BY_NAME) - set(CONTROLS):  # every policy traces to a catalogue control
+    raise RuntimeError(f"policies without a control ID: {sorted(set(BY_NAME) - set(CONTROLS))}")
 
 RESOURCE_POLICIES = tuple(p for p in ALL_POLICIES if p.kind == "resource")
 STACK_POLICIES = tuple(p for p in ALL_POLICIES if p.kind == "stack")
@@ -31,7 +34,12 @@ def framework_of(gp: GuardPolicy) -> tuple[str, str | None, str]:
     if gp.references:
         ref = gp.references[0]
         return ref.framework, FRAMEWORK_VERSIONS.get(ref.framework), ref.id
-    return "mlops-guardrails", "1", gp.name
+    return "mlops-guardrails", "1", CONTROLS[gp.name]
+
+
+def tags_of(gp: GuardPolicy) -> list[str]:
+    """Area, external references (securityhub:/cis:/checkov:) and the catalogue control."""
+    return [*gp.tags, f"control:{CONTROLS[gp.name]}"]
 
 
 def _unknown_error(reason: str) -> Exception:
@@ -100,7 +108,7 @@ def crossguard_policies() -> list[Any]:
             "config_schema": PolicyConfigSchema(properties=dict(gp.config)) if gp.config else None,
             "severity": Severity(gp.severity),
             "framework": PolicyComplianceFramework(name=name, version=version, reference=reference),
-            "tags": gp.tags,
+            "tags": tags_of(gp),
             "remediation_steps": gp.remediation,
         }
         if gp.kind == "resource":

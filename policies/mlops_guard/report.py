@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from mlops_guard.engine import GateResult, Violation
-from mlops_guard.registry import BY_NAME, PACK_NAME
+from mlops_guard.registry import BY_NAME, PACK_NAME, tags_of
 
 SECURITY_SEVERITY = {"low": "3.0", "medium": "5.5", "high": "8.0", "critical": "9.5"}
 
@@ -77,7 +77,7 @@ def to_sarif(result: GateResult, *, default_location: str) -> dict[str, Any]:
                 "shortDescription": {"text": gp.description},
                 "fullDescription": {"text": gp.description},
                 "help": {"text": gp.remediation or gp.description},
-                "properties": {"tags": gp.tags, "security-severity": SECURITY_SEVERITY[gp.severity]},
+                "properties": {"tags": tags_of(gp), "security-severity": SECURITY_SEVERITY[gp.severity]},
             }
         )
     index = {name: i for i, name in enumerate(used)}

@@ -71,3 +71,9 @@ def test_approved_registries_come_from_the_sagemaker_sdk_config() -> None:
     for path in folder.glob("*.json"):
         walk(json.loads(path.read_text()))
     assert expected and set(sagemaker_image_registries()) == expected
+
+
+def test_every_policy_traces_to_a_catalogue_control() -> None:
+    built = crossguard_policies()
+    untraced = [p.name for p in built if not any(t.startswith("control:") for t in p.tags) or not p.framework.reference]
+    assert not untraced, untraced
