@@ -221,7 +221,8 @@ def build_graph(
 
 
 def undeclared_references(graph: StackGraph, references: Mapping[str, Iterable[str]]) -> list[str]:
-    """Stack references the graph does not order: each referenced stack must be upstream of the referrer.
+    """Stack references the graph does not order: each referenced stack must be upstream of the referrer
+    (or the referrer itself, reading its own previous outputs).
 
     ``references`` maps a stack to the names its ``StackReference``s use (``organization/<project>/<stack>``).
     Returns one message per reference that disagrees with the graph (empty when they agree).
@@ -234,6 +235,8 @@ def undeclared_references(graph: StackGraph, references: Mapping[str, Iterable[s
             referenced = parts[-1]
             project = parts[-2] if len(parts) >= 2 else None
             node = graph.nodes.get(referenced)
+            if referenced == stack and node is not None and node.project == project:
+                continue  # a stack reading its own previous outputs orders nothing
             if node is None or (project is not None and node.project != project):
                 problems.append(f"{stack} references {reference}, which is not a stack of the graph")
             elif referenced not in upstream:

@@ -4,15 +4,15 @@ The orchestrator, ``deploy model``, drift and destroy only talk to a ``StackRunn
 ``AutomationStackRunner``, drives ``LocalWorkspace``/``Stack`` over this repository's programs, always on
 a **temporary working copy** of the project: the CLI writes into the stack file (``stack init`` adds the
 secrets provider's ``encryptionsalt`` or ``secretsprovider``/``encryptedkey``, ``config set`` adds keys),
-and the committed ``Pulumi.<stack>.yaml`` files must stay exactly as they are. The working copy holds a
-``Pulumi.yaml`` whose ``main`` points back at the real program and a copy of the stack file; the
-secrets-provider fields the backend wrote are kept between runs under
+and the committed ``Pulumi.<stack>.yaml`` files must stay exactly as they are. The working copy holds
+copies of ``Pulumi.yaml`` and of the stack file and links every other entry of the project directory
+(program, ``.venv``, ``organization.yaml``, ...), so ``main`` and the runtime's ``virtualenv`` resolve
+as in the repository. The secrets-provider fields the backend wrote are kept between runs under
 ``.pulumi-state/workspace-settings/`` (git-ignored), never in the committed file.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import threading
@@ -341,18 +341,23 @@ class AutomationStackRunner:
             raise DeployerError(f"{project_file} is missing")
         project = yaml.safe_load(project_file.read_text()) or {}
         work_dir = Path(tempfile.mkdtemp(prefix=f"mlops-{target.name}-"))
+        stack_file = work_dir / f"Pulumi.{target.name}.yaml"
         try:
-            program_dir = project_dir / str(project.get("main") or ".")
-            # The CLI joins `main` to the project directory, so it must be relative (even via `..`).
-            project["main"] = os.path.relpath(program_dir, work_dir)
-            runtime = project.get("runtime")
-            if isinstance(runtime, dict):
-                venv = (runtime.get("options") or {}).get("virtualenv")
-                if venv and not os.path.isabs(venv):
-                    runtime["options"]["virtualenv"] = str(project_dir / venv)
-            (work_dir / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+            # Pulumi.yaml and the stack file are real copies (the CLI writes them); everything else
+            # (program, virtualenv, organization.yaml, policies) is linked, so `main` and relative
+            # paths resolve exactly as in the repository.
+            for entry in project_dir.iterdir():
+                if not (entry.name.startswith("Pulumi.") and entry.suffix in (".yaml", ".yml")):
+                    (work_dir / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+            venv = ((project.get("runtime") or {}).get("options") or {}).get("virtualenv") \
+                if isinstance(project.get("runtime"), dict) else None
+            if venv and not Path(venv).is_absolute():
+                # A virtualenv outside the project (serving/ uses ../.venv) would not resolve from the copy.
+                project["runtime"]["options"]["virtualenv"] = str((project_dir / venv).resolve())
+                (work_dir / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+            else:
+                shutil.copyfile(project_file, work_dir / "Pulumi.yaml")
 
-            stack_file = work_dir / f"Pulumi.{target.name}.yaml"
             committed = project_dir / f"Pulumi.{target.name}.yaml"
             settings = yaml.safe_load(committed.read_text()) if committed.is_file() else {}
             settings = settings or {}
@@ -363,9 +368,10 @@ class AutomationStackRunner:
             if settings:
                 stack_file.write_text(yaml.safe_dump(settings, sort_keys=False))
             yield work_dir
-            self._save_settings(target, project.get("name", "project"), stack_file)
         finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
+            # Saved even when the operation failed: `stack init` may already have written them.
+            self._save_settings(target, project.get("name", "project"), stack_file)
+            shutil.rmtree(work_dir, ignore_errors=True)  # removes the links, never what they point to
 
     def _settings_path(self, target: StackTarget, project_name: str) -> Path:
         return self.settings_dir / project_name / f"Pulumi.{target.name}.yaml"

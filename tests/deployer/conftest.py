@@ -24,6 +24,7 @@ def write_repo(root: Path, stacks: dict[str, str]) -> Path:
         "name": "mlops-platform", "main": "platform/",
         "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}},
     }))
+    (root / ".venv").mkdir(exist_ok=True)
     (root / "platform").mkdir(exist_ok=True)
     (root / "platform" / "__main__.py").write_text("# program\n")
     for name, role in stacks.items():
@@ -36,7 +37,11 @@ def write_repo(root: Path, stacks: dict[str, str]) -> Path:
         (root / f"policy-config.{role}.json").write_text('{"all": "mandatory"}\n')
     serving = root / "serving"
     serving.mkdir(exist_ok=True)
-    (serving / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "mlops-serving", "runtime": "python"}))
+    # As the real serving/Pulumi.yaml: the program is the project directory, the virtualenv the repo's.
+    (serving / "Pulumi.yaml").write_text(yaml.safe_dump({
+        "name": "mlops-serving", "main": ".",
+        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": "../.venv"}},
+    }))
     (serving / "__main__.py").write_text("# serving program\n")
     return root
 

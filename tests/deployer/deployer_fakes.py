@@ -37,6 +37,8 @@ class Call:
     args: list[str]
     cwd: str
     env: dict[str, str]
+    program: Path | None = None
+    """For preview and up: the program directory the CLI resolved from Pulumi.yaml's ``main``."""
 
     @property
     def verb(self) -> str:
@@ -179,8 +181,23 @@ class RecordingPulumiCommand(PulumiCommand):
                 raise _CliFailure(stderr=f"error: the stack is currently locked by 1 lock(s). Either wait for the "
                                          f"other process(es) to end or delete the lock file with `pulumi cancel`.")
             self._check_passphrase(call, "passphrase")
+            if verb in ("preview", "up"):
+                self._resolve_program(call)
             return getattr(self, f"_{verb}")(call, stack)
         raise AssertionError(f"the fake CLI does not know {args}")
+
+    def _resolve_program(self, call: Call) -> None:
+        """As the CLI: the program is ``main`` joined to the project directory; it must exist."""
+        project = yaml.safe_load((Path(call.cwd) / "Pulumi.yaml").read_text()) or {}
+        program = Path(call.cwd) / str(project.get("main") or ".")
+        if not (program / "__main__.py").is_file():
+            self._events(call, [])
+            raise _CliFailure(stderr=f"error: the program {program} has no __main__.py")
+        call.program = program.resolve()
+        runtime = project.get("runtime")
+        venv = ((runtime.get("options") or {}).get("virtualenv")) if isinstance(runtime, dict) else None
+        if venv and not (Path(call.cwd) / venv).is_dir():  # an absolute path replaces cwd in the join
+            raise _CliFailure(stderr=f"error: the virtualenv {venv} does not exist")
 
     def _check_passphrase(self, call: Call, provider: str) -> None:
         env = call.env

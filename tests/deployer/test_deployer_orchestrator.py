@@ -148,10 +148,23 @@ def test_the_cli_wrote_its_secrets_provider_fields_into_the_working_copy(platfor
     assert "encryptionsalt" in saved.read_text()
 
 
-def test_the_working_copy_points_main_back_at_the_program(platform, runner, cli, repo, json_progress):
+def test_the_working_copy_runs_the_repositorys_program(platform, runner, cli, repo, json_progress):
     run(platform, runner, json_progress, preview_only=True)
     preview = next(c for c in cli.calls if c.verb == "preview")
-    assert preview.cwd != str(repo)
+    assert (preview.cwd != str(repo), preview.program) == (True, (repo / "platform").resolve())
+
+
+def test_the_working_copy_is_removed_and_the_program_kept(platform, runner, cli, repo, json_progress):
+    run(platform, runner, json_progress, preview_only=True)
+    assert not any(Path(c.cwd).exists() for c in cli.calls), "working copies must be removed after each operation"
+    assert (repo / "platform" / "__main__.py").is_file(), "removing a working copy must not touch what it links"
+
+
+def test_secrets_fields_are_kept_when_the_first_preview_fails(platform, runner, cli, behaviour, repo, json_progress):
+    behaviour.violations["data"] = ["s3-bucket-kms"]
+    run(platform, runner, json_progress)
+    saved = repo / ".pulumi-state" / "workspace-settings" / "mlops-platform" / "Pulumi.data.yaml"
+    assert "encryptionsalt" in saved.read_text(), "stack init wrote a salt before the preview failed; it must be kept"
 
 
 def test_the_secrets_salt_is_kept_between_runs(platform, runner, cli, repo, json_progress):
