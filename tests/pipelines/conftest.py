@@ -56,6 +56,16 @@ def definition(definition_json: str) -> dict:
 
 
 @pytest.fixture(scope="session")
+def populated_cache(tmp_path_factory: pytest.TempPathFactory, spec: PipelineSpec, definition_json: str) -> Path:
+    """A definition cache that already holds `spec`'s definition (CLI tests need no second build)."""
+    from mlops_pipelines.cache import definition_cache_key
+
+    directory = tmp_path_factory.mktemp("definition-cache")
+    (directory / f"{definition_cache_key(spec)}.json").write_text(definition_json, encoding="utf-8")
+    return directory
+
+
+@pytest.fixture(scope="session")
 def athena_definition() -> dict:
     from mlops_pipelines.definition import build_pipeline_definition
 

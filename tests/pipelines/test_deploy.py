@@ -93,8 +93,8 @@ def test_start_keeps_the_default_dataset_version_when_none_is_given(client):
 
 
 @pytest.fixture
-def spec_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
+def spec_file(tmp_path: Path, populated_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(populated_cache))
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(make_spec().to_dict()))
     return path

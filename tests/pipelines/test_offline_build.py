@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from pipeline_helpers import REPO_ROOT, make_spec, spec_fields
+from pipeline_helpers import REPO_ROOT, NetworkGuard, make_spec, spec_fields
 
 from mlops_pipelines.definition import build_pipeline_definition
 from mlops_pipelines.offline_session import offline_sdk
@@ -114,10 +115,39 @@ def test_fresh_process_build_equals_the_in_process_build(subprocess_build: dict,
     assert "from-a-config-file" not in subprocess_build["definition"]
 
 
-def test_in_process_build_makes_no_aws_call_or_connection(network_guard, spec):
-    definition = build_pipeline_definition(spec)
-    assert network_guard.attempts == []
-    assert json.loads(definition)["Steps"]
+@pytest.fixture(scope="module")
+def observed_build() -> dict:
+    """One in-process build of a fresh, equal spec with the guard on and the process state recorded."""
+    import botocore.endpoint
+    from sagemaker.core.config.config_manager import SageMakerConfig
+
+    guard = NetworkGuard()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.endpoint.Endpoint, "make_request", lambda self, model, request: guard.refuse(f"AWS API call {model.name}"))
+        patch.setattr(socket.socket, "connect", lambda self, address: guard.refuse(f"socket connect to {address!r}"))
+        # Ambient settings that would send credential resolution to the network if they leaked in.
+        patch.setenv("AWS_PROFILE", "someone")
+        patch.setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/x")
+        patch.delenv("SAGEMAKER_VALIDATE_ROLE", raising=False)
+        before = {
+            "environment": dict(os.environ),
+            "default_session": boto3.DEFAULT_SESSION,
+            "logging_disable": logging.root.manager.disable,
+            "validator": SageMakerConfig.__dict__["validate_sagemaker_config"],
+        }
+        definition = build_pipeline_definition(make_spec())
+        after = {
+            "environment": dict(os.environ),
+            "default_session": boto3.DEFAULT_SESSION,
+            "logging_disable": logging.root.manager.disable,
+            "validator": SageMakerConfig.__dict__["validate_sagemaker_config"],
+        }
+    return {"definition": definition, "attempts": guard.attempts, "before": before, "after": after}
+
+
+def test_in_process_build_makes_no_aws_call_or_connection(observed_build: dict):
+    assert observed_build["attempts"] == [], f"network attempts: {observed_build['attempts']}"
+    assert json.loads(observed_build["definition"])["Steps"]
 
 
 def test_guard_catches_what_an_unisolated_sdk_call_would_do(network_guard):
@@ -138,37 +168,27 @@ def test_guard_catches_an_unisolated_default_bucket_lookup(network_guard):
     assert network_guard.attempts, "default_bucket() made no request the guard saw"
 
 
-def test_two_builds_give_byte_identical_json(spec, definition_json: str):
-    assert build_pipeline_definition(spec) == definition_json
-
-
-def test_equal_specs_built_separately_give_byte_identical_json(definition_json: str):
-    assert build_pipeline_definition(make_spec()) == definition_json
+def test_two_builds_of_equal_specs_give_byte_identical_json(observed_build: dict, definition_json: str):
+    assert observed_build["definition"] == definition_json
 
 
 def test_a_changed_spec_changes_the_definition(definition_json: str):
     assert build_pipeline_definition(make_spec(metric_threshold=0.62)) != definition_json
 
 
-def test_build_restores_environment_default_session_and_logging(spec, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("AWS_PROFILE", "someone")
-    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/x")
-    monkeypatch.delenv("SAGEMAKER_VALIDATE_ROLE", raising=False)
-    before_environment = dict(os.environ)
-    before_session = boto3.DEFAULT_SESSION
-    before_disable = logging.root.manager.disable
-    build_pipeline_definition(spec)
-    assert dict(os.environ) == before_environment
-    assert boto3.DEFAULT_SESSION is before_session
-    assert logging.root.manager.disable == before_disable
+def test_build_restores_the_environment(observed_build: dict):
+    assert observed_build["after"]["environment"] == observed_build["before"]["environment"]
 
 
-def test_build_leaves_the_sdk_config_validator_working(spec):
+def test_build_restores_the_default_boto3_session_and_logging(observed_build: dict):
+    assert observed_build["after"]["default_session"] is observed_build["before"]["default_session"]
+    assert observed_build["after"]["logging_disable"] == observed_build["before"]["logging_disable"]
+
+
+def test_build_leaves_the_sdk_config_validator_working(observed_build: dict):
     from sagemaker.core.config.config_manager import SageMakerConfig
 
-    before = SageMakerConfig.__dict__["validate_sagemaker_config"]
-    build_pipeline_definition(spec)
-    assert SageMakerConfig.__dict__["validate_sagemaker_config"] is before
+    assert observed_build["after"]["validator"] is observed_build["before"]["validator"]
     SageMakerConfig().validate_sagemaker_config({"SchemaVersion": "1.0"})  # callable on an instance again
     with pytest.raises(Exception, match="SchemaVersion|is not valid|required"):
         SageMakerConfig().validate_sagemaker_config({"SageMaker": {"NoSuchSection": {}}})

@@ -138,8 +138,10 @@ def test_cli_package_code_writes_objects_under_their_keys(tmp_path: Path, capsys
     assert uris == {k: v for k, v in spec_fields().items() if k.endswith("_uri") and k != "input_data_uri"}
 
 
-def test_cli_definition_merges_code_uris_and_writes_the_definition(tmp_path: Path, definition_json: str, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
+def test_cli_definition_merges_code_uris_and_writes_the_definition(
+    tmp_path: Path, definition_json: str, populated_cache: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(populated_cache))
     data = make_spec().to_dict()
     code_uris = {name: data.pop(name) for name in ("preprocess_code_uri", "evaluate_code_uri", "sourcedir_uri")}
     (tmp_path / "spec.json").write_text(json.dumps(data))
