@@ -186,9 +186,9 @@ def data_cells_filter_name(project: str, data_set: str) -> str:
     return f"{project.replace('-', '_')}_{data_set}"
 
 
-def athena_workgroup_name(org: OrganizationConfig) -> str:
-    """EXP Athena workgroup with enforced, KMS-encrypted results (pipelines and members query here)."""
-    return f"{org.platform_name}-data"
+def athena_workgroup_name(org: OrganizationConfig, project: str) -> str:
+    """A project's Athena workgroup in EXP: enforced, KMS-encrypted results under the project's own prefix."""
+    return f"{org.platform_name}-data-{project}"
 
 
 def curation_job_name(org: OrganizationConfig, data_set: str) -> str:

@@ -8,8 +8,12 @@ The DATA stack grants SELECT on permitted curated columns directly to each proje
 * one resource link per shared database (a data set granted to at least one project), named by
   ``naming.shared_database_link_name``, with DESCRIBE on the link for the roles of the projects
   that were given that data set, and no one else;
-* an Athena workgroup whose configuration is enforced: results only in a SecureBucket, encrypted
-  with the account's platform key (SSE-KMS), a per-query scan limit, CloudWatch metrics.
+* per project with data access, an Athena workgroup whose configuration is enforced: results only
+  under the project's prefix of a SecureBucket, encrypted (SSE-KMS) with the project's key (the
+  platform key while the workspace provides none), a per-query scan limit, CloudWatch metrics;
+  and, when the workspace provides the project role, an inline policy that lets the role query
+  through its workgroup (:func:`project_query_policy`). One workgroup per project, because
+  results hold the columns of the project that ran the query.
 
 Nothing is declared when the organisation has no DATA account or no data sets. Project role ARNs
 come from the naming convention, so this module works whether or not the workspace (another
@@ -18,6 +22,7 @@ module) returns anything.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,12 +30,16 @@ import pulumi
 import pulumi_aws as aws
 
 from accounts.common import AccountContext
+from components.iam_documents import policy_document, statement
 from components.lake_formation import LakeFormationSettings, LakeFormationSettingsArgs
 from mlops_platform.config import OrganizationConfig
 from mlops_platform.naming import (
+    PROJECT_TAG_KEY,
     athena_workgroup_name,
     data_database_name,
+    data_key_purpose,
     deploy_role_name,
+    kms_alias,
     project_role_name,
     role_arn,
     shared_database_link_name,
@@ -89,6 +98,7 @@ def build(context: AccountContext, workspace: Any) -> None:
         opts=here,
     )
     after_settings = pulumi.ResourceOptions(provider=context.provider, depends_on=[lake_formation.settings])
+    projects = _workspace_projects(workspace)
     links = {}
     for shared in shared_databases(org):
         link = aws.glue.CatalogDatabase(
@@ -111,7 +121,10 @@ def build(context: AccountContext, workspace: Any) -> None:
                     permissions=["DESCRIBE"],
                     database=aws.lakeformation.PermissionsDatabaseArgs(catalog_id=account, name=link.name),
                 ),
-                opts=pulumi.ResourceOptions(parent=link),
+                # Lake Formation rejects grants to roles that do not exist yet.
+                opts=pulumi.ResourceOptions(
+                    parent=link, depends_on=[projects[project].role] if project in projects else []
+                ),
             )
         links[shared.data_set] = link.name
 
@@ -122,37 +135,125 @@ def build(context: AccountContext, workspace: Any) -> None:
         noncurrent_version_days=7,
         opts=context.opts,
     )
-    workgroup = aws.athena.Workgroup(
-        "exp-athena-workgroup",
-        aws.athena.WorkgroupArgs(
-            name=athena_workgroup_name(org),
-            description="Queries over the DATA account's shared data sets (pipelines and project members)",
-            state="ENABLED",
-            force_destroy=False,
-            configuration=aws.athena.WorkgroupConfigurationArgs(
-                # Clients cannot override the result location or its encryption.
-                enforce_workgroup_configuration=True,
-                publish_cloudwatch_metrics_enabled=True,
-                bytes_scanned_cutoff_per_query=BYTES_SCANNED_CUTOFF,
-                engine_version=aws.athena.WorkgroupConfigurationEngineVersionArgs(selected_engine_version="AUTO"),
-                result_configuration=aws.athena.WorkgroupConfigurationResultConfigurationArgs(
-                    output_location=pulumi.Output.concat("s3://", results.name, "/results/"),
-                    expected_bucket_owner=account,
-                    encryption_configuration=aws.athena.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs(
-                        encryption_option="SSE_KMS", kms_key_arn=context.baseline.platform_key.arn
-                    ),
-                    acl_configuration=aws.athena.WorkgroupConfigurationResultConfigurationAclConfigurationArgs(
-                        s3_acl_option="BUCKET_OWNER_FULL_CONTROL"
+    workgroups = {}
+    for project in org.model_projects:
+        if not project.data_access:
+            continue
+        own = projects.get(project.name)
+        key_arn = own.key_arn if own is not None else context.baseline.platform_key.arn
+        workgroup = aws.athena.Workgroup(
+            f"exp-athena-{project.name}",
+            aws.athena.WorkgroupArgs(
+                name=athena_workgroup_name(org, project.name),
+                description=f"Queries of project {project.name} over its shared data sets (pipeline and members)",
+                state="ENABLED",
+                force_destroy=False,
+                configuration=aws.athena.WorkgroupConfigurationArgs(
+                    # Clients cannot override the result location or its encryption.
+                    enforce_workgroup_configuration=True,
+                    publish_cloudwatch_metrics_enabled=True,
+                    bytes_scanned_cutoff_per_query=BYTES_SCANNED_CUTOFF,
+                    engine_version=aws.athena.WorkgroupConfigurationEngineVersionArgs(selected_engine_version="AUTO"),
+                    result_configuration=aws.athena.WorkgroupConfigurationResultConfigurationArgs(
+                        # One prefix per project: results hold the project's columns and no one else's.
+                        output_location=pulumi.Output.concat("s3://", results.name, f"/{project.name}/"),
+                        expected_bucket_owner=account,
+                        encryption_configuration=aws.athena.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs(
+                            encryption_option="SSE_KMS", kms_key_arn=key_arn
+                        ),
                     ),
                 ),
+                tags={PROJECT_TAG_KEY: project.name},
             ),
-        ),
-        opts=context.opts,
-    )
+            opts=context.opts,
+        )
+        workgroups[project.name] = workgroup.name
+        if own is not None:
+            aws.iam.RolePolicy(
+                f"exp-data-access-{project.name}",
+                aws.iam.RolePolicyArgs(
+                    role=own.role.id,
+                    policy=pulumi.Output.all(workgroup.arn, results.arn, key_arn).apply(
+                        lambda values, name=project.name: json.dumps(
+                            project_query_policy(org, name, values[0], values[1], values[2])
+                        )
+                    ),
+                ),
+                opts=pulumi.ResourceOptions(provider=context.provider, parent=own.role),
+            )
     context.exports.update(
         {
-            "athenaWorkgroup": workgroup.name,
+            "athenaWorkgroups": workgroups,
             "athenaResultsBucket": results.name,
             "sharedDatabases": links,
         }
+    )
+
+
+def _workspace_projects(workspace: Any) -> dict[str, Any]:
+    """The workspace's projects (``.role``, ``.key_arn``) if it provides them, else nothing."""
+    projects = getattr(workspace, "projects", None)
+    return dict(projects) if isinstance(projects, dict) else {}
+
+
+def project_query_policy(
+    org: OrganizationConfig, project: str, workgroup_arn: str, results_bucket_arn: str, results_key_arn: str
+) -> dict[str, Any]:
+    """What a project role needs to query its shared data sets through its workgroup (pure).
+
+    Lake Formation decides which columns and rows; IAM only opens the doors: the workgroup, the
+    catalog objects of the links and their targets, credential vending, the project's result
+    prefix, and decrypting the DATA catalog (key named by alias, its ID is not known here).
+    """
+    exp, data, region = org.accounts.exp, org.accounts.data, org.region
+    data_sets = [a.data_set for a in org.project(project).data_access]
+    links = [shared_database_link_name(org, d) for d in data_sets]
+    targets = [data_database_name(org, d) for d in data_sets]
+    catalog_resources = (
+        [f"arn:aws:glue:{region}:{exp}:catalog", f"arn:aws:glue:{region}:{data}:catalog"]
+        + [f"arn:aws:glue:{region}:{exp}:database/{link}" for link in links]
+        + [f"arn:aws:glue:{region}:{exp}:table/{link}/*" for link in links]
+        + [f"arn:aws:glue:{region}:{data}:database/{db}" for db in targets]
+        + [f"arn:aws:glue:{region}:{data}:table/{db}/*" for db in targets]
+    )
+    return policy_document(
+        [
+            statement(
+                "QueryInOwnWorkgroup",
+                [
+                    "athena:GetQueryExecution",
+                    "athena:GetQueryResults",
+                    "athena:GetWorkGroup",
+                    "athena:StartQueryExecution",
+                    "athena:StopQueryExecution",
+                ],
+                workgroup_arn,
+            ),
+            statement(
+                "ReadSharedCatalog",
+                ["glue:GetDatabase", "glue:GetDatabases", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"],
+                catalog_resources,
+            ),
+            # Lake Formation vends S3 credentials for the granted columns; the action has no resource type.
+            statement("LakeFormationCredentials", ["lakeformation:GetDataAccess"], "*"),
+            statement("LocateResultsBucket", ["s3:GetBucketLocation"], results_bucket_arn),
+            statement(
+                "ListOwnResults",
+                ["s3:ListBucket"],
+                results_bucket_arn,
+                condition={"StringLike": {"s3:prefix": [f"{project}/*"]}},
+            ),
+            statement(
+                "ReadWriteOwnResults",
+                ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                f"{results_bucket_arn}/{project}/*",
+            ),
+            statement("EncryptOwnResults", ["kms:Decrypt", "kms:GenerateDataKey"], results_key_arn),
+            statement(
+                "DecryptDataCatalog",
+                ["kms:Decrypt"],
+                f"arn:aws:kms:{region}:{data}:key/*",
+                condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": kms_alias(org, data_key_purpose())}},
+            ),
+        ]
     )

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+from types import ModuleType
+
 import pytest
+
+from mlops_platform import REPO_ROOT
 
 from mlops_platform.config import OrganizationConfig, load_organization
 from mlops_platform.harness import StackPlan, plan_stack
@@ -26,3 +32,12 @@ def exp_plan() -> StackPlan:
 @pytest.fixture(scope="session")
 def data_preview() -> StackPlan:
     return plan_stack("data", preview=True)
+
+
+@pytest.fixture(scope="session")
+def exp_data_access() -> ModuleType:
+    """``platform/accounts/exp_data_access.py`` as the program imports it (``accounts`` package)."""
+    program_dir = str(REPO_ROOT / "platform")
+    if program_dir not in sys.path:
+        sys.path.append(program_dir)  # appended: never shadows an installed module
+    return importlib.import_module("accounts.exp_data_access")
