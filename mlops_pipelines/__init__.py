@@ -8,7 +8,6 @@ Public API (importing this package does not import the SageMaker SDK):
 * `package_seed_code(source_dir, key_prefix) -> SeedCode`: the seed scripts as content-hashed S3
   objects (`SeedCode.objects()`, `SeedCode.spec_uris(bucket)`); `build_sourcedir` for the archive;
   `sample_data_object()` for the sample CSV (content-hashed key too).
-
 * `deploy.upsert_pipeline(client, spec, definition)` / `deploy.start_pipeline(client, name, git_commit)`:
   create-or-update and start for paths without Pulumi (the CodeBuild job).
 
