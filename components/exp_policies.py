@@ -476,7 +476,7 @@ PERSONA_MATRIX: list[Capability] = [
     _cap("approve-models", "Approve or reject model versions", "sagemaker:UpdateModelPackage", "model-package/{group}/1", {"lead"}),
     _cap("launch-products", "Launch the Model Building product", "servicecatalog:ProvisionProduct", "product/{product}", {"lead"}),
     _cap("operate-builds", "Start and retry platform builds and pipelines", "codebuild:StartBuild", "project/{platform}-example", {"devops"}),
-    _cap("manage-studio-apps", "Delete users' Studio apps and spaces", "sagemaker:DeleteSpace", "space/{domain}/example", {"platform_admin", "lead", "scientist", "ml_engineer"}),
+    _cap("manage-studio-apps", "Delete Studio spaces and apps (data personas only their own)", "sagemaker:DeleteSpace", "space/{domain}/example", {"platform_admin", "lead", "scientist", "ml_engineer"}),
     _cap("complete-handshake", "Complete the CodeConnections handshake", "codeconnections:UpdateConnectionInstallation", "{connection}", {"platform_admin"}),
     _cap("read-trail", "Read CloudTrail events", "cloudtrail:LookupEvents", "*", {"auditor"}),
 ]

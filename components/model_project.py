@@ -49,6 +49,8 @@ class ModelProjectArgs:
 
     project: str
     description: str
+    platform_name: str
+    """Prefix of the rule's name (``<platform>-<group>-new-version``)."""
     account_id: str
     region: str
     model_package_group: str
@@ -196,7 +198,7 @@ class ModelProject(pulumi.ComponentResource):
         self.rule = aws.cloudwatch.EventRule(
             f"{name}-new-version",
             aws.cloudwatch.EventRuleArgs(
-                name=f"{args.role_name}-new-version"[:64],
+                name=f"{args.platform_name}-{args.model_package_group}-new-version"[:64],
                 description=f"New versions of {args.model_package_group} -> RES event bus",
                 event_pattern=json.dumps(new_version_pattern(args.account_id, args.model_package_group)),
                 tags=tags,

@@ -207,6 +207,7 @@ def build(context: AccountContext) -> ExpWorkspace:
             ModelProjectArgs(
                 project=project.name,
                 description=project.description,
+                platform_name=prefix,
                 account_id=account,
                 region=region,
                 model_package_group=naming.model_package_group_name(project.name),
