@@ -8,14 +8,15 @@ upgrade.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
-_IMAGE_CONFIG_PACKAGES = ("sagemaker.core.image_uri_config", "sagemaker.image_uri_config")
+_IMAGE_CONFIG_FOLDERS = ("core/image_uri_config", "image_uri_config")  # sagemaker 3.x, 2.x layouts
 
 
 def _walk_registries(node: Any) -> Iterator[tuple[str, str]]:
@@ -39,14 +40,12 @@ def ecr_host(account: str, region: str) -> str:
 def sagemaker_image_registries() -> tuple[tuple[str, str], ...]:
     """Sorted ``(region, account)`` pairs of every image registry in the SageMaker SDK's config."""
     pairs: set[tuple[str, str]] = set()
-    for package in _IMAGE_CONFIG_PACKAGES:
-        try:
-            folder = resources.files(package)
-        except ModuleNotFoundError:
-            continue
-        for entry in folder.iterdir():
-            if entry.name.endswith(".json"):
-                pairs.update(_walk_registries(json.loads(entry.read_text())))
+    # Locate the installed package without importing it (importing sagemaker.core takes a second).
+    spec = importlib.util.find_spec("sagemaker")
+    roots = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+    for folder in (root / sub for root in roots for sub in _IMAGE_CONFIG_FOLDERS):
+        for entry in sorted(folder.glob("*.json")):
+            pairs.update(_walk_registries(json.loads(entry.read_text(encoding="utf-8"))))
         if pairs:
             break
     if not pairs:  # the SDK is a pinned dependency; without it the allow-list would silently be empty

@@ -13,7 +13,7 @@ the committed files equal the generated ones.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,11 +148,19 @@ def config_file(role: str, root: Path) -> Path:
 # --- generation from the validated organisation config --------------------------------------------
 
 
-def generate_policy_config(role: str, account_ids: Mapping[str, str], region: str) -> dict[str, Any]:
+IMAGE_BUILD_ROLES = ("res",)
+"""Roles whose stacks run the image pipeline (the only place Docker-in-CodeBuild is allowed)."""
+
+
+def generate_policy_config(
+    role: str, account_ids: Mapping[str, str], region: str, privileged_projects: Sequence[str] = ()
+) -> dict[str, Any]:
     """The ``--policy-pack-config`` document for stacks of ``role``.
 
     ``account_ids`` is role -> account id (the validated ``organization.yaml`` accounts); images may
     come from those accounts' ECR in ``region`` and from SageMaker's registries in ``region``.
+    ``privileged_projects`` are the image-builder CodeBuild projects allowed privileged mode in the
+    image-build roles.
     """
     if role not in ROLES:
         raise PolicyConfigError(f"unknown role {role!r}")
@@ -163,6 +171,8 @@ def generate_policy_config(role: str, account_ids: Mapping[str, str], region: st
             {*sagemaker_registry_hosts([region]), *(ecr_host(a, region) for a in platform_accounts)}
         ),
     }
+    if role in IMAGE_BUILD_ROLES and privileged_projects:
+        overrides["privilegedProjects"] = sorted(privileged_projects)
     document: dict[str, Any] = {"all": DEFAULT_LEVEL}
     for gp in ALL_POLICIES:
         entry = {k: v for k, v in overrides.items() if k in gp.config}
@@ -185,10 +195,14 @@ def generate_all(root: Path | None = None) -> dict[str, str]:
     from mlops_platform import REPO_ROOT
     from mlops_platform.config import load_organization
 
+    from components.image_pipeline import privileged_project_names
+
     org = load_organization(root or REPO_ROOT)
     accounts = org.accounts.by_role()
+    privileged = privileged_project_names(org.platform_name)
     return {
-        f"policy-config.{role}.json": render(generate_policy_config(role, accounts, org.region)) for role in ROLES
+        f"policy-config.{role}.json": render(generate_policy_config(role, accounts, org.region, privileged))
+        for role in ROLES
     }
 
 

@@ -118,3 +118,13 @@ def test_generated_config_lists_platform_accounts_and_regional_sagemaker_registr
     assert "111111111111.dkr.ecr.eu-west-1.amazonaws.com" in registries
     assert "685385470294.dkr.ecr.eu-west-1.amazonaws.com" in registries  # xgboost's eu-west-1 account
     assert all(".eu-west-1." in r for r in registries)
+
+
+def test_privileged_codebuild_is_allowed_only_for_the_image_builders_of_res() -> None:
+    from mlops_guard.config import generate_policy_config
+
+    accounts = {"res": "333333333333"}
+    res = generate_policy_config("res", accounts, "eu-central-1", ["mlops-image-build"])
+    dev = generate_policy_config("dev", accounts, "eu-central-1", ["mlops-image-build"])
+    assert res["codebuild-project-hardened"]["privilegedProjects"] == ["mlops-image-build"]
+    assert "codebuild-project-hardened" not in dev

@@ -47,10 +47,14 @@ def _id_candidates(res: Resource) -> set[str]:
 class Index:
     """Find the resource an input refers to: by property dependency, else by id, else by ARN name."""
 
-    def __init__(self, resources: Iterable[Resource]) -> None:
+    def __init__(self, resources: Iterable[Resource], types: Iterable[str]) -> None:
+        """Index only the resources of ``types`` (the ones inputs may point at): keeps 10k-resource stacks fast."""
+        wanted = set(types)
         self.by_urn: dict[str, Resource] = {}
         self.by_id: dict[str, list[Resource]] = {}
         for res in resources:
+            if res.type not in wanted:
+                continue
             self.by_urn[res.urn] = res
             for candidate in _id_candidates(res):
                 self.by_id.setdefault(candidate, []).append(res)
@@ -101,7 +105,7 @@ def _buckets(resources: Sequence[Resource]) -> list[Resource]:
     remediation="Use components.SecureBucket or declare BucketServerSideEncryptionConfiguration with aws:kms.",
 )
 def s3_bucket_encrypted_with_kms(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
-    index = Index(resources)
+    index = Index(resources, BUCKET_TYPES)
     configs = _children(resources, index, S3_SSE_TYPES, "bucket", BUCKET_TYPES)
     for bucket in _buckets(resources):
         rules = [rule for c in configs.get(bucket.urn, []) for rule in _sse_rules(c)]
@@ -133,7 +137,7 @@ def _sse_rules(config_res: Resource) -> list[Mapping[str, Any]]:
 def _every_bucket_has(
     resources: Sequence[Resource], report: Report, child_types: Sequence[str], what: str, *, skip_access_log: bool = False
 ) -> dict[str, list[Resource]]:
-    index = Index(resources)
+    index = Index(resources, BUCKET_TYPES)
     linked = _children(resources, index, child_types, "bucket", BUCKET_TYPES)
     for bucket in _buckets(resources):
         if skip_access_log and _is_access_log_bucket(bucket):
@@ -201,7 +205,7 @@ def s3_bucket_has_access_logging(resources: Sequence[Resource], config: Mapping[
     remediation="Declare aws.ec2.FlowLog(vpc_id=..., traffic_type='ALL') (IsolatedNetwork does).",
 )
 def vpc_has_flow_logs(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
-    linked = _children(resources, Index(resources), (FLOW_LOG_TYPE,), "vpcId", (VPC_TYPE,))
+    linked = _children(resources, Index(resources, (VPC_TYPE,)), (FLOW_LOG_TYPE,), "vpcId", (VPC_TYPE,))
     for vpc in (r for r in resources if r.type == VPC_TYPE):
         if vpc.urn not in linked:
             report.violation(f"{vpc.name}: the VPC has no flow log")
@@ -217,7 +221,7 @@ def vpc_has_flow_logs(resources: Sequence[Resource], config: Mapping[str, Any], 
     remediation="Declare aws.ec2.DefaultSecurityGroup(vpc_id=vpc.id, ingress=[], egress=[]).",
 )
 def vpc_has_closed_default_sg(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
-    linked = _children(resources, Index(resources), (DEFAULT_SG_TYPE,), "vpcId", (VPC_TYPE,))
+    linked = _children(resources, Index(resources, (VPC_TYPE,)), (DEFAULT_SG_TYPE,), "vpcId", (VPC_TYPE,))
     for vpc in (r for r in resources if r.type == VPC_TYPE):
         groups = linked.get(vpc.urn)
         if not groups:
@@ -282,7 +286,7 @@ def _guardrail_kind(policy_res: Resource) -> str | None:
     uses_context=True,
 )
 def sagemaker_roles_carry_deny_guardrails(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
-    index = Index(resources)
+    index = Index(resources, (ROLE_TYPE, MANAGED_POLICY_TYPE))
     roles = [r for r in resources if r.type == ROLE_TYPE]
     guardrails_of: dict[str, set[str]] = {}
     for attachment in (r for r in resources if r.type in ATTACHMENT_TYPES):
@@ -350,7 +354,7 @@ def sagemaker_deny_guardrail_content(res: Resource, config: Mapping[str, Any], r
 )
 def ecr_repository_has_lifecycle(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
     repos = ("aws:ecr/repository:Repository",)
-    linked = _children(resources, Index(resources), ("aws:ecr/lifecyclePolicy:LifecyclePolicy",), "repository", repos)
+    linked = _children(resources, Index(resources, repos), ("aws:ecr/lifecyclePolicy:LifecyclePolicy",), "repository", repos)
     for repo in (r for r in resources if r.type in repos):
         if repo.urn not in linked:
             report.violation(f"{repo.name}: the repository has no lifecycle policy")
@@ -366,7 +370,7 @@ def ecr_repository_has_lifecycle(resources: Sequence[Resource], config: Mapping[
     remediation="Attach exempt policies only to the platform deploy role, which needs a permissions boundary.",
 )
 def iam_exemption_requires_boundary(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
-    index = Index(resources)
+    index = Index(resources, (ROLE_TYPE, MANAGED_POLICY_TYPE))
     for attachment in (r for r in resources if r.type in ATTACHMENT_TYPES):
         exempt_policies = [
             p for p in index.targets(attachment, "policyArn", (MANAGED_POLICY_TYPE,)) if p.tags.get(EXEMPTION_TAG) == EXEMPTION_VALUE
