@@ -100,8 +100,8 @@ def _context(root: Path, backend_url: str | None) -> tuple[OrganizationConfig, S
     return org, runner
 
 
-def _progress(as_json: bool) -> Progress:
-    return JsonProgress(sys.stdout) if as_json else LiveProgress()
+def _progress(as_json: bool, title: str) -> Progress:
+    return JsonProgress(sys.stdout, title) if as_json else LiveProgress(title=title)
 
 
 def _graph(root: Path, org: OrganizationConfig) -> tuple[StackGraph, dict[str, StackTarget]]:
@@ -131,7 +131,7 @@ def run_deploy(stack: list[str] | None, preview_only: bool, yes: bool, max_stack
     selected = _selected(graph, stack)
     options = DeployOptions(preview_only=preview_only, yes=yes, max_stacks=max_stacks,
                             confirm=_confirm if sys.stdin.isatty() else None)
-    progress = _progress(as_json)
+    progress = _progress(as_json, "preview" if preview_only else "deploy")
     try:
         report = deploy(graph, targets, runner, progress, options, selected)
     finally:
@@ -172,7 +172,7 @@ def register(app: typer.Typer) -> None:
         def body() -> int:
             root = ROOT
             _, runner = _context(root, backend)
-            progress = _progress(as_json)
+            progress = _progress(as_json, "deploy model")
             try:
                 outcome = deploy_model(project=project, stage=stage, model_package_arn=model_package_arn,
                                        rollback=rollback, runner=runner, sagemaker_client=make_sagemaker_client,
@@ -197,7 +197,7 @@ def register(app: typer.Typer) -> None:
             org, runner = _context(root, backend)
             graph, targets = _graph(root, org)
             names = _selected(graph, stack) or [name for wave in graph.waves() for name in wave]
-            progress = _progress(as_json)
+            progress = _progress(as_json, "drift")
             try:
                 results = detect_drift([targets[name] for name in names], runner, progress)
             finally:
@@ -225,7 +225,7 @@ def register(app: typer.Typer) -> None:
             org, runner = _context(root, backend)
             graph, targets = _graph(root, org)
             _selected(graph, [stack])
-            progress = _progress(as_json)
+            progress = _progress(as_json, "destroy")
             try:
                 outcome = destroy_stack(targets[stack], confirm=confirm, runner=runner, progress=progress,
                                         sagemaker_client=make_exp_sagemaker_client(org))

@@ -80,7 +80,8 @@ def event_record(stack: str, phase: str, event: EngineEvent) -> dict[str, Any] |
 class Progress:
     """Per-stack bookkeeping shared by the views; subclasses decide how to show it."""
 
-    def __init__(self) -> None:
+    def __init__(self, title: str = "deploy") -> None:
+        self.title = title
         self.stacks: dict[str, StackProgress] = {}
         self._lock = threading.RLock()
 
@@ -137,8 +138,8 @@ class Progress:
     def _refresh(self) -> None:
         pass
 
-    def table(self, title: str = "deploy") -> Table:
-        table = Table(title=title)
+    def table(self) -> Table:
+        table = Table(title=self.title)
         for column in ("stack", "state", "created", "updated", "deleted", "policy (mandatory/advisory)",
                        "duration", "detail"):
             table.add_column(column)
@@ -156,8 +157,8 @@ class Progress:
 class LiveProgress(Progress):
     """A rich live table on stderr, updated from engine events; the closing table at the end."""
 
-    def __init__(self, console: Console | None = None) -> None:
-        super().__init__()
+    def __init__(self, console: Console | None = None, title: str = "deploy") -> None:
+        super().__init__(title)
         self.console = console or Console(stderr=True)
         self._live = Live(self.table(), console=self.console, refresh_per_second=4, transient=True)
         self._live.start()
@@ -174,8 +175,8 @@ class LiveProgress(Progress):
 class JsonProgress(Progress):
     """Newline-delimited JSON events on ``stream`` (stdout by default), one ``result`` per stack at the end."""
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
-        super().__init__()
+    def __init__(self, stream: IO[str] | None = None, title: str = "deploy") -> None:
+        super().__init__(title)
         self.stream = stream or sys.stdout
 
     def _emit(self, record: dict[str, Any]) -> None:

@@ -230,8 +230,8 @@ class AutomationStackRunner:
     def refresh_preview(self, target: StackTarget, on_event: OnEvent | None = None) -> OperationResult:
         result = OperationResult(target.name, "refresh")
         with self._stack(target, create=False) as stack:
-            self._guarded(target, result, lambda: stack.refresh(
-                preview_only=True, on_event=_EventCollector(result, on_event)))
+            # `refresh --preview-only`; unlike refresh(preview_only=True) it needs no update history.
+            self._guarded(target, result, lambda: stack.preview_refresh(on_event=_EventCollector(result, on_event)))
         return result
 
     def destroy(self, target: StackTarget, on_event: OnEvent | None = None) -> OperationResult:
@@ -243,7 +243,8 @@ class AutomationStackRunner:
         result.remaining = [
             resource["urn"]
             for resource in deployment.get("resources") or []
-            if resource.get("type") != "pulumi:pulumi:Stack" and not resource.get("type", "").startswith("pulumi:providers:")
+            if resource.get("type") != "pulumi:pulumi:Stack"
+            and not resource.get("type", "").startswith("pulumi:providers:")
         ]
         return result
 

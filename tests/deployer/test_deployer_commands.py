@@ -213,3 +213,11 @@ def test_studio_cleaner_gives_up_with_one_line(monkeypatch):
         stub.add_response("list_apps", {"Apps": [app]}, {"DomainIdEquals": "d-1"})
     with stub, pytest.raises(DeployerError, match="Apps still present"):
         StudioCleaner(client, sleep=lambda s: None, max_polls=2).empty_domain("d-1")
+
+
+def test_drift_works_on_a_stack_that_was_never_updated(cli_app, fake_state):
+    from deployer_fakes import FakeStack
+
+    fake_state.stacks[("mlops-platform", "dev")] = FakeStack("mlops-platform", "dev")
+    result = invoke(cli_app, "drift", "--stack", "dev", "--json")
+    assert result.exit_code == 0, result.output
