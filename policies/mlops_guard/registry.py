@@ -50,6 +50,12 @@ def _unknown_error(reason: str) -> Exception:
     return error
 
 
+def with_defaults(gp: GuardPolicy, config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The policy's config with schema defaults filled in (the CLI does this too; the server does not)."""
+    defaults = {k: v["default"] for k, v in gp.config.items() if "default" in v}
+    return {**defaults, **{k: v for k, v in (config or {}).items() if k != "enforcementLevel"}}
+
+
 def _resource_validator(gp: GuardPolicy) -> Callable[[Any, Callable[..., None]], None]:
     types = frozenset(gp.types)
 
@@ -58,7 +64,7 @@ def _resource_validator(gp: GuardPolicy) -> Callable[[Any, Callable[..., None]],
             return
         res = Resource(type=args.resource_type, name=args.name, urn=args.urn, props=unwrap(args.props))
         report = Report(default_urn=args.urn, policy=gp.name)
-        gp.check(res, args.get_config() or {}, report)
+        gp.check(res, with_defaults(gp, args.get_config()), report)
         for finding in report.violations:
             report_violation(finding.message, None)
         if report.not_evaluated:
@@ -80,7 +86,7 @@ def _stack_validator(gp: GuardPolicy) -> Callable[[Any, Callable[..., None]], No
             for r in args.resources
         ]
         report = Report(default_urn="", policy=gp.name)
-        gp.check(resources, args.get_config() or {}, report)
+        gp.check(resources, with_defaults(gp, args.get_config()), report)
         for finding in report.violations:
             report_violation(finding.message, finding.urn or None)
         if report.not_evaluated:

@@ -105,3 +105,12 @@ def test_server_runs_stack_policies_over_property_dependencies() -> None:
     assert "s3-bucket-encrypted-with-kms" in policies and "s3-bucket-has-public-access-block" in policies
     messages = [d.message for d in response.diagnostics if d.policyName == "s3-bucket-encrypted-with-kms"]
     assert any("data: the bucket has no server-side encryption" in m for m in messages), messages
+
+
+def test_server_uses_schema_defaults_and_configured_values() -> None:
+    log_group = "aws:cloudwatch/logGroup:LogGroup"
+    short = {**GOLDEN[log_group], "retentionInDays": 90}
+    default = [d for d in _analyze(log_group, short).diagnostics if d.policyName == "cloudwatch-log-retention"]
+    relaxed = _analyze(log_group, short, {"cloudwatch-log-retention": {"minimumRetentionDays": 30}})
+    assert default, "the 365-day default did not apply"
+    assert not [d for d in relaxed.diagnostics if d.policyName == "cloudwatch-log-retention"]

@@ -296,3 +296,10 @@ def test_serving_option_checks_a_serving_stack() -> None:
 def test_bad_serving_name_is_exit_two() -> None:
     result = _run("--serving", "nope")
     assert result.exit_code == 2 and result.stderr.startswith("error: ") and "Traceback" not in result.output
+
+
+def test_stack_level_findings_of_own_stacks_point_at_the_stack_file() -> None:
+    from mlops_platform.commands.check import _stack_file
+
+    assert _stack_file("dev") == "Pulumi.dev.yaml"
+    assert _stack_file("weld-gun-pm-prod") == "serving/Pulumi.yaml"
