@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from components.serving_policies import serving_bucket_names
 from mlops_platform.config import STAGES, CamelModel, ConfigError, OrganizationConfig, ServingOverrides
 from mlops_platform.naming import endpoint_name
 
@@ -271,6 +272,10 @@ def resolve_settings(
         raise ConfigError(source, f"{NAMESPACE}:project", f"unknown model project {project!r} (projects: {known})") from None
     try:
         endpoint_name(org, project, stage)
+    except ValueError as exc:
+        raise ConfigError(source, f"{NAMESPACE}:project", str(exc)) from None
+    try:
+        serving_bucket_names(org, org.accounts.by_role()[stage], project)
     except ValueError as exc:
         raise ConfigError(source, f"{NAMESPACE}:project", str(exc)) from None
     defaults = load_stage_defaults(stage, stages_dir)

@@ -7,7 +7,8 @@ read what they need from this stack's outputs:
 
 - ``servingSecurityGroupId``: endpoints, transform jobs, monitoring jobs and the API Lambda; no
   ingress, egress HTTPS to the VPC (interface endpoints) and the S3 prefix list (gateway endpoint).
-- ``servingRoleArns``: ``{project: {purpose: role ARN}}``.
+- ``servingRoleArns``: ``{project: {purpose: role ARN}}``. The roles SageMaker assumes (model,
+  monitor) carry both deny guardrails (:mod:`components.guardrails`).
 
 The account-wide API Gateway CloudWatch role is set here too: API Gateway execution logging needs
 it, and the serving deploy cannot create roles.
@@ -21,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from accounts.common import AccountContext
+from components.guardrails import SageMakerGuardrails, SageMakerGuardrailsArgs
 from components.iam_documents import policy_document, service_trust_policy, statement
 from components.serving_policies import (
     SAGEMAKER_PURPOSES,
@@ -38,11 +40,17 @@ def build(context: AccountContext) -> None:
     security_group = _serving_security_group(context)
     _apigateway_logging_role(context)
 
+    guardrails = _deny_guardrails(context, security_group)
+
     role_arns: dict[str, dict[str, pulumi.Output[str]]] = {}
     for project in settings.org.model_projects:
-        role_arns[project.name] = {
-            purpose: _serving_role(context, project.name, purpose).arn for purpose in SERVING_PURPOSES
-        }
+        role_arns[project.name] = {}
+        for purpose in SERVING_PURPOSES:
+            role = _serving_role(context, project.name, purpose)
+            if purpose in SAGEMAKER_PURPOSES:
+                guardrails.attach(role.name, f"{settings.role}-serving-{project.name}-{purpose}",
+                                  opts=pulumi.ResourceOptions(parent=role))
+            role_arns[project.name][purpose] = role.arn
     context.exports["servingSecurityGroupId"] = security_group.id
     context.exports["servingRoleArns"] = role_arns
 
@@ -114,26 +122,22 @@ def _serving_role(context: AccountContext, project: str, purpose: str) -> aws.ia
         ),
         opts=pulumi.ResourceOptions(provider=context.provider, parent=role),
     )
-    if purpose in SAGEMAKER_PURPOSES:
-        attach_deny_guardrails(context, role, f"{settings.role}-serving-{project}-{purpose}")
     return role
 
 
-def attach_deny_guardrails(context: AccountContext, role: aws.iam.Role, name: str) -> None:
-    """Attach both SageMaker deny guardrail policies to a role SageMaker assumes.
-
-    Seam: the guardrail engineer's ``components.guardrails`` provides the attach helper. Until it
-    lands nothing is attached here, and ``mlops-platform check`` reports the gap
-    (``sagemaker-roles-carry-deny-guardrails``) rather than this module hiding it.
-    """
-    try:
-        from components import guardrails
-    except ImportError:
-        return
-    attach = getattr(guardrails, "attach_deny_guardrails", None)
-    if attach is None:
-        return
-    attach(context, role, name)
+def _deny_guardrails(context: AccountContext, security_group: aws.ec2.SecurityGroup) -> SageMakerGuardrails:
+    """The two SageMaker deny guardrails of the stage: only the stage subnets and the serving group."""
+    network = context.baseline.network
+    return SageMakerGuardrails(
+        f"{context.settings.role}-serving-guardrails",
+        SageMakerGuardrailsArgs(
+            name_prefix=f"{context.settings.org.platform_name}-serving",
+            subnet_ids=network.subnet_ids,
+            security_group_ids=[security_group.id],
+            sagemaker_api_endpoint_ids=[network.endpoint_ids["sagemaker.api"]],
+        ),
+        opts=context.opts,
+    )
 
 
 def _apigateway_logging_role(context: AccountContext) -> None:
