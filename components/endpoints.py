@@ -78,6 +78,8 @@ ROLE_ENDPOINTS: dict[str, list[InterfaceEndpoint]] = {
         _ep("lambda", "deploys manage the inference API Lambda"),
         _ep("codepipeline", "deploy actions report to CodePipeline"),
         _ep("apigateway", "deploys manage the private REST APIs (control plane)", supports_policy=False),
+        _ep("codebuild", "release and image builds in the VPC report to CodeBuild"),
+        _SAGEMAKER_RUNTIME,
     ],
     # DEV / INT / PROD: endpoints run here; execute-api and sagemaker.runtime serve the private API.
     "stage": [

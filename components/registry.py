@@ -254,9 +254,11 @@ class ContainerRegistry(pulumi.ComponentResource):
                 applied_fors=["PULL_THROUGH_CACHE"],
                 description="Base images cached from ECR Public, KMS-encrypted",
                 custom_role_arn=role.arn,
-                encryption_configuration=aws.ecr.RepositoryCreationTemplateEncryptionConfigurationArgs(
-                    encryption_type="KMS", kms_key=args.kms_key_arn
-                ),
+                encryption_configurations=[
+                    aws.ecr.RepositoryCreationTemplateEncryptionConfigurationArgs(
+                        encryption_type="KMS", kms_key=args.kms_key_arn
+                    )
+                ],
                 # Upstream tags (python:3.11-slim) move; the cache must follow them. Builds pin by digest.
                 image_tag_mutability="MUTABLE",
                 lifecycle_policy=json.dumps(release_lifecycle_policy()),
