@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from mlops_guard.model import Report, Resource
-from mlops_guard.normalize import MISSING, as_bool, is_present, is_unknown, lookup
+from mlops_guard.normalize import MISSING, as_bool, contains_unknown, is_present, is_unknown, lookup
 
 AWS_MANAGED_KEY_PREFIX = "alias/aws/"
 
@@ -41,7 +41,7 @@ def require(
 ) -> bool | None:
     """Value check. True/False as checked, None when not evaluated (unknown)."""
     value = lookup(res.props, path)
-    if is_unknown(value):
+    if contains_unknown(value):
         report.unknown(f"{res.name}: {path} is not known until apply")
         return None
     if value is MISSING or value is None:

@@ -159,6 +159,8 @@ def iam_no_service_wildcard(res: Resource, config: Mapping[str, Any], report: Re
     if _exempt(res):
         return
     for label, stmt in _each_allow(res, report, identity_documents(res)):
+        if any(is_unknown(a) for a in stmt.actions):
+            report.unknown(f"{res.name}: an action in {label} is not known until apply")
         wild = sorted(a for a in stmt.actions if SERVICE_WILDCARD.match(a) or a == "*")
         if wild:
             report.violation(f"{res.name}: {label} allows wildcard actions {', '.join(wild)}")
