@@ -16,7 +16,10 @@ What it builds, secure by default:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -86,6 +89,13 @@ class ModelEndpointArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+def content_name(prefix: str, *inputs: pulumi.Input[Any]) -> pulumi.Output[str]:
+    """``<prefix>-<hash of the inputs>`` (at most 57 characters): changes exactly when an input does."""
+    return pulumi.Output.all(*inputs).apply(
+        lambda values: f"{prefix[:44]}-{hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:12]}"
+    )
+
+
 def uses_nvme_storage(instance_type: str) -> bool:
     return instance_type.startswith(NVME_INSTANCE_FAMILIES)
 
@@ -137,6 +147,12 @@ class ModelEndpoint(pulumi.ComponentResource):
         self.model = aws.sagemaker.Model(
             f"{name}-model",
             aws.sagemaker.ModelArgs(
+                # Models are immutable: a new name whenever an input changes lets the new model exist
+                # before the endpoint leaves the old one. Names start with the endpoint's (IAM scope).
+                name=content_name(
+                    args.endpoint_name, args.model_package_arn, args.execution_role_arn, args.subnet_ids,
+                    args.security_group_ids,
+                ),
                 primary_container=aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=args.model_package_arn),
                 execution_role_arn=args.execution_role_arn,
                 enable_network_isolation=True,
@@ -150,7 +166,8 @@ class ModelEndpoint(pulumi.ComponentResource):
         config = aws.sagemaker.EndpointConfiguration(
             f"{name}-config",
             aws.sagemaker.EndpointConfigurationArgs(
-                name_prefix=f"{args.endpoint_name[:40]}-",
+                # SageMaker appends 26 characters to the prefix: at most 37 fit in 63.
+                name_prefix=f"{args.endpoint_name[:36]}-",
                 kms_key_arn=None if uses_nvme_storage(args.instance_type) else args.kms_key_arn,
                 production_variants=[
                     aws.sagemaker.EndpointConfigurationProductionVariantArgs(

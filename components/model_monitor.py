@@ -17,6 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.model_endpoint import content_name
+
 HOURLY = "cron(0 * ? * * *)"
 #: The hourly job must finish within the hour.
 MAX_RUNTIME_SECONDS = 3600
@@ -90,10 +92,17 @@ class ModelMonitor(pulumi.ComponentResource):
                     s3_uri=args.baseline_statistics_uri
                 ),
             )
-        # Job definitions are immutable: autonamed, so a changed baseline creates a new one first.
+        # Job definitions are immutable: a content-derived name lets a changed one (new baseline)
+        # exist before the schedule moves to it.
         self.job_definition = aws.sagemaker.DataQualityJobDefinition(
             f"{name}-data-quality",
             aws.sagemaker.DataQualityJobDefinitionArgs(
+                name=content_name(
+                    f"{args.schedule_name[:40]}-dq", args.endpoint_name, args.role_arn, args.image_uri,
+                    args.baseline_constraints_uri, args.baseline_statistics_uri, args.subnet_ids,
+                    args.security_group_ids, args.kms_key_arn, args.report_s3_uri, args.instance_type,
+                    args.volume_size_gb,
+                ),
                 role_arn=args.role_arn,
                 data_quality_app_specification=aws.sagemaker.DataQualityJobDefinitionDataQualityAppSpecificationArgs(
                     image_uri=args.image_uri,

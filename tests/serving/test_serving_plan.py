@@ -403,3 +403,31 @@ def test_bad_serving_config_is_one_line_and_declares_nothing(key, value, expecte
 def test_preview_plan_runs_with_unknown_platform_values() -> None:
     plan = run_serving(f"{PROJECT}-prod", {}, preview=True)
     assert plan.of_type(ENDPOINT) and plan.of_type(STATE_MACHINE) and plan.of_type(MONITORING_SCHEDULE)
+
+
+# ---- names the stage deployment role is scoped to -------------------------------------------------
+
+NAMED = {
+    MODEL: "name", CONFIG: "namePrefix", ENDPOINT: "name", JOB_DEFINITION: "name", MONITORING_SCHEDULE: "name",
+    STATE_MACHINE: "name", SCHEDULE: "name", FUNCTION: "name", ALARM: "name", EVENT_RULE: "name",
+}
+
+
+def test_serving_resource_names_start_with_the_platform_prefix(prod_plan) -> None:
+    for type_token, key in NAMED.items():
+        for record in prod_plan.of_type(type_token):
+            assert str(record.inputs.get(key, "")).startswith("mlops-"), (
+                f"{record.urn}: {key} {record.inputs.get(key)!r} is outside the deployment role's mlops-* scope"
+            )
+
+
+def test_endpoint_config_prefix_leaves_room_for_sagemakers_suffix(prod_plan) -> None:
+    config = one(prod_plan, CONFIG)
+    assert len(config.inputs["namePrefix"]) <= 37, config.urn
+
+
+def test_a_new_package_gets_a_new_model_name(prod_plan) -> None:
+    arn = "arn:aws:sagemaker:eu-central-1:222222222222:model-package/weld-gun-pm/2"
+    other = run_serving(f"{PROJECT}-prod", {"serving:modelPackageArn": arn})
+    before, after = one(prod_plan, MODEL).inputs["name"], one(other, MODEL).inputs["name"]
+    assert before != after and len(after) <= 63, (before, after)
