@@ -1,0 +1,257 @@
+"""Persona x action matrix, approvals, Studio sign-in, PassRole and project isolation, on the
+documents the EXP stack really declares (planned under mocks) and on the pure builders."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+import pytest
+
+from components.exp_policies import PERSONA_MATRIX, allows
+from conftest import by_name, combined, document, role_policies
+from mlops_platform import REPO_ROOT
+
+PERSONAS = ["lead", "scientist", "ml_engineer", "devops", "platform_admin", "auditor"]
+ACCOUNT, REGION = "222222222222", "eu-central-1"
+SM = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
+
+
+@pytest.fixture(scope="module")
+def policies(exp_plan):
+    return role_policies(exp_plan)
+
+
+def person_documents(policies, org, name: str) -> dict:
+    """What a person can do: their persona's sign-in role, plus their Studio execution role."""
+    person = next(p for p in [*org.data_scientists, *org.operators] if p.name == name)
+    docs = list(policies.get(f"mlops-persona-{person.persona.replace('_', '-')}", []))
+    docs += policies.get(f"mlops-user-{name}", [])
+    return combined(docs)
+
+
+def resolve(template: str, action: str, exp_plan) -> str:
+    """The probe resource of a matrix row, with the stack's real IDs (first project)."""
+    outputs = exp_plan.outputs
+    values = {
+        "domain": outputs["studioDomainId"],
+        "tag": "userName",
+        "group": "weld-gun-pm",
+        "bucket": f"arn:aws:s3:::{outputs['projectBuckets']['weld-gun-pm']}",
+        "product": outputs["modelBuildingProductId"],
+        "platform": "mlops",
+        "connection": outputs["gitConnectionArn"],
+    }
+    resource = template.format(**values)
+    if resource == "*" or resource.startswith("arn:"):
+        return resource
+    service = {"servicecatalog": "catalog"}.get(action.split(":")[0], action.split(":")[0])
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
+
+
+def first_person(org, persona: str) -> str:
+    return next(p.name for p in [*org.data_scientists, *org.operators] if p.persona == persona)
+
+
+# ---- the matrix: docs/exp.md == PERSONA_MATRIX == what the stack's policies allow -------------------
+
+
+def docs_matrix() -> dict[str, set[str]]:
+    text = (REPO_ROOT / "docs" / "exp.md").read_text()
+    rows = {}
+    for line in text.splitlines():
+        match = re.match(r"^\|[^|]+\| `([a-z-]+)` \| `[^`]+` \|(.+)\|$", line)
+        if match:
+            cells = [c.strip() for c in match.group(2).split("|")]
+            rows[match.group(1)] = {p for p, c in zip(PERSONAS, cells) if c == "yes"}
+    return rows
+
+
+def test_docs_table_lists_every_capability_of_the_builders() -> None:
+    assert set(docs_matrix()) == {c.key for c in PERSONA_MATRIX}
+
+
+@pytest.mark.parametrize("capability", PERSONA_MATRIX, ids=lambda c: c.key)
+def test_docs_table_row_equals_the_builders_matrix(capability) -> None:
+    assert docs_matrix()[capability.key] == set(capability.personas), capability.key
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("capability", PERSONA_MATRIX, ids=lambda c: c.key)
+def test_stack_policies_grant_exactly_the_matrix(exp_plan, policies, org, capability, persona) -> None:
+    person = first_person(org, persona)
+    resource = resolve(capability.resource, capability.action, exp_plan)
+    granted = allows(person_documents(policies, org, person), capability.action, resource)
+    assert granted == (persona in capability.personas), (
+        f"{persona} ({person}) {'can' if granted else 'cannot'} {capability.action} on {resource}, matrix says otherwise"
+    )
+
+
+# ---- approval ------------------------------------------------------------------------------------
+
+
+def test_a_scientist_cannot_approve_models(policies, org) -> None:
+    docs = person_documents(policies, org, "bob")
+    assert not allows(docs, "sagemaker:UpdateModelPackage", f"{SM}:model-package/weld-gun-pm/1"), "bob (scientist) may approve"
+
+
+def test_a_scientist_is_explicitly_denied_approval(policies) -> None:
+    denies = [s for d in policies["mlops-user-bob"] for s in d["Statement"] if s["Effect"] == "Deny"]
+    assert any(
+        "sagemaker:UpdateModelPackage" in s["Action"] and "Approved" in s["Condition"]["StringEquals"]["sagemaker:ModelApprovalStatus"] for s in denies
+    ), denies
+
+
+def test_leads_approve_only_with_the_approval_status_condition(policies) -> None:
+    statements = [s for d in policies["mlops-user-alice"] for s in d["Statement"] if s["Effect"] == "Allow" and "sagemaker:UpdateModelPackage" in s["Action"]]
+    assert statements and all(s["Condition"]["StringEquals"]["sagemaker:ModelApprovalStatus"] == ["Approved", "Rejected"] for s in statements), statements
+
+
+def test_a_lead_cannot_approve_another_projects_models(policies, org) -> None:
+    docs = person_documents(policies, org, "dave")  # lead of spot-weld-qa only
+    assert not allows(docs, "sagemaker:UpdateModelPackage", f"{SM}:model-package/weld-gun-pm/1")
+
+
+def test_registration_is_only_pending_approval(policies) -> None:
+    for role, docs in policies.items():
+        for stmt in (s for d in docs for s in d["Statement"] if s["Effect"] == "Allow"):
+            if "sagemaker:CreateModelPackage" in stmt["Action"] and role.startswith("mlops-user-"):
+                assert stmt["Condition"]["StringEquals"]["sagemaker:ModelApprovalStatus"] == "PendingManualApproval", (role, stmt)
+
+
+# ---- Studio sign-in URL ----------------------------------------------------------------------------
+
+
+def test_presigned_url_names_only_the_callers_own_profile_through_the_endpoint(exp_plan, policies) -> None:
+    domain = exp_plan.outputs["studioDomainId"]
+    endpoint = exp_plan.outputs["endpointIds"]["sagemaker.api"]
+    found = 0
+    for role, docs in policies.items():
+        for stmt in (s for d in docs for s in d["Statement"] if s["Effect"] == "Allow"):
+            if any(fnmatch.fnmatchcase("sagemaker:CreatePresignedDomainUrl".lower(), a.lower()) for a in stmt["Action"]):
+                found += 1
+                assert stmt["Resource"] == f"{SM}:user-profile/{domain}/${{aws:PrincipalTag/userName}}", (role, stmt)
+                assert stmt["Condition"]["StringEquals"]["aws:SourceVpce"] == endpoint, (role, stmt)
+    assert found == 3, f"expected the three data personas' roles to allow the URL, found {found}"
+
+
+def test_a_scientist_cannot_open_a_leads_profile(exp_plan, policies, org) -> None:
+    docs = person_documents(policies, org, "bob")
+    lead_profile = f"{SM}:user-profile/{exp_plan.outputs['studioDomainId']}/alice"
+    assert not allows(docs, "sagemaker:CreatePresignedDomainUrl", lead_profile)
+
+
+# ---- PassRole and managed policies --------------------------------------------------------------------
+
+
+def _identity_documents(plan):
+    for record in plan.of_type("aws:iam/rolePolicy:RolePolicy") + plan.of_type("aws:iam/policy:Policy"):
+        yield record, document(record.inputs["policy"])
+
+
+def test_no_role_allows_pass_role_on_every_role(exp_plan) -> None:
+    for record, doc in _identity_documents(exp_plan):
+        for stmt in doc["Statement"]:
+            actions = stmt["Action"] if isinstance(stmt["Action"], list) else [stmt["Action"]]
+            if stmt["Effect"] == "Allow" and any(fnmatch.fnmatchcase("iam:passrole", a.lower()) for a in actions):
+                resources = stmt["Resource"] if isinstance(stmt["Resource"], list) else [stmt["Resource"]]
+                assert not any(r == "*" or r.endswith(":role/*") for r in resources), f"{record.urn}: {stmt}"
+
+
+def test_every_pass_role_names_the_service(exp_plan) -> None:
+    for record, doc in _identity_documents(exp_plan):
+        for stmt in doc["Statement"]:
+            actions = stmt["Action"] if isinstance(stmt["Action"], list) else [stmt["Action"]]
+            if stmt["Effect"] == "Allow" and "iam:PassRole" in actions:
+                assert "iam:PassedToService" in stmt.get("Condition", {}).get("StringEquals", {}), f"{record.urn}: {stmt}"
+
+
+def test_no_sagemaker_full_access_anywhere(exp_plan) -> None:
+    for record in exp_plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        assert not record.inputs["policyArn"].endswith("FullAccess"), f"{record.urn}: {record.inputs['policyArn']}"
+
+
+# ---- project isolation: bob works on weld-gun-pm only, spot-weld-qa is B ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def project_b(exp_plan):
+    return {
+        "bucket": f"arn:aws:s3:::{exp_plan.outputs['projectBuckets']['spot-weld-qa']}",
+        "key": by_name(exp_plan, "exp-spot-weld-qa-key"),
+        "group": f"{SM}:model-package-group/{by_name(exp_plan, 'exp-spot-weld-qa-group').inputs['modelPackageGroupName']}",
+    }
+
+
+def _key_arns(policies, role: str) -> set[str]:
+    (stmt,) = [s for d in policies[role] for s in d["Statement"] if s["Sid"] == "ProjectKeys"]
+    return set(stmt["Resource"] if isinstance(stmt["Resource"], list) else [stmt["Resource"]])
+
+
+@pytest.fixture(scope="module")
+def key_b(policies) -> str:
+    """spot-weld-qa's key: carol (both projects) uses it, bob (weld-gun-pm only) does not."""
+    (arn,) = _key_arns(policies, "mlops-user-carol") - _key_arns(policies, "mlops-user-bob")
+    return arn
+
+
+@pytest.mark.parametrize(
+    ("action", "which"),
+    [("s3:GetObject", "objects"), ("s3:PutObject", "objects"), ("s3:ListBucket", "bucket"), ("kms:Decrypt", "key"), ("kms:GenerateDataKey", "key"), ("sagemaker:DescribeModelPackageGroup", "group"), ("sagemaker:CreateModelPackage", "packages")],
+)
+def test_member_of_a_has_no_permission_on_b(policies, org, project_b, key_b, action, which) -> None:
+    resource = {
+        "objects": f"{project_b['bucket']}/data.csv",
+        "bucket": project_b["bucket"],
+        "key": key_b,
+        "group": project_b["group"],
+        "packages": f"{SM}:model-package/spot-weld-qa/1",
+    }[which]
+    assert not allows(person_documents(policies, org, "bob"), action, resource), f"bob (weld-gun-pm) may {action} on {resource}"
+
+
+@pytest.mark.parametrize("action", ["kms:Decrypt", "sagemaker:DescribeModelPackageGroup"])
+def test_member_of_b_may_use_b(policies, org, project_b, key_b, action) -> None:
+    resource = key_b if action.startswith("kms:") else project_b["group"]
+    assert allows(person_documents(policies, org, "dave"), action, resource), f"dave (spot-weld-qa) may not {action} on {resource}"
+
+
+def test_member_of_both_projects_may_use_both(exp_plan, policies, org) -> None:
+    docs = person_documents(policies, org, "carol")
+    for project in ("weld-gun-pm", "spot-weld-qa"):
+        assert allows(docs, "s3:GetObject", f"arn:aws:s3:::{exp_plan.outputs['projectBuckets'][project]}/x"), project
+
+
+def test_key_and_group_statements_require_the_project_tag(policies) -> None:
+    statements = {s["Sid"]: s for d in policies["mlops-user-bob"] for s in d["Statement"]}
+    for sid in ("ProjectKeys", "ProjectModelPackageGroups"):
+        assert statements[sid]["Condition"]["StringEquals"]["aws:ResourceTag/mlops:project"] == ["weld-gun-pm"], statements[sid]
+
+
+def test_project_b_key_policy_does_not_admit_a_only_members(project_b) -> None:
+    users = [s for s in document(project_b["key"].inputs["policy"])["Statement"] if s["Sid"].startswith("KeyUse") and "222222222222" in s["Sid"]]
+    admitted = {arn for s in users for arn in s["Condition"]["ArnLike"]["aws:PrincipalArn"]}
+    assert "arn:aws:iam::222222222222:role/mlops-user-bob" not in admitted and "arn:aws:iam::222222222222:role/mlops-user-carol" in admitted, admitted
+
+
+def _denied_by_bucket_policy(policy: dict, principal_tag: str | None) -> bool:
+    (deny,) = [s for s in policy["Statement"] if s["Sid"] == "DenyPrincipalsOutsideTheProject"]
+    patterns = deny["Condition"]["StringNotLike"]["aws:PrincipalTag/mlops:project"]
+    # StringNotLike is true when the key is absent or matches none of the patterns.
+    return principal_tag is None or not any(fnmatch.fnmatchcase(principal_tag, p) for p in patterns)
+
+
+@pytest.mark.parametrize(
+    ("tag", "denied"),
+    [("weld-gun-pm", True), (None, True), ("spot-weld-qa", False), ("spot-weld-qa weld-gun-pm", False), ("spot-weld-qa-old", True)],
+)
+def test_project_b_bucket_denies_principals_not_tagged_with_b(exp_plan, tag, denied) -> None:
+    policy = document(by_name(exp_plan, "exp-spot-weld-qa-artifacts-policy").inputs["policy"])
+    assert _denied_by_bucket_policy(policy, tag) == denied, f"principal tag {tag!r}"
+
+
+def test_every_project_resource_carries_the_project_tag(exp_plan) -> None:
+    for project in ("weld-gun-pm", "spot-weld-qa"):
+        for name in (f"exp-{project}-key", f"exp-{project}-artifacts-bucket", f"exp-{project}-group", f"exp-{project}-role", f"exp-{project}-jobs-sg", f"exp-{project}-new-version"):
+            record = by_name(exp_plan, name)
+            assert record.inputs["tags"]["mlops:project"] == project, record.urn
