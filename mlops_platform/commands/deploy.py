@@ -14,8 +14,15 @@ from typing import Annotated, Any
 
 import typer
 
-from mlops_platform import REPO_ROOT
-from mlops_platform.config import ConfigError, OrganizationConfig, list_stacks, load_organization, load_settings, read_stack_config
+from mlops_platform import REPO_ROOT, naming
+from mlops_platform.config import (
+    ConfigError,
+    OrganizationConfig,
+    list_stacks,
+    load_organization,
+    load_settings,
+    read_stack_config,
+)
 from mlops_platform.deployer.backends import STATE_PURPOSE, Backend, resolve_backend
 from mlops_platform.deployer.destroy import destroy_stack
 from mlops_platform.deployer.drift import detect_drift
@@ -42,7 +49,6 @@ def make_sagemaker_client(region: str) -> Any:
 
 def make_exp_sagemaker_client(org: OrganizationConfig) -> Callable[[], Any]:
     """A SageMaker client in the EXP account, through its deploy role (for emptying the Studio domain)."""
-    from mlops_platform import naming
 
     def client() -> Any:
         import boto3
@@ -56,9 +62,12 @@ def make_exp_sagemaker_client(org: OrganizationConfig) -> Callable[[], Any]:
     return client
 
 
-StackOption = Annotated[list[str] | None, typer.Option("--stack", "-s", help="Stack to include (repeatable); default all.")]
-BackendOption = Annotated[str | None, typer.Option("--backend", help="State backend URL (s3://..., file://..., https://api.pulumi.com).")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Stream newline-delimited JSON events instead of the live view.")]
+StackOption = Annotated[
+    list[str] | None, typer.Option("--stack", "-s", help="Stack to include (repeatable); default all.")]
+BackendOption = Annotated[
+    str | None, typer.Option("--backend", help="State backend URL (s3://..., file://..., https://api.pulumi.com).")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Stream newline-delimited JSON events instead of the live view.")]
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -91,8 +100,6 @@ def platform_stacks(root: Path, org: OrganizationConfig) -> dict[str, str]:
 
 def _context(root: Path, backend_url: str | None) -> tuple[OrganizationConfig, StackRunner]:
     org = load_organization(root)
-    from mlops_platform import naming
-
     backend = resolve_backend(root, backend_url, kms_alias=naming.kms_alias(org, STATE_PURPOSE), region=org.region)
     runner = make_runner(root, backend)
     if isinstance(runner, AutomationStackRunner):

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from conftest import platform_targets, write_repo
-from deployer_fakes import RecordingPulumiCommand
 from mlops_platform.deployer.errors import MissingPassphraseError, MissingPulumiCliError, StackLockedError
 from mlops_platform.deployer.graph import build_graph
 from mlops_platform.deployer.orchestrator import DeployOptions, deploy
@@ -69,7 +68,7 @@ def test_a_rerun_resumes_where_the_failed_run_stopped(platform, runner, cli, beh
     behaviour.fail_up.clear()
     first_run_calls = len(cli.calls)
     report = run(platform, runner, JsonProgress(io.StringIO()))
-    rerun_ups = [stack for verb, stack in (c for c in [(c.verb, c.stack) for c in cli.calls[first_run_calls:]]) if verb == "up"]
+    rerun_ups = [call.stack for call in cli.calls[first_run_calls:] if call.verb == "up"]
     assert rerun_ups == ["int", "prod"], "a re-run must update only what the failed run did not finish"
     assert [report.states[s] for s in ORDER] == ["unchanged"] * 4 + ["succeeded"] * 2
 
