@@ -71,6 +71,19 @@ class DataLakeArgs:
     """Consumer principals (EXP project roles) that decrypt catalog metadata through Glue."""
 
 
+def registration_trust_policy() -> dict[str, Any]:
+    """Lake Formation assumes the registration role to vend credentials.
+
+    No ``aws:SourceAccount`` condition: AWS documents this trust without one and does not say that
+    Lake Formation sends the key, so a condition could silently break credential vending. The
+    confused-deputy risk is closed elsewhere: registering a location with a role needs
+    ``iam:PassRole`` on that role, which only principals of this account can have.
+    """
+    return policy_document(
+        [statement("LakeFormationAssumeRole", ["sts:AssumeRole"], None, principal={"Service": "lakeformation.amazonaws.com"})]
+    )
+
+
 def registration_role_policy(bucket_arns: list[str], key_arn: str) -> dict[str, Any]:
     """What Lake Formation may do with the registration role: the lake buckets and the data key."""
     return policy_document(
@@ -209,8 +222,7 @@ class DataLake(pulumi.ComponentResource):
                     bucket_name=args.bucket_names[zone],
                     kms_key_arn=self.key.arn,
                     access_log_bucket=args.access_log_bucket,
-                    data_bearing=zone != "etl",  # the ETL bucket holds only rebuilt artifacts and scratch
-                    expire_objects_days=None,
+                    data_bearing=True,
                     tags={"mlops:lake-zone": zone},
                 ),
                 opts=here,
@@ -284,7 +296,7 @@ class DataLake(pulumi.ComponentResource):
             aws.iam.RoleArgs(
                 name=args.registration_role_name,
                 description="Lake Formation vends S3 credentials for the registered lake buckets with this role",
-                assume_role_policy=json.dumps(service_trust_policy("lakeformation.amazonaws.com", args.account_id)),
+                assume_role_policy=json.dumps(registration_trust_policy()),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

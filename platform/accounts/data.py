@@ -20,6 +20,7 @@ from components.data_lake import DataLake, DataLakeArgs
 from components.encryption import KeyUser
 from components.etl_package import EtlCode, EtlCodeArgs
 from components.lake_formation import (
+    GrantError,
     LakeFormationSettings,
     LakeFormationSettingsArgs,
     ProjectDataGrants,
@@ -57,7 +58,10 @@ def build(context: AccountContext) -> None:
     opts = context.opts
     deploy_role = role_arn(account, deploy_role_name(org))
     granted_projects = [project for project in org.model_projects if project.data_access]
-    grants = {project.name: project_grants(org, project) for project in granted_projects}
+    try:
+        grants = {project.name: project_grants(org, project) for project in granted_projects}
+    except GrantError as error:
+        raise pulumi.RunError(str(error)) from None  # one line, no traceback
 
     s3_prefix_list = aws.ec2.get_prefix_list_output(
         name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOutputOptions(provider=context.provider)
