@@ -1,0 +1,106 @@
+"""The SageMaker deny guardrails: lint, size, content from the data file, attached to every SageMaker role."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from parliament import analyze_policy_string
+
+from components.guardrails import KINDS, MAX_MANAGED_POLICY_CHARS, load_templates, minified, render_guardrails
+from conftest import document
+
+GUARDRAIL_TYPE = "aws:iam/policy:Policy"
+SUBNETS = ["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719", "subnet-0a1b2c3d4e5f6071a"]
+GROUPS = [f"sg-0a1b2c3d4e5f607{i:02d}" for i in range(12)]
+VPCE = ["vpce-0a1b2c3d4e5f60718"]
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    return render_guardrails(SUBNETS, GROUPS, VPCE)
+
+
+@pytest.fixture(scope="module")
+def stack_guardrails(exp_plan):
+    return {r.inputs["tags"]["mlops:guardrail"]: r for r in exp_plan.of_type(GUARDRAIL_TYPE) if "mlops:guardrail" in (r.inputs.get("tags") or {})}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_rendered_guardrail_lints_clean_with_parliament(rendered, kind) -> None:
+    findings = analyze_policy_string(minified(rendered[kind])).findings
+    assert not findings, f"{kind}: {[(f.issue, f.detail) for f in findings]}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stack_guardrail_lints_clean_with_parliament(stack_guardrails, kind) -> None:
+    findings = analyze_policy_string(stack_guardrails[kind].inputs["policy"]).findings
+    assert not findings, f"{stack_guardrails[kind].urn}: {[(f.issue, f.detail) for f in findings]}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stack_guardrail_fits_the_managed_policy_limit(stack_guardrails, kind) -> None:
+    size = len(stack_guardrails[kind].inputs["policy"])
+    assert size < MAX_MANAGED_POLICY_CHARS, f"{stack_guardrails[kind].urn}: {size} characters"
+
+
+def test_network_guardrail_with_twelve_groups_fits_the_limit(rendered) -> None:
+    assert len(minified(rendered["sagemaker-deny-network"])) < 6144
+
+
+def test_oversized_guardrail_is_refused() -> None:
+    groups = [f"sg-0a1b2c3d4e5f6{i:04d}" for i in range(120)]
+    with pytest.raises(ValueError, match="IAM allows 6144"):
+        render_guardrails(SUBNETS, groups, VPCE)
+
+
+def test_empty_allow_list_is_refused() -> None:
+    with pytest.raises(ValueError, match="subnet_ids"):
+        render_guardrails([], GROUPS, VPCE)
+
+
+def test_no_placeholder_survives_rendering(rendered) -> None:
+    assert "${" not in json.dumps(rendered)
+
+
+def test_stack_network_guardrail_names_the_real_subnets_and_endpoint(exp_plan, stack_guardrails) -> None:
+    doc = document(stack_guardrails["sagemaker-deny-network"].inputs["policy"])
+    statements = {s["Sid"]: s for s in doc["Statement"]}
+    assert statements["DenyUnapprovedSubnets"]["Condition"]["ForAnyValue:StringNotEquals"]["sagemaker:VpcSubnets"] == sorted(exp_plan.outputs["subnetIds"])
+    assert statements["DenyStudioUrlOutsideVpce"]["Condition"]["StringNotEquals"]["aws:SourceVpce"] == [exp_plan.outputs["endpointIds"]["sagemaker.api"]]
+
+
+def test_stack_network_guardrail_admits_every_studio_and_job_security_group(exp_plan, stack_guardrails) -> None:
+    doc = document(stack_guardrails["sagemaker-deny-network"].inputs["policy"])
+    (stmt,) = [s for s in doc["Statement"] if s["Sid"] == "DenyUnapprovedSecurityGroups"]
+    allowed = set(stmt["Condition"]["ForAnyValue:StringNotEquals"]["sagemaker:VpcSecurityGroupIds"])
+    used = {g for r in exp_plan.of_type("aws:sagemaker/userProfile:UserProfile") for g in r.inputs["userSettings"]["securityGroups"]}
+    assert used <= allowed, f"security groups of user profiles not allowed by the guardrail: {used - allowed}"
+
+
+def test_stack_network_guardrail_is_built_from_every_job_security_group(exp_plan, stack_guardrails) -> None:
+    sources = set(stack_guardrails["sagemaker-deny-network"].property_dependencies.get("policy", []))
+    for name in ("exp-weld-gun-pm-jobs-sg", "exp-spot-weld-qa-jobs-sg", "exp-studio-domain-sg", "exp-sc-build-sg"):
+        (group,) = [r for r in exp_plan.resources if r.name == name]
+        assert group.urn in sources, f"{name} is not in the network guardrail's allow-list"
+
+
+def test_stack_encryption_guardrail_is_the_data_file_document(stack_guardrails) -> None:
+    assert document(stack_guardrails["sagemaker-deny-encryption"].inputs["policy"]) == load_templates()["sagemaker-deny-encryption"]["document"]
+
+
+def test_every_sagemaker_role_has_both_deny_policies(exp_plan) -> None:
+    tagged = {r.urn: r.inputs["tags"]["mlops:guardrail"] for r in exp_plan.of_type(GUARDRAIL_TYPE) if "mlops:guardrail" in (r.inputs.get("tags") or {})}
+    attached: dict[str, set[str]] = {}
+    for record in exp_plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        for urn in record.property_dependencies.get("policyArn", []):
+            if urn in tagged:
+                attached.setdefault(record.inputs["role"], set()).add(tagged[urn])
+    sagemaker_roles = set()
+    for role in exp_plan.of_type("aws:iam/role:Role"):
+        trust = document(role.inputs["assumeRolePolicy"])
+        if any(s.get("Principal", {}).get("Service") == "sagemaker.amazonaws.com" for s in trust["Statement"]):
+            sagemaker_roles.add(role.inputs["name"])
+    assert sagemaker_roles, "no SageMaker roles in the plan"
+    for name in sorted(sagemaker_roles):
+        assert attached.get(name) == set(KINDS), f"role {name} carries {sorted(attached.get(name, set()))}, needs {list(KINDS)}"
