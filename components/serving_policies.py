@@ -96,6 +96,11 @@ def exp_artifacts_bucket(org: OrganizationConfig, project: str) -> str:
     return bucket_name(org, org.accounts.exp, project_bucket_purpose(project))
 
 
+def exp_project_key_alias(org: OrganizationConfig, project: str) -> str:
+    """Alias of the project's KMS key in EXP (artifacts bucket and registry artifacts)."""
+    return kms_alias(org, f"project-{project}")
+
+
 # ---- trust ---------------------------------------------------------------------------------------
 
 
@@ -162,14 +167,14 @@ def _stage_key_statement(scope: ServingScope, sid: str, via: list[str]) -> dict[
 
 
 def _exp_key_statement(scope: ServingScope) -> dict[str, Any]:
-    """Decrypt EXP objects: EXP's platform key, named by its alias (key IDs are not known here)."""
+    """Decrypt EXP objects: the project's key in EXP, named by its alias (key IDs are not known here)."""
     return statement(
         "DecryptExpArtifacts",
         ["kms:Decrypt", "kms:DescribeKey"],
         f"arn:aws:kms:{scope.region}:{scope.org.accounts.exp}:key/*",
         condition={
             "StringEquals": {"kms:ViaService": f"s3.{scope.region}.amazonaws.com"},
-            "ForAnyValue:StringEquals": {"kms:ResourceAliases": kms_alias(scope.org, "platform")},
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": exp_project_key_alias(scope.org, scope.project)},
         },
     )
 
@@ -207,6 +212,9 @@ def model_role_policy(scope: ServingScope) -> dict[str, Any]:
             _ecr_token_statement(),
             statement("PullPlatformImages", ECR_PULL_ACTIONS,
                       f"arn:aws:ecr:{region}:{org.accounts.res}:repository/{org.platform_name}-*"),
+            # The build pipeline's default inference image: SageMaker's scikit-learn image (AWS-owned account).
+            statement("PullSageMakerScikitLearnImage", ECR_PULL_ACTIONS,
+                      f"arn:aws:ecr:{region}:*:repository/sagemaker-scikit-learn"),
             statement("ListExpArtifacts", ["s3:ListBucket"], f"arn:aws:s3:::{artifacts}"),
             statement("ReadExpArtifacts", ["s3:GetObject", "s3:GetObjectVersion"], f"arn:aws:s3:::{artifacts}/*"),
             _exp_key_statement(scope),

@@ -69,16 +69,19 @@ def test_model_role_reads_the_exp_artifacts_bucket() -> None:
     assert entry["Resource"] == "arn:aws:s3:::mlops-weld-gun-pm-art-222222222222-eu-central-1/*", entry
 
 
-def test_model_role_decrypts_only_exp_platform_key_through_s3() -> None:
+def test_model_role_decrypts_only_the_projects_exp_key_through_s3() -> None:
     (entry,) = [s for s in actions_on("model", "kms:Decrypt") if ":222222222222:" in s["Resource"]]
     assert entry["Resource"] == "arn:aws:kms:eu-central-1:222222222222:key/*", entry
-    assert entry["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": "alias/mlops-platform"}, entry
+    assert entry["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": "alias/mlops-project-weld-gun-pm"}, entry
     assert entry["Condition"]["StringEquals"] == {"kms:ViaService": "s3.eu-central-1.amazonaws.com"}, entry
 
 
-def test_model_role_pulls_images_only_from_the_res_platform_repositories() -> None:
-    (entry,) = actions_on("model", "ecr:BatchGetImage")
-    assert entry["Resource"] == "arn:aws:ecr:eu-central-1:333333333333:repository/mlops-*", entry
+def test_model_role_pulls_images_only_from_res_platform_and_sagemaker_sklearn_repositories() -> None:
+    resources = {entry["Resource"] for entry in actions_on("model", "ecr:BatchGetImage")}
+    assert resources == {
+        "arn:aws:ecr:eu-central-1:333333333333:repository/mlops-*",
+        "arn:aws:ecr:eu-central-1:*:repository/sagemaker-scikit-learn",
+    }, resources
 
 
 def test_network_interfaces_are_limited_to_the_stage_vpc() -> None:
