@@ -259,7 +259,8 @@ class ContainerRegistry(pulumi.ComponentResource):
                         encryption_type="KMS", kms_key=args.kms_key_arn
                     )
                 ],
-                # Upstream tags (python:3.11-slim) move; the cache must follow them. Builds pin by digest.
+                # Upstream tags (python:3.11-slim) move and the cache must follow them; images/base-image.txt
+                # can pin a digest.
                 image_tag_mutability="MUTABLE",
                 lifecycle_policy=json.dumps(release_lifecycle_policy()),
             ),
