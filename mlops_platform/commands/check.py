@@ -27,10 +27,6 @@ class OutputFormat(str, Enum):
     sarif = "sarif"
 
 
-class CheckInputError(Exception):
-    """Bad input for the gate: one line, exit 2."""
-
-
 def _relative(path: Path) -> str:
     try:
         return os.path.relpath(path.resolve(), REPO_ROOT) if path.resolve().is_relative_to(REPO_ROOT) else str(path)
@@ -103,19 +99,15 @@ def run_check(
             config = _pack_config(_role_of(item.stack), override, cache)
             total.extend(_with_location(evaluate_stack(item.resources, config, stack=item.stack, project=item.project), _relative(path)))
 
-    own = stacks is not None or serving is not None or not (preview_json or stack_export)
-    if own:
+    # Own stacks run when asked for, or when no input file is given (then: every platform stack).
+    if stacks or serving or not (preview_json or stack_export):
         from mlops_platform import harness
 
         plans = []
-        for preview in (False, True):
-            if stacks or serving is None:
+        for preview in (False, True):  # known outputs, then preview mode with unknown outputs
+            if stacks or not serving:
                 plans += list(harness.plan_stacks(stacks or None, preview=preview).values())
-            for name in serving or []:
-                plan_serving = getattr(harness, "plan_serving", None)
-                if plan_serving is None:
-                    raise CheckInputError("--serving needs mlops_platform.harness.plan_serving, which is not available")
-                plans.append(plan_serving(name, preview=preview))
+            plans += [harness.plan_serving(name, preview=preview) for name in serving or []]
         for plan in plans:
             config = _pack_config(plan.role, override, cache)
             context = from_records(_platform_stack_of(plan).resources) if plan.project != harness.PLATFORM_PROJECT else []
@@ -143,14 +135,11 @@ def register(app: typer.Typer) -> None:
         from mlops_guard.report import render
         from mlops_platform.config import ConfigError
 
-        try:
-            from mlops_platform.harness import PlanError
-        except ImportError:  # pragma: no cover - the harness is part of the foundation
-            PlanError = RuntimeError  # noqa: N806
+        from mlops_platform.harness import PlanError
 
         try:
             result = run_check(stack, serving, preview_json, stack_export, policy_config)
-        except (InputError, PolicyConfigError, ConfigError, PlanError, CheckInputError) as exc:
+        except (InputError, PolicyConfigError, ConfigError, PlanError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         if result.resources_evaluated == 0:
