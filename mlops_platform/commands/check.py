@@ -14,11 +14,16 @@ import dataclasses
 import os
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mlops_platform import REPO_ROOT
+
+if TYPE_CHECKING:  # the pack and the harness load only when the command runs
+    from mlops_guard.config import PackConfig
+    from mlops_guard.engine import GateResult
+    from mlops_platform.harness import StackPlan
 
 
 class OutputFormat(str, Enum):
@@ -42,7 +47,7 @@ def _role_of(stack: str) -> str | None:
     return load_settings(stack, REPO_ROOT).role if stack in list_stacks(REPO_ROOT) else role_for_stack(stack)
 
 
-def _pack_config(role: str | None, override, cache: dict):
+def _pack_config(role: str | None, override: PackConfig | None, cache: dict[str, PackConfig]) -> PackConfig:
     """The policy config for a role: --policy-config, else policy-config.<role>.json, else pack defaults."""
     from mlops_guard.config import PackConfig, config_file, load_pack_config
 
@@ -56,7 +61,7 @@ def _pack_config(role: str | None, override, cache: dict):
     return cache[role]
 
 
-def _platform_stack_of(plan):
+def _platform_stack_of(plan: StackPlan) -> StackPlan:
     """The platform stack a serving stack runs on (its roles live there), planned with known outputs."""
     from mlops_platform import harness
 
@@ -72,7 +77,7 @@ def _stack_file(stack: str) -> str:
     return "Pulumi.yaml"
 
 
-def _with_location(result, location: str):
+def _with_location(result: GateResult, location: str) -> GateResult:
     """Point violations without a declaring source line at the stack or input file."""
     result.violations = [v if v.source else dataclasses.replace(v, source=(location, 1)) for v in result.violations]
     return result
@@ -84,14 +89,14 @@ def run_check(
     preview_json: list[Path] | None,
     stack_export: list[Path] | None,
     policy_config: Path | None,
-):
+) -> GateResult:
     """Evaluate the selected inputs; returns a GateResult. Raises on bad input (one-line messages)."""
     from mlops_guard.config import load_pack_config
     from mlops_guard.engine import GateResult, evaluate_stack
     from mlops_guard.inputs import from_records, read_preview_json, read_stack_export
 
     override = load_pack_config(policy_config) if policy_config else None
-    cache: dict = {}
+    cache: dict[str, PackConfig] = {}
     total = GateResult()
 
     for path, reader in [*((p, read_preview_json) for p in preview_json or []), *((p, read_stack_export) for p in stack_export or [])]:
