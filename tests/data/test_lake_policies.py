@@ -56,3 +56,20 @@ def test_data_key_grants_glue_logs_only_for_glue_log_groups() -> None:
     (logs,) = [s for s in policy["Statement"] if s.get("Principal", {}).get("Service") == "logs.eu-central-1.amazonaws.com"]
     context = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
     assert context == f"arn:aws:logs:eu-central-1:{ACCOUNT}:log-group:/aws-glue/*", context
+
+
+def test_registration_role_is_assumable_only_by_lake_formation() -> None:
+    from components.data_lake import registration_trust_policy
+
+    (statement,) = registration_trust_policy()["Statement"]
+    assert statement["Principal"] == {"Service": "lakeformation.amazonaws.com"}, statement
+    assert statement["Action"] == ["sts:AssumeRole"], statement
+
+
+def test_planned_etl_role_trusts_glue_of_this_account_only(data_plan) -> None:
+    import json
+
+    role = data_plan.named("data-lake-etl-role")
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Service": "glue.amazonaws.com"}, role.urn
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT, role.urn
