@@ -431,3 +431,20 @@ def test_a_new_package_gets_a_new_model_name(prod_plan) -> None:
     other = run_serving(f"{PROJECT}-prod", {"serving:modelPackageArn": arn})
     before, after = one(prod_plan, MODEL).inputs["name"], one(other, MODEL).inputs["name"]
     assert before != after and len(after) <= 63, (before, after)
+
+
+def test_without_a_package_arn_the_stack_serves_its_last_exported_version() -> None:
+    from mlops_platform import REPO_ROOT
+    from mlops_platform.harness import SERVING_PROJECT, run_program, serving_stack_config
+
+    name, served = f"{PROJECT}-dev", "arn:aws:sagemaker:eu-central-1:222222222222:model-package/weld-gun-pm/5"
+    config, stage, account = serving_stack_config(name, None)
+    del config["serving:modelPackageArn"]
+    platform = plan_stack(stage)
+    records, outputs, _ = run_program(
+        REPO_ROOT / "serving", SERVING_PROJECT, name, config, account, platform.region,
+        stack_outputs={stage: platform.outputs, name: {"modelPackageArn": served}},
+    )
+    (model,) = [r for r in records if r.type == MODEL]
+    assert model.inputs["primaryContainer"]["modelPackageName"] == served, model.urn
+    assert outputs["modelPackageArn"] == served
