@@ -126,19 +126,21 @@ def _selected(graph: StackGraph, names: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
-def _confirm(message: str) -> bool:
-    return typer.confirm(message, default=False, err=True)
-
-
 def run_deploy(stack: list[str] | None, preview_only: bool, yes: bool, max_stacks: int, backend: str | None,
                as_json: bool) -> int:
     root = ROOT
     org, runner = _context(root, backend)
     graph, targets = _graph(root, org)
     selected = _selected(graph, stack)
-    options = DeployOptions(preview_only=preview_only, yes=yes, max_stacks=max_stacks,
-                            confirm=_confirm if sys.stdin.isatty() else None)
     progress = _progress(as_json, "preview" if preview_only else "deploy")
+
+    def confirm(question: str) -> bool:
+        with progress.paused():
+            return typer.confirm(question, default=False, err=True)
+
+    # Without a terminal nobody can answer: INT and PROD then need --yes (CI's environment approval).
+    options = DeployOptions(preview_only=preview_only, yes=yes, max_stacks=max_stacks,
+                            confirm=confirm if sys.stdin.isatty() else None)
     try:
         report = deploy(graph, targets, runner, progress, options, selected)
     finally:

@@ -127,7 +127,8 @@ def deploy(
                 elif options.preview_only:
                     set_state(name, "preview", "previewed")
                 elif graph.nodes[name].role in CONFIRM_ROLES and not options.yes and not _confirmed(name, preview, options):
-                    set_state(name, "preview", "skipped", "not confirmed")
+                    reason = "not confirmed" if options.confirm else "needs --yes when not run interactively"
+                    set_state(name, "preview", "skipped", reason)
                 else:
                     to_update.append(name)
 

@@ -13,6 +13,8 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -131,6 +133,11 @@ class Progress:
     def close(self) -> None:
         """Show the closing table."""
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop redrawing while the user answers a question."""
+        yield
+
     # Hooks for the views.
     def _emit(self, record: dict[str, Any]) -> None:
         pass
@@ -170,6 +177,14 @@ class LiveProgress(Progress):
     def close(self) -> None:
         self._live.stop()
         self.console.print(self.table())
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        self._live.stop()
+        try:
+            yield
+        finally:
+            self._live.start()
 
 
 class JsonProgress(Progress):
