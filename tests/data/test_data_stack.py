@@ -300,3 +300,18 @@ def test_guardrail_check_has_no_mandatory_violation() -> None:
     )
     assert result.returncode == 0, f"check --stack data: exit {result.returncode}\n{result.stdout[-2000:]}{result.stderr[-500:]}"
     assert " 0 mandatory" in result.stdout, result.stdout[-500:]
+
+
+def test_plan_command_lists_the_lake() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mlops_platform.cli", "plan", "--stack", "data"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    for token in (
+        "aws:glue/job:Job", "aws:glue/trigger:Trigger", "aws:glue/connection:Connection",
+        "aws:glue/securityConfiguration:SecurityConfiguration", "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings",
+        "aws:lakeformation/dataLakeSettings:DataLakeSettings", "aws:lakeformation/resource:Resource",
+        "aws:lakeformation/permissions:Permissions", "aws:lakeformation/dataCellsFilter:DataCellsFilter",
+        "aws:secretsmanager/secret:Secret", "aws:glue/catalogTable:CatalogTable",
+    ):
+        assert token in result.stdout, f"plan --stack data does not show {token}"
