@@ -193,7 +193,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 ),
                 tags=args.tags or None,
             ),
-            # A new configuration must exist before the endpoint moves off the old one.
+            # Captured data lands in the bucket from the first request: bucket, policy and encryption first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.capture_bucket]),
         )
 

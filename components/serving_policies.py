@@ -297,14 +297,21 @@ def batch_role_policy(scope: ServingScope) -> dict[str, Any]:
 def batch_schedule_role_policy(scope: ServingScope) -> dict[str, Any]:
     """Scheduler role: start the project's batch state machine, nothing else."""
     region, account = scope.region, scope.account_id
+    machine = batch_state_machine_name(scope.endpoint_name)
     return policy_document(
         [
             statement("StartBatchExecutions", ["states:StartExecution"],
-                      f"arn:aws:states:{region}:{account}:stateMachine:{batch_state_machine_name(scope.endpoint_name)}"),
+                      f"arn:aws:states:{region}:{account}:stateMachine:{machine}"),
+            # The state machine encrypts its executions' input with the stage key.
             statement("StateMachineKey", ["kms:Decrypt", "kms:GenerateDataKey"], scope.platform_key_arn,
                       condition={"StringLike": {
                           "kms:EncryptionContext:aws:states:stateMachineArn":
-                              f"arn:aws:states:{region}:{account}:stateMachine:{batch_state_machine_name(scope.endpoint_name)}"}}),
+                              f"arn:aws:states:{region}:{account}:stateMachine:{machine}"}}),
+            # The schedule itself is encrypted with the stage key; the execution role decrypts it.
+            statement("ScheduleKey", ["kms:Decrypt"], scope.platform_key_arn,
+                      condition={"StringLike": {
+                          "kms:EncryptionContext:aws:scheduler:schedule-arn":
+                              f"arn:aws:scheduler:{region}:{account}:schedule/default/{machine}"}}),
         ]
     )
 

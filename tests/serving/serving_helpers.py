@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from mlops_platform import REPO_ROOT
 from mlops_platform.harness import SERVING_PROJECT, StackPlan, plan_stack, run_program, serving_stack_config
 
@@ -20,7 +18,3 @@ def run_serving(name: str, extra_config: dict[str, str], *, preview: bool = Fals
         preview=preview, stack_outputs={stage: platform.outputs},
     )
     return StackPlan(name, stage, SERVING_PROJECT, records, outputs, account, platform.region)
-
-
-def serving_dir() -> Path:
-    return REPO_ROOT / "serving"

@@ -61,6 +61,14 @@ def test_schedule_role_starts_only_the_batch_state_machine() -> None:
     assert entry["Resource"] == "arn:aws:states:eu-central-1:666666666666:stateMachine:mlops-weld-gun-pm-prod-batch"
 
 
+def test_schedule_role_decrypts_only_its_schedule_and_state_machine_contexts() -> None:
+    for entry in actions_on("batch-schedule", "kms:Decrypt"):
+        (context,) = entry["Condition"]["StringLike"].values()
+        assert context.endswith(":stateMachine:mlops-weld-gun-pm-prod-batch") or context.endswith(
+            ":schedule/default/mlops-weld-gun-pm-prod-batch"
+        ), entry
+
+
 # ---- model and monitor ----------------------------------------------------------------------------
 
 

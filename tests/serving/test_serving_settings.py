@@ -96,11 +96,6 @@ def test_autoscaling_switch_off_deactivates_scaling(serving_settings_module) -> 
     assert settings.defaults.autoscaling.enabled is True and settings.autoscaling_active is False
 
 
-def test_without_a_package_arn_the_stack_keeps_its_exported_version(serving_settings_module) -> None:
-    settings = serving_settings_module.resolve_settings("weld-gun-pm-dev", {}, ORG)
-    assert settings.model_package_arn is None  # serving_stack.model_package_arn reads its own export
-
-
 # ---- endpoint names -------------------------------------------------------------------------------
 
 
