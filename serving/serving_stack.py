@@ -7,6 +7,7 @@ deploy cannot revert a model and the stage deployment role stays scoped to servi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -127,24 +128,66 @@ def model_package_arn(settings: ServingSettings) -> pulumi.Input[str]:
     return itself.require_output("modelPackageArn")
 
 
+@dataclass
+class StageInputs:
+    """What every part of a serving stack takes from the stage: its platform outputs and options."""
+
+    settings: ServingSettings
+    platform: PlatformOutputs
+    account_id: str
+    opts: pulumi.ResourceOptions
+    tags: dict[str, str]
+    buckets: dict[str, str]
+
+    def __post_init__(self) -> None:
+        self.subnet_ids = self.platform.get("subnetIds")
+        self.security_group_ids = self.platform.get("servingSecurityGroupId").apply(lambda sg: [sg] if sg else [])
+        self.platform_key = self.platform.get("platformKeyArn")
+        self.logs_key = self.platform.get("logsKeyArn")
+        self.alerts_topic = self.platform.get("alertsTopicArn")
+        self.access_logs = self.platform.get("accessLogBucket")
+
+
 def build(settings: ServingSettings) -> dict[str, Any]:
-    """Declare the serving stack; returns its exports."""
-    org, defaults = settings.org, settings.defaults
-    account_id = org.accounts.by_role()[settings.stage]
-    platform = PlatformOutputs(settings)
-    provider = stage_provider(settings, account_id)
-    opts = pulumi.ResourceOptions(provider=provider)
-    tags = {PROJECT_TAG_KEY: settings.project, "mlops:stage": settings.stage}
-    buckets = serving_bucket_names(org, account_id, settings.project)
-
-    subnet_ids = platform.get("subnetIds")
-    security_group_ids = platform.get("servingSecurityGroupId").apply(lambda sg: [sg] if sg else [])
-    platform_key = platform.get("platformKeyArn")
-    logs_key = platform.get("logsKeyArn")
-    alerts_topic = platform.get("alertsTopicArn")
-    access_logs = platform.get("accessLogBucket")
+    """Declare the serving stack (endpoint, then the switched-on extensions); returns its exports."""
+    account_id = settings.org.accounts.by_role()[settings.stage]
+    stage = StageInputs(
+        settings=settings,
+        platform=PlatformOutputs(settings),
+        account_id=account_id,
+        opts=pulumi.ResourceOptions(provider=stage_provider(settings, account_id)),
+        tags={PROJECT_TAG_KEY: settings.project, "mlops:stage": settings.stage},
+        buckets=serving_bucket_names(settings.org, account_id, settings.project),
+    )
     package = model_package_arn(settings)
+    endpoint = _endpoint(stage, package)
+    exports: dict[str, Any] = {
+        "project": settings.project,
+        "stage": settings.stage,
+        "modelPackageArn": package,
+        "endpointName": endpoint.endpoint_name,
+        "modelName": endpoint.model_name,
+        "captureS3Uri": endpoint.capture_s3_uri,
+        "instanceType": settings.defaults.instance_type,
+        "autoscaling": settings.autoscaling_active,
+    }
+    extensions = settings.extensions
+    if extensions.batch_inference:
+        batch = _batch_inference(stage, endpoint)
+        exports["batchStateMachineArn"] = batch.state_machine_arn
+        exports["batchInputBucket"] = batch.input_bucket.name
+        exports["batchOutputBucket"] = batch.output_bucket.name
+    if extensions.private_api:
+        api = _private_api(stage, endpoint)
+        exports["apiId"] = api.api_id
+        exports["apiInvokeUrl"] = api.invoke_url
+    if extensions.model_monitor:
+        exports["monitoringScheduleName"] = _model_monitor(stage, endpoint).schedule_name
+    return exports
 
+
+def _endpoint(stage: StageInputs, package: pulumi.Input[str]) -> ModelEndpoint:
+    settings, defaults = stage.settings, stage.settings.defaults
     blue_green = None
     if defaults.blue_green.enabled:
         bg = defaults.blue_green
@@ -165,20 +208,19 @@ def build(settings: ServingSettings) -> dict[str, Any]:
             scale_in_cooldown_seconds=auto.scale_in_cooldown_seconds,
             scale_out_cooldown_seconds=auto.scale_out_cooldown_seconds,
         )
-
-    endpoint = ModelEndpoint(
+    return ModelEndpoint(
         settings.stack,
         ModelEndpointArgs(
             endpoint_name=settings.endpoint_name,
             model_package_arn=package,
-            execution_role_arn=platform.role("model"),
-            subnet_ids=subnet_ids,
-            security_group_ids=security_group_ids,
-            kms_key_arn=platform_key,
-            logs_key_arn=logs_key,
-            alarm_topic_arn=alerts_topic,
-            capture_bucket_name=buckets["capture"],
-            access_log_bucket=access_logs,
+            execution_role_arn=stage.platform.role("model"),
+            subnet_ids=stage.subnet_ids,
+            security_group_ids=stage.security_group_ids,
+            kms_key_arn=stage.platform_key,
+            logs_key_arn=stage.logs_key,
+            alarm_topic_arn=stage.alerts_topic,
+            capture_bucket_name=stage.buckets["capture"],
+            access_log_bucket=stage.access_logs,
             instance_type=defaults.instance_type,
             initial_instance_count=defaults.initial_instance_count,
             data_capture_percent=defaults.data_capture_percent,
@@ -188,109 +230,94 @@ def build(settings: ServingSettings) -> dict[str, Any]:
             alarm_evaluation_periods=defaults.alarms.evaluation_periods,
             blue_green=blue_green,
             scaling=scaling,
-            tags=tags,
+            tags=stage.tags,
         ),
-        opts=opts,
+        opts=stage.opts,
     )
-    exports: dict[str, Any] = {
-        "project": settings.project,
-        "stage": settings.stage,
-        "modelPackageArn": package,
-        "endpointName": endpoint.endpoint_name,
-        "modelName": endpoint.model_name,
-        "captureS3Uri": endpoint.capture_s3_uri,
-        "instanceType": defaults.instance_type,
-        "autoscaling": scaling is not None,
-    }
 
-    extensions = settings.extensions
-    if extensions.batch_inference:
-        batch_defaults = defaults.batch_inference
-        batch = BatchInference(
-            f"{settings.stack}-batch",
-            BatchInferenceArgs(
-                state_machine_name=batch_state_machine_name(settings.endpoint_name),
-                model_name=endpoint.model_name,
-                job_name_prefix=transform_job_prefix(settings.project),
-                state_machine_role_arn=platform.role("batch"),
-                schedule_role_arn=platform.role("batch-schedule"),
-                kms_key_arn=platform_key,
-                logs_key_arn=logs_key,
-                alarm_topic_arn=alerts_topic,
-                input_bucket_name=buckets["batch_input"],
-                output_bucket_name=buckets["batch_output"],
-                access_log_bucket=access_logs,
-                schedule_expression=batch_defaults.schedule,
-                instance_type=batch_defaults.instance_type,
-                instance_count=batch_defaults.instance_count,
-                content_type=batch_defaults.content_type,
-                volume_kms=not uses_nvme_storage(batch_defaults.instance_type),
-                log_retention_days=defaults.log_retention_days,
-                tags=tags,
-            ),
-            opts=opts,
+
+def _batch_inference(stage: StageInputs, endpoint: ModelEndpoint) -> BatchInference:
+    settings, batch = stage.settings, stage.settings.defaults.batch_inference
+    return BatchInference(
+        f"{settings.stack}-batch",
+        BatchInferenceArgs(
+            state_machine_name=batch_state_machine_name(settings.endpoint_name),
+            model_name=endpoint.model_name,
+            job_name_prefix=transform_job_prefix(settings.project),
+            state_machine_role_arn=stage.platform.role("batch"),
+            schedule_role_arn=stage.platform.role("batch-schedule"),
+            kms_key_arn=stage.platform_key,
+            logs_key_arn=stage.logs_key,
+            alarm_topic_arn=stage.alerts_topic,
+            input_bucket_name=stage.buckets["batch_input"],
+            output_bucket_name=stage.buckets["batch_output"],
+            access_log_bucket=stage.access_logs,
+            schedule_expression=batch.schedule,
+            instance_type=batch.instance_type,
+            instance_count=batch.instance_count,
+            content_type=batch.content_type,
+            volume_kms=not uses_nvme_storage(batch.instance_type),
+            log_retention_days=settings.defaults.log_retention_days,
+            tags=stage.tags,
+        ),
+        opts=stage.opts,
+    )
+
+
+def _private_api(stage: StageInputs, endpoint: ModelEndpoint) -> PrivateApi:
+    settings, api = stage.settings, stage.settings.defaults.private_api
+    return PrivateApi(
+        f"{settings.stack}-api",
+        PrivateApiArgs(
+            api_name=settings.endpoint_name,
+            function_name=api_function_name(settings.endpoint_name),
+            endpoint_name=endpoint.endpoint_name,
+            function_role_arn=stage.platform.role("api"),
+            vpc_endpoint_id=stage.platform.execute_api_endpoint(),
+            subnet_ids=stage.subnet_ids,
+            security_group_ids=stage.security_group_ids,
+            kms_key_arn=stage.platform_key,
+            logs_key_arn=stage.logs_key,
+            account_id=stage.account_id,
+            region=settings.org.region,
+            throttling_rate_limit=api.throttling_rate_limit,
+            throttling_burst_limit=api.throttling_burst_limit,
+            reserved_concurrency=api.reserved_concurrency,
+            memory_mb=api.memory_mb,
+            log_retention_days=settings.defaults.log_retention_days,
+            tags=stage.tags,
+        ),
+        opts=stage.opts,
+    )
+
+
+def _model_monitor(stage: StageInputs, endpoint: ModelEndpoint) -> ModelMonitor:
+    from sagemaker.core import image_uris  # only when needed: the SDK is slow to import
+
+    settings, monitor = stage.settings, stage.settings.defaults.model_monitor
+    if not settings.baseline_constraints_uri:
+        pulumi.log.warn(
+            f"{settings.stack}: no serving:baselineConstraintsUri/baselineStatisticsUri; the data-quality "
+            "job computes statistics only and reports no violations until the deployer passes the baseline"
         )
-        exports["batchStateMachineArn"] = batch.state_machine_arn
-        exports["batchInputBucket"] = batch.input_bucket.name
-        exports["batchOutputBucket"] = batch.output_bucket.name
-
-    if extensions.private_api:
-        api_defaults = defaults.private_api
-        api = PrivateApi(
-            f"{settings.stack}-api",
-            PrivateApiArgs(
-                api_name=settings.endpoint_name,
-                function_name=api_function_name(settings.endpoint_name),
-                endpoint_name=endpoint.endpoint_name,
-                function_role_arn=platform.role("api"),
-                vpc_endpoint_id=platform.execute_api_endpoint(),
-                subnet_ids=subnet_ids,
-                security_group_ids=security_group_ids,
-                kms_key_arn=platform_key,
-                logs_key_arn=logs_key,
-                account_id=account_id,
-                region=org.region,
-                throttling_rate_limit=api_defaults.throttling_rate_limit,
-                throttling_burst_limit=api_defaults.throttling_burst_limit,
-                reserved_concurrency=api_defaults.reserved_concurrency,
-                memory_mb=api_defaults.memory_mb,
-                log_retention_days=defaults.log_retention_days,
-                tags=tags,
-            ),
-            opts=opts,
-        )
-        exports["apiId"] = api.api_id
-        exports["apiInvokeUrl"] = api.invoke_url
-
-    if extensions.model_monitor:
-        from sagemaker.core import image_uris  # only when needed: the SDK is slow to import
-
-        monitor_defaults = defaults.model_monitor
-        if not settings.baseline_constraints_uri:
-            pulumi.log.warn(
-                f"{settings.stack}: no serving:baselineConstraintsUri/baselineStatisticsUri; the data-quality "
-                "job computes statistics only and reports no violations until the deployer passes the baseline"
-            )
-        monitor = ModelMonitor(
-            f"{settings.stack}-monitor",
-            ModelMonitorArgs(
-                endpoint_name=endpoint.endpoint_name,
-                schedule_name=f"{settings.endpoint_name[:54]}-monitor",
-                role_arn=platform.role("monitor"),
-                image_uri=image_uris.retrieve("model-monitor", region=org.region),
-                subnet_ids=subnet_ids,
-                security_group_ids=security_group_ids,
-                kms_key_arn=platform_key,
-                report_s3_uri=endpoint.capture_bucket.name.apply(lambda b: f"s3://{b}/{MONITORING_PREFIX}"),
-                alarm_topic_arn=alerts_topic,
-                baseline_constraints_uri=settings.baseline_constraints_uri,
-                baseline_statistics_uri=settings.baseline_statistics_uri,
-                instance_type=monitor_defaults.instance_type,
-                volume_size_gb=monitor_defaults.volume_size_gb,
-                schedule_expression=monitor_defaults.schedule,
-                tags=tags,
-            ),
-            opts=opts,
-        )
-        exports["monitoringScheduleName"] = monitor.schedule_name
-    return exports
+    return ModelMonitor(
+        f"{settings.stack}-monitor",
+        ModelMonitorArgs(
+            endpoint_name=endpoint.endpoint_name,
+            schedule_name=f"{settings.endpoint_name[:54]}-monitor",
+            role_arn=stage.platform.role("monitor"),
+            image_uri=image_uris.retrieve("model-monitor", region=settings.org.region),
+            subnet_ids=stage.subnet_ids,
+            security_group_ids=stage.security_group_ids,
+            kms_key_arn=stage.platform_key,
+            report_s3_uri=endpoint.capture_bucket.name.apply(lambda bucket: f"s3://{bucket}/{MONITORING_PREFIX}"),
+            alarm_topic_arn=stage.alerts_topic,
+            baseline_constraints_uri=settings.baseline_constraints_uri,
+            baseline_statistics_uri=settings.baseline_statistics_uri,
+            instance_type=monitor.instance_type,
+            volume_size_gb=monitor.volume_size_gb,
+            schedule_expression=monitor.schedule,
+            tags=stage.tags,
+        ),
+        opts=stage.opts,
+    )
