@@ -388,16 +388,23 @@ def _cloudsplaining_findings(doc_json: str) -> tuple[tuple[str, ...], tuple[str,
 
 def _scan(res: Resource, report: Report) -> Iterator[tuple[str, tuple[str, ...], tuple[str, ...]]]:
     for label, doc in identity_documents(res):
-        if doc.unknown and not doc.statements:
+        if doc.unknown:
             report.unknown(f"{res.name}: {label} is not known until apply")
             continue
         if doc.malformed or doc.raw is None:
             continue  # reported by the other IAM rules
+        if any(is_unknown(a) for s in doc.statements for a in (*s.actions, *s.not_actions)):
+            report.unknown(f"{res.name}: an action in {label} is not known until apply")
+            continue
         raw = dict(doc.raw)
         if contains_unknown(raw.get("Statement")):
             # values known later are specific ARNs from this stack, never '*': use a placeholder ARN
             raw = _replace_unknown(raw)
-        escalations, exfiltration = _cloudsplaining_findings(canonical_json(raw))
+        try:
+            escalations, exfiltration = _cloudsplaining_findings(canonical_json(raw))
+        except Exception as exc:  # noqa: BLE001 - a document cloudsplaining cannot read fails closed
+            report.violation(f"{res.name}: {label} cannot be analysed ({exc.__class__.__name__})")
+            continue
         yield label, escalations, exfiltration
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from mlops_guard.allowlists import NVME_INSTANCE_TYPES
 from mlops_guard.checks import matches_any
 from mlops_guard.model import Report, Resource, policy
-from mlops_guard.normalize import MISSING, UNKNOWN, as_bool, as_list, is_present, is_unknown, lookup
+from mlops_guard.normalize import MISSING, UNKNOWN, as_bool, as_list, is_present, is_unknown, lookup, parse_json_value
 from mlops_guard.rules.images import IMAGE_CONFIG, check_image
 
 PIPELINE = "aws:sagemaker/pipeline:Pipeline"
@@ -62,10 +62,11 @@ def _walk(raw_steps: Any, parameters: Mapping[str, Any]) -> Iterator[Step]:
     for raw in as_list(raw_steps):
         if not isinstance(raw, Mapping):
             continue
-        step = Step(str(raw.get("Name", "?")), str(raw.get("Type", "?")), _resolve(raw.get("Arguments") or {}, parameters))
+        arguments = raw.get("Arguments")
+        arguments = {} if arguments is None else arguments
+        step = Step(str(raw.get("Name", "?")), str(raw.get("Type", "?")), _resolve(arguments, parameters))
         yield step
-        if step.type == "Condition":
-            arguments = raw.get("Arguments") or {}
+        if step.type == "Condition" and isinstance(arguments, Mapping):
             # nested steps keep their own expressions: resolve them in the recursive call
             yield from _walk(arguments.get("IfSteps"), parameters)
             yield from _walk(arguments.get("ElseSteps"), parameters)
@@ -114,6 +115,9 @@ def _steps(res: Resource, report: Report) -> Iterator[Step]:
         return
     known = {*PROCESSING_LIKE, "Training", "Tuning", "Transform", "Model", *NO_COMPUTE_STEPS}
     for step in parsed.steps:
+        if not isinstance(step.arguments, Mapping):
+            report.unknown(f"{res.name}: the arguments of step {step.name!r} are not known until apply")
+            continue
         if step.type not in known:
             report.unknown(f"{res.name}: step {step.name!r} has type {step.type!r}, which these rules do not know")
             continue
@@ -175,15 +179,15 @@ def pipeline_steps_in_vpc(res: Resource, config: Mapping[str, Any], report: Repo
 
 def _transform_model_in_pipeline(raw_definition: Any, step_name: str, model_steps: set[str]) -> bool:
     """True if the transform's ModelName is ``{"Get": "Steps.<a Model step>.ModelName"}``."""
-    definition = json.loads(raw_definition) if isinstance(raw_definition, str) else raw_definition
+    definition = parse_json_value(raw_definition)
 
     def find(raw_steps: Any) -> Any:
         for raw in as_list(raw_steps):
             if not isinstance(raw, Mapping):
                 continue
+            args = raw.get("Arguments") if isinstance(raw.get("Arguments"), Mapping) else {}
             if raw.get("Name") == step_name:
-                return (raw.get("Arguments") or {}).get("ModelName")
-            args = raw.get("Arguments") or {}
+                return args.get("ModelName")
             for nested in (args.get("IfSteps"), args.get("ElseSteps")):
                 found = find(nested)
                 if found is not None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from mlops_guard.checks import EXEMPTION_TAG, EXEMPTION_VALUE, is_exempt_platform_role
 from mlops_guard.model import Report, Resource, policy
-from mlops_guard.normalize import as_list, is_present, is_unknown, lookup, parse_policy_document
+from mlops_guard.normalize import UNKNOWN, as_list, is_present, is_unknown, lookup, parse_policy_document
 from mlops_guard.rules.encryption import KMS_ALGORITHMS, S3_SSE_TYPES
 from mlops_guard.rules.public_access import denies_insecure_transport
 
@@ -127,11 +127,19 @@ def s3_bucket_encrypted_with_kms(resources: Sequence[Resource], config: Mapping[
 
 
 def _sse_rules(config_res: Resource) -> list[Mapping[str, Any]]:
-    return [
-        r.get("applyServerSideEncryptionByDefault") or {}
-        for r in as_list(lookup(config_res.props, "rules"))
-        if isinstance(r, Mapping)
-    ]
+    """The encryption defaults of a configuration; anything not known yet reads as an unknown algorithm."""
+    unknown = {"sseAlgorithm": UNKNOWN}
+    rules = lookup(config_res.props, "rules")
+    if is_unknown(rules):
+        return [unknown]
+    found: list[Mapping[str, Any]] = []
+    for rule in as_list(rules):
+        default = rule.get("applyServerSideEncryptionByDefault") if isinstance(rule, Mapping) else rule
+        if is_unknown(default):
+            found.append(unknown)
+        elif isinstance(default, Mapping):
+            found.append(default)
+    return found
 
 
 def _every_bucket_has(
