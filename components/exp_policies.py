@@ -60,6 +60,7 @@ SAGEMAKER_LIST_ACTIONS = [
     "sagemaker:GetSearchSuggestions",
     "sagemaker:ListApps",
     "sagemaker:ListDomains",
+    "sagemaker:ListModelMetadata",
     "sagemaker:ListModelPackageGroups",
     "sagemaker:ListPipelines",
     "sagemaker:ListProcessingJobs",
@@ -260,14 +261,14 @@ def persona_sign_in_policy(persona: str, ctx: ExpPolicyContext) -> dict[str, Any
             statements.append(
                 statement(
                     "CompleteConnectionHandshake",
-                    ["codeconnections:GetConnection", "codeconnections:UpdateConnectionInstallation"],
+                    ["codeconnections:GetConnection", "codeconnections:ListConnections", "codeconnections:UpdateConnectionInstallation"],
                     sorted(ctx.connection_arns),
                 )
             )
             statements.append(
                 statement(
                     "ConnectionInstallation",
-                    ["codeconnections:GetIndividualAccessToken", "codeconnections:GetInstallationUrl", "codeconnections:ListConnections", "codeconnections:ListInstallationTargets", "codeconnections:StartOAuthHandshake"],
+                    ["codeconnections:GetIndividualAccessToken", "codeconnections:GetInstallationUrl", "codeconnections:ListInstallationTargets", "codeconnections:StartOAuthHandshake"],
                     "*",
                 )
             )
@@ -311,7 +312,7 @@ def _project_statements(projects: list[ProjectResources], ctx: ExpPolicyContext)
             groups,
             condition={"StringEquals": {f"aws:ResourceTag/{PROJECT_TAG_KEY}": names}},
         ),
-        statement("ProjectModelPackagesRead", ["sagemaker:DescribeModelPackage", "sagemaker:ListModelMetadata"], packages),
+        statement("ProjectModelPackagesRead", ["sagemaker:DescribeModelPackage"], packages),
         statement(
             "RegisterPendingVersions",
             ["sagemaker:CreateModelPackage"],
@@ -407,6 +408,24 @@ def default_execution_role_policy(ctx: ExpPolicyContext) -> dict[str, Any]:
 # ---- project role (pipeline and jobs) ------------------------------------------------------------
 
 
+def vpc_interface_statements(account_id: str, region: str) -> list[dict[str, Any]]:
+    """What SageMaker/CodeBuild need to attach jobs to the VPC: ENIs in this account only."""
+    ec2 = f"arn:aws:ec2:{region}:{account_id}"
+    return [
+        statement(
+            "VpcNetworkInterfaces",
+            ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"],
+            [f"{ec2}:network-interface/*", f"{ec2}:security-group/*", f"{ec2}:subnet/*"],
+        ),
+        statement(
+            "DescribeVpc",
+            ["ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
+            "*",
+        ),
+    ]
+
+
+
 def project_role_policy(project: ProjectResources, ctx: ExpPolicyContext) -> dict[str, Any]:
     """The project role: runs the project's pipeline steps and jobs, registers pending versions."""
     statements = [
@@ -429,21 +448,7 @@ def project_role_policy(project: ProjectResources, ctx: ExpPolicyContext) -> dic
             "*",
             condition={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*", "sagemaker/*"]}},
         ),
-        statement(
-            "VpcNetworkInterfaces",
-            [
-                "ec2:CreateNetworkInterface",
-                "ec2:CreateNetworkInterfacePermission",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DeleteNetworkInterfacePermission",
-                "ec2:DescribeDhcpOptions",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeVpcs",
-            ],
-            "*",
-        ),
+        *vpc_interface_statements(ctx.account_id, ctx.region),
     ]
     return policy_document(statements)
 

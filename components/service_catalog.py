@@ -42,6 +42,7 @@ from components.exp_policies import (
     S3_OBJECT_ACTIONS,
     SAGEMAKER_SERVICE,
     model_package_group_policy,
+    vpc_interface_statements,
 )
 from components.iam_documents import policy_document, service_trust_policy, statement
 from components.model_project import new_version_pattern
@@ -143,7 +144,7 @@ def model_building_template(s: TemplateSettings) -> dict[str, Any]:
             statement("ProjectKey", KMS_DATA_ACTIONS, s.kms_key_arn),
             statement("RegisterPendingVersions", ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup"], [f"{sm}:model-package-group/{PRODUCT_PREFIX}${{SageMakerProjectName}}", f"{sm}:model-package/{PRODUCT_PREFIX}${{SageMakerProjectName}}/*"]),
             statement("JobLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], f"arn:aws:logs:{s.region}:{s.account_id}:log-group:/aws/sagemaker/*"),
-            statement("VpcInterfaces", ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"], "*"),
+            *vpc_interface_statements(s.account_id, s.region),
         ]
     )
     build_policy = policy_document(
@@ -158,7 +159,12 @@ def model_building_template(s: TemplateSettings) -> dict[str, Any]:
             statement("CodeArtifactBearerToken", ["sts:GetServiceBearerToken"], "*", condition={"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}}),
             statement("UpsertPipeline", ["sagemaker:AddTags", "sagemaker:CreatePipeline", "sagemaker:UpdatePipeline", *PIPELINE_ACTIONS], pipeline_arn),
             statement("PassPipelineRole", ["iam:PassRole"], f"arn:aws:iam::{s.account_id}:role{s.role_path}{PRODUCT_PREFIX}${{SageMakerProjectName}}-pipeline", condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}}),
-            statement("VpcInterfaces", ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"], "*"),
+            *[st for st in vpc_interface_statements(s.account_id, s.region) if st["Sid"] == "DescribeVpc"],
+            statement(
+                "VpcInterfaces",
+                ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"],
+                [f"arn:aws:ec2:{s.region}:{s.account_id}:{kind}/*" for kind in ("network-interface", "security-group", "subnet")],
+            ),
             statement(
                 "VpcInterfacePermission",
                 ["ec2:CreateNetworkInterfacePermission"],
@@ -310,7 +316,7 @@ def boundary_policy(s: TemplateSettings) -> dict[str, Any]:
             statement("CodeArtifactToken", ["codeartifact:GetAuthorizationToken"], f"arn:aws:codeartifact:{s.region}:{s.account_id}:domain/{s.codeartifact_domain}"),
             statement("CodeArtifactRead", ["codeartifact:GetRepositoryEndpoint", "codeartifact:ReadFromRepository"], f"arn:aws:codeartifact:{s.region}:{s.account_id}:repository/{s.codeartifact_domain}/*"),
             statement("BearerToken", ["sts:GetServiceBearerToken"], "*", condition={"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}}),
-            statement("VpcInterfaces", ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"], "*"),
+            *vpc_interface_statements(s.account_id, s.region),
         ]
     )
 
@@ -319,7 +325,7 @@ def launch_role_policy(s: TemplateSettings, template_object_arn: str) -> dict[st
     """Least privilege for Service Catalog to launch the product: product-prefixed resources only."""
     sm = f"arn:aws:sagemaker:{s.region}:{s.account_id}"
     roles = f"arn:aws:iam::{s.account_id}:role{s.role_path}{PRODUCT_PREFIX}*"
-    boundary = {"StringEquals": {"iam:PermissionsBoundary": s.boundary_arn}}
+    boundary = {"ArnEquals": {"iam:PermissionsBoundary": s.boundary_arn}}
     return policy_document(
         [
             statement("ReadTemplate", ["s3:GetObject"], template_object_arn),
@@ -340,7 +346,7 @@ def launch_role_policy(s: TemplateSettings, template_object_arn: str) -> dict[st
                 "AttachOnlyGuardrails",
                 ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
                 roles,
-                condition={**boundary, "ArnEquals": {"iam:PolicyARN": sorted(s.guardrail_policy_arns)}},
+                condition={"ArnEquals": {"iam:PermissionsBoundary": s.boundary_arn, "iam:PolicyARN": sorted(s.guardrail_policy_arns)}},
             ),
             statement("ManageProductRoles", ["iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole"], roles),
             statement("PassProductRoles", ["iam:PassRole"], roles, condition={"StringEquals": {"iam:PassedToService": ["codebuild.amazonaws.com", SAGEMAKER_SERVICE]}}),

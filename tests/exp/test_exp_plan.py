@@ -277,5 +277,5 @@ def test_launch_role_may_read_and_decrypt_the_template(exp_plan) -> None:
 def test_launch_role_creates_roles_only_with_the_boundary(exp_plan) -> None:
     policy = {s["Sid"]: s for s in document(by_name(exp_plan, "exp-model-building-launch-policy").inputs["policy"])["Statement"]}
     create = policy["CreateRolesOnlyWithBoundary"]
-    assert create["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == "arn:aws:iam::222222222222:policy/mlops-sc-boundary", create
+    assert create["Condition"]["ArnEquals"]["iam:PermissionsBoundary"] == "arn:aws:iam::222222222222:policy/mlops-sc-boundary", create
     assert create["Resource"] == "arn:aws:iam::222222222222:role/mlops-sc/sc-*", create

@@ -255,3 +255,27 @@ def test_every_project_resource_carries_the_project_tag(exp_plan) -> None:
         for name in (f"exp-{project}-key", f"exp-{project}-artifacts-bucket", f"exp-{project}-group", f"exp-{project}-role", f"exp-{project}-jobs-sg", f"exp-{project}-new-version"):
             record = by_name(exp_plan, name)
             assert record.inputs["tags"]["mlops:project"] == project, record.urn
+
+
+# ---- lint: every identity policy this workspace declares ------------------------------------------
+
+MY_SOURCES = (
+    "platform/accounts/exp_workspace.py",
+    "components/people.py",
+    "components/guardrails.py",
+    "components/model_project.py",
+    "components/service_catalog.py",
+)
+
+
+def test_workspace_identity_policies_lint_clean_with_parliament(exp_plan) -> None:
+    from parliament import analyze_policy_string
+
+    checked = 0
+    for record in exp_plan.of_type("aws:iam/rolePolicy:RolePolicy") + exp_plan.of_type("aws:iam/policy:Policy"):
+        if not record.source or record.source[0] not in MY_SOURCES:
+            continue
+        checked += 1
+        findings = analyze_policy_string(record.inputs["policy"]).findings
+        assert not findings, f"{record.urn}: {[(f.issue, f.detail) for f in findings]}"
+    assert checked >= 15, f"only {checked} policies found from the workspace's sources"
