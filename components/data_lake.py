@@ -109,6 +109,7 @@ def etl_role_policy(
     etl_bucket_arn: str,
     secret_arn: str,
     key_arn: str,
+    connection_name: str,
 ) -> dict[str, Any]:
     """The Glue job role's permissions (see ``glue_jobs/curate_dataset.py`` for why each is needed)."""
     catalog = f"arn:aws:glue:{region}:{account_id}"
@@ -121,6 +122,15 @@ def etl_role_policy(
                 [f"{catalog}:catalog"]
                 + [f"{catalog}:database/{db}" for db in database_names]
                 + [f"{catalog}:table/{db}/*" for db in database_names],
+            ),
+            # The job resolves its NETWORK connection (subnet, security group) with its own role.
+            statement("ReadConnection", ["glue:GetConnection"], [f"{catalog}:catalog", f"{catalog}:connection/{connection_name}"]),
+            # --enable-metrics: job metrics in the Glue namespace only.
+            statement(
+                "JobMetrics",
+                ["cloudwatch:PutMetricData"],
+                "*",
+                condition={"StringEquals": {"cloudwatch:namespace": "Glue"}},
             ),
             # Lake Formation vends S3 credentials for registered locations; the action has no resource type.
             statement("LakeFormationCredentials", ["lakeformation:GetDataAccess"], "*"),
@@ -165,6 +175,11 @@ def etl_role_policy(
             ),
         ]
     )
+
+
+def connection_name(args: DataLakeArgs) -> str:
+    """The Glue NETWORK connection's name."""
+    return f"{args.name_prefix}-data-vpc"
 
 
 def data_key_args(args: DataLakeArgs) -> PlatformKeyArgs:
@@ -344,6 +359,7 @@ class DataLake(pulumi.ComponentResource):
                             etl_bucket_arn=values[2],
                             secret_arn=values[3],
                             key_arn=values[4],
+                            connection_name=connection_name(args),
                         )
                     )
                 ),
@@ -419,7 +435,7 @@ class DataLake(pulumi.ComponentResource):
         return aws.glue.Connection(
             f"{name}-network-connection",
             aws.glue.ConnectionArgs(
-                name=f"{args.name_prefix}-data-vpc",
+                name=connection_name(args),
                 connection_type="NETWORK",
                 description="Runs the lake's Glue jobs and crawlers in the DATA VPC (no internet path)",
                 physical_connection_requirements=aws.glue.ConnectionPhysicalConnectionRequirementsArgs(
