@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -157,15 +158,18 @@ def main() -> int:
         path = args.keep or Path(folder) / "preview.json"
         path.write_text(json.dumps(document), encoding="utf-8")
         command = [sys.executable, "-c", "from mlops_platform.cli import main; main()", "check", "--preview-json", str(path), "--format", "json"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if result.returncode not in (0, 1):
         print(result.stderr, file=sys.stderr)
         return 2
     summary = json.loads(result.stdout)["summary"]
     print(
-        f"gate on {summary['resourcesEvaluated']} resources: {elapsed:.2f} s "
+        f"gate on {summary['resourcesEvaluated']} resources: {elapsed:.2f} s wall clock, {cpu:.2f} s CPU "
         f"({summary['policiesApplied']} policies applied, {summary['mandatory']} mandatory violations, "
         f"{len(summary['notEvaluated'])} not evaluated; exit {result.returncode})"
     )
