@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,10 +25,7 @@ if TYPE_CHECKING:  # the pack and the harness load only when the command runs
     from mlops_platform.harness import StackPlan
 
 
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
+FORMATS = ("text", "json", "sarif")
 
 
 def _relative(path: Path) -> str:
@@ -131,7 +127,7 @@ def register(app: typer.Typer) -> None:
         preview_json: Annotated[list[Path] | None, typer.Option("--preview-json", help="File written by `pulumi preview --json`.")] = None,
         stack_export: Annotated[list[Path] | None, typer.Option("--stack-export", help="File written by `pulumi stack export`.")] = None,
         policy_config: Annotated[Path | None, typer.Option("--policy-config", help="Policy pack config JSON (overrides the role's file).")] = None,
-        output_format: Annotated[OutputFormat, typer.Option("--format", help="text, json or sarif.")] = OutputFormat.text,
+        output_format: Annotated[str, typer.Option("--format", help="text, json or sarif.")] = "text",
         out: Annotated[Path | None, typer.Option("--out", help="Write the report here instead of stdout.")] = None,
     ) -> None:
         """Check the guardrail policy pack offline; exit 1 on any mandatory violation."""
@@ -142,6 +138,9 @@ def register(app: typer.Typer) -> None:
 
         from mlops_platform.harness import PlanError
 
+        if output_format not in FORMATS:  # checked here for a one-line error instead of click's box
+            typer.echo(f"error: --format must be one of {', '.join(FORMATS)} (got {output_format!r})", err=True)
+            raise typer.Exit(2)
         try:
             result = run_check(stack, serving, preview_json, stack_export, policy_config)
         except (InputError, PolicyConfigError, ConfigError, PlanError) as exc:
@@ -150,7 +149,7 @@ def register(app: typer.Typer) -> None:
         if result.resources_evaluated == 0:
             typer.echo("error: nothing was evaluated (no resources in the selected inputs)", err=True)
             raise typer.Exit(2)
-        text = render(result, output_format.value, default_location="Pulumi.yaml")
+        text = render(result, output_format, default_location="Pulumi.yaml")
         if out is not None:
             try:
                 out.write_text(text, encoding="utf-8")

@@ -303,3 +303,8 @@ def test_stack_level_findings_of_own_stacks_point_at_the_stack_file() -> None:
 
     assert _stack_file("dev") == "Pulumi.dev.yaml"
     assert _stack_file("weld-gun-pm-prod") == "serving/Pulumi.yaml"
+
+
+def test_unknown_format_is_one_line_and_exit_two() -> None:
+    result = _run("--format", "xml")
+    assert result.exit_code == 2 and result.stderr == "error: --format must be one of text, json, sarif (got 'xml')\n"
