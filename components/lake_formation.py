@@ -70,7 +70,11 @@ def project_grants(org: OrganizationConfig, project: ModelProject) -> list[Proje
     """
     data_sets = {data_set.name: data_set for data_set in org.data_sets}
     grants = []
+    seen: set[str] = set()
     for access in project.data_access:
+        if access.data_set in seen:
+            raise GrantError(f"modelProjects ({project.name}): dataAccess names {access.data_set} twice")
+        seen.add(access.data_set)
         data_set = data_sets.get(access.data_set)
         if data_set is None:
             raise GrantError(f"modelProjects ({project.name}): unknown data set {access.data_set!r}")

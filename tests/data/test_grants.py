@@ -208,3 +208,10 @@ def test_unknown_columns_are_refused_in_one_line(org) -> None:
     project = ModelProject(name="probe-project", data_access=[DataAccess(data_set=org.data_sets[0].name, columns=["no_such"])])
     with pytest.raises(GrantError, match="no_such"):
         project_grants(org, project)
+
+
+def test_a_data_set_given_twice_to_one_project_is_refused(org) -> None:
+    name = org.data_sets[0].name
+    project = ModelProject(name="probe-project", data_access=[DataAccess(data_set=name), DataAccess(data_set=name)])
+    with pytest.raises(GrantError, match="twice"):
+        project_grants(org, project)
