@@ -215,3 +215,15 @@ def test_a_data_set_given_twice_to_one_project_is_refused(org) -> None:
     project = ModelProject(name="probe-project", data_access=[DataAccess(data_set=name), DataAccess(data_set=name)])
     with pytest.raises(GrantError, match="twice"):
         project_grants(org, project)
+
+
+def test_an_ungrantable_config_stops_the_data_program_in_one_line(repo_copy: Path) -> None:
+    from mlops_platform.harness import PlanError
+
+    def duplicate(raw):
+        raw["modelProjects"][0]["dataAccess"].append(dict(raw["modelProjects"][0]["dataAccess"][0]))
+
+    _edit_org(repo_copy, duplicate)
+    with pytest.raises(PlanError) as caught:
+        plan_stack("data", root=repo_copy)
+    assert "twice" in str(caught.value) and "\n" not in str(caught.value), str(caught.value)
