@@ -134,16 +134,10 @@ def _vpc_network_interface_statements(scope: ServingScope) -> list[dict[str, Any
     vpc_arn = f"arn:aws:ec2:{region}:{account}:vpc/{scope.vpc_id}"
     return [
         statement(
-            "CreateNetworkInterfacesInStageVpc",
-            ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
-             "ec2:DeleteNetworkInterfacePermission"],
-            f"arn:aws:ec2:{region}:{account}:network-interface/*",
-            condition={"ArnEquals": {"ec2:Vpc": vpc_arn}},
-        ),
-        statement(
-            "UseStageSubnetsAndSecurityGroups",
-            ["ec2:CreateNetworkInterface"],
-            [f"arn:aws:ec2:{region}:{account}:subnet/*", f"arn:aws:ec2:{region}:{account}:security-group/*"],
+            "NetworkInterfacesInStageVpc",
+            ["ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+             "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission", "ec2:UnassignPrivateIpAddresses"],
+            [f"arn:aws:ec2:{region}:{account}:{kind}/*" for kind in ("network-interface", "security-group", "subnet")],
             condition={"ArnEquals": {"ec2:Vpc": vpc_arn}},
         ),
         # EC2 Describe* calls support no resource-level permissions: "*" is the only valid resource.

