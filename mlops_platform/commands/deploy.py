@@ -27,7 +27,7 @@ from mlops_platform.deployer.backends import STATE_PURPOSE, Backend, resolve_bac
 from mlops_platform.deployer.destroy import destroy_stack
 from mlops_platform.deployer.drift import detect_drift
 from mlops_platform.deployer.errors import EXIT_BAD_INPUT, EXIT_FAILED, DeployerError
-from mlops_platform.deployer.graph import SERVING_DIR, GraphError, StackGraph, build_graph
+from mlops_platform.deployer.graph import SERVING_DIR, GraphError, StackGraph, build_graph, parse_serving_stack_name
 from mlops_platform.deployer.model import deploy_model
 from mlops_platform.deployer.orchestrator import DeployOptions, deploy
 from mlops_platform.deployer.progress import JsonProgress, LiveProgress, Progress
@@ -117,6 +117,21 @@ def _graph(root: Path, org: OrganizationConfig) -> tuple[StackGraph, dict[str, S
     return graph, {name: StackTarget(name, role, root) for name, role in stacks.items()}
 
 
+def _existing_targets(root: Path, targets: dict[str, StackTarget], names: list[str]) -> list[StackTarget]:
+    """Targets for drift and destroy: platform stacks, or serving stacks ``<project>-<stage>``."""
+    result = []
+    for name in dict.fromkeys(names):
+        if name in targets:
+            result.append(targets[name])
+            continue
+        try:
+            _, stage = parse_serving_stack_name(name)
+        except GraphError:
+            raise DeployerError(f"--stack {name}: neither a platform stack nor a serving stack <project>-<stage>") from None
+        result.append(StackTarget(name, stage, root / SERVING_DIR))
+    return result
+
+
 def _selected(graph: StackGraph, names: list[str] | None) -> list[str] | None:
     if not names:
         return None
@@ -199,16 +214,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command("drift")
     def drift_command(stack: StackOption = None, backend: BackendOption = None, as_json: JsonOption = False) -> None:
-        """List resources changed outside Pulumi (refresh --preview-only); exit 1 on drift."""
+        """List resources changed outside Pulumi (refresh --preview-only); exit 1 on drift.
+
+        Default: every platform stack; --stack also takes serving stacks (<project>-<stage>).
+        """
 
         def body() -> int:
             root = ROOT
             org, runner = _context(root, backend)
             graph, targets = _graph(root, org)
-            names = _selected(graph, stack) or [name for wave in graph.waves() for name in wave]
+            names = stack or [name for wave in graph.waves() for name in wave]
             progress = _progress(as_json, "drift")
             try:
-                results = detect_drift([targets[name] for name in names], runner, progress)
+                results = detect_drift(_existing_targets(root, targets, names), runner, progress)
             finally:
                 progress.close()
             if not as_json:
@@ -227,16 +245,16 @@ def register(app: typer.Typer) -> None:
         backend: BackendOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Destroy a stack except protected resources; exit 1 when anything remains."""
+        """Destroy a platform or serving stack except protected resources; exit 1 when anything remains."""
 
         def body() -> int:
             root = ROOT
             org, runner = _context(root, backend)
             graph, targets = _graph(root, org)
-            _selected(graph, [stack])
+            [target] = _existing_targets(root, targets, [stack])
             progress = _progress(as_json, "destroy")
             try:
-                outcome = destroy_stack(targets[stack], confirm=confirm, runner=runner, progress=progress,
+                outcome = destroy_stack(target, confirm=confirm, runner=runner, progress=progress,
                                         sagemaker_client=make_exp_sagemaker_client(org))
             finally:
                 progress.close()

@@ -162,24 +162,37 @@ class Progress:
 
 
 class LiveProgress(Progress):
-    """A rich live table on stderr, updated from engine events; the closing table at the end."""
+    """A rich live table on stderr, updated from engine events; the closing table at the end.
+
+    The live view starts with the first stacks registered, so an error before any stack ran is just
+    its one line, without an empty table.
+    """
 
     def __init__(self, console: Console | None = None, title: str = "deploy") -> None:
         super().__init__(title)
         self.console = console or Console(stderr=True)
-        self._live = Live(self.table(), console=self.console, refresh_per_second=4, transient=True)
-        self._live.start()
+        self._live: Live | None = None
+
+    def register(self, stacks: list[str]) -> None:
+        if self._live is None and stacks:
+            self._live = Live(self.table(), console=self.console, refresh_per_second=4, transient=True)
+            self._live.start()
+        super().register(stacks)
 
     def _refresh(self) -> None:
-        if hasattr(self, "_live"):
+        if self._live is not None:
             self._live.update(self.table())
 
     def close(self) -> None:
-        self._live.stop()
-        self.console.print(self.table())
+        if self._live is not None:
+            self._live.stop()
+            self.console.print(self.table())
 
     @contextmanager
     def paused(self) -> Iterator[None]:
+        if self._live is None:
+            yield
+            return
         self._live.stop()
         try:
             yield

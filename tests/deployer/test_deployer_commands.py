@@ -221,3 +221,22 @@ def test_drift_works_on_a_stack_that_was_never_updated(cli_app, fake_state):
     fake_state.stacks[("mlops-platform", "dev")] = FakeStack("mlops-platform", "dev")
     result = invoke(cli_app, "drift", "--stack", "dev", "--json")
     assert result.exit_code == 0, result.output
+
+
+def test_destroy_of_a_prod_serving_stack_needs_confirmation(cli_app, cli, fake_state):
+    fake_state.deployed("mlops-serving", "churn-prod")
+    result = invoke(cli_app, "destroy", "--stack", "churn-prod")
+    assert result.exit_code == 2 and "stack churn-prod is a PROD stack" in result.output
+
+
+def test_drift_of_a_serving_stack_runs_in_the_serving_project(cli_app, cli, fake_state):
+    fake_state.deployed("mlops-serving", "churn-dev")
+    result = invoke(cli_app, "drift", "--stack", "churn-dev", "--json")
+    assert result.exit_code == 0, result.output
+    assert [c.stack for c in cli.calls if c.verb == "refresh"] == ["churn-dev"]
+
+
+def test_drift_of_an_unknown_stack_is_bad_input(cli_app):
+    result = invoke(cli_app, "drift", "--stack", "qa")
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: --stack qa: neither a platform stack nor a serving stack <project>-<stage>"
