@@ -102,7 +102,3 @@ def is_exempt_platform_policy(res: Resource) -> bool:
     a policy is attached to exempt, boundary-carrying roles only.
     """
     return res.type == "aws:iam/policy:Policy" and tag_value(res, EXEMPTION_TAG) == EXEMPTION_VALUE
-
-
-def props_of(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

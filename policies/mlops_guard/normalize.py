@@ -10,7 +10,8 @@ as "not evaluated".
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -181,10 +182,6 @@ class Statement:
     def allows(self) -> bool:
         return self.effect == "allow"
 
-    @property
-    def has_unknown(self) -> bool:
-        return contains_unknown(self.raw)
-
     def condition_keys(self) -> set[str]:
         """Lower-cased condition keys used in any operator."""
         keys: set[str] = set()
@@ -203,9 +200,6 @@ class Statement:
                         found.extend(as_list(v))
         return found
 
-    def all_principal_values(self) -> list[str]:
-        return [p for values in self.principals.values() for p in values]
-
     @property
     def principal_is_public(self) -> bool:
         """``"Principal": "*"`` or ``{"AWS": "*"}``."""
@@ -222,18 +216,17 @@ class PolicyDocumentView:
     raw: Mapping[str, Any] | None = None
 
 
-def _normalise_principal(value: Any) -> tuple[dict[str, tuple[str, ...]], bool]:
-    if value is MISSING or value is None:
-        return {}, False
+def _normalise_principal(value: Any) -> dict[str, tuple[str, ...]]:
+    """``"*"`` -> ``{"*": ("*",)}``; a string -> ``{"AWS": (it,)}``; a mapping's values -> tuples."""
     if isinstance(value, str):
-        return ({"*": ("*",)} if value == "*" else {"AWS": (value,)}), False
+        return {"*": ("*",)} if value == "*" else {"AWS": (value,)}
     if isinstance(value, Mapping):
-        return {str(k): tuple(str(v) for v in as_list(vals)) for k, vals in value.items()}, False
-    return {}, False
+        return {str(k): tuple(str(v) for v in as_list(vals)) for k, vals in value.items()}
+    return {}
 
 
 def _statement(raw: Mapping[str, Any]) -> Statement:
-    principals, _ = _normalise_principal(raw.get("Principal", MISSING))
+    principals = _normalise_principal(raw.get("Principal"))
     condition = raw.get("Condition") or {}
     return Statement(
         effect=str(raw.get("Effect", "")).lower(),
@@ -284,20 +277,9 @@ def parse_policy_document(value: Any) -> PolicyDocumentView | None:
     return _parse_document(value)
 
 
-def iter_statements(doc: PolicyDocumentView | None) -> Iterator[Statement]:
-    if doc is not None:
-        yield from doc.statements
-
-
 def action_matches(pattern: str, action: str) -> bool:
     """IAM wildcard match (``*`` and ``?``), case-insensitive."""
-    from fnmatch import fnmatchcase
-
     return fnmatchcase(action.lower(), pattern.lower())
-
-
-def any_action_matches(patterns: Sequence[str], action: str) -> bool:
-    return any(action_matches(p, action) for p in patterns)
 
 
 def canonical_json(value: Any) -> str:
