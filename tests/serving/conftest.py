@@ -9,7 +9,7 @@ from types import ModuleType
 import pytest
 
 from mlops_platform import REPO_ROOT
-from mlops_platform.harness import StackPlan, plan_serving
+from mlops_platform.harness import StackPlan, plan_serving, plan_stacks
 from serving_helpers import PROJECT
 
 
@@ -38,3 +38,9 @@ def serving_settings_module() -> ModuleType:
     sys.modules["serving_settings"] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def stage_plans() -> dict[str, StackPlan]:
+    """The DEV, INT and PROD platform stacks (they create the serving roles)."""
+    return plan_stacks(["dev", "int", "prod"])

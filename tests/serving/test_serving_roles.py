@@ -154,21 +154,21 @@ def test_unknown_purpose_is_refused() -> None:
 
 
 @pytest.mark.parametrize("stage", ["dev", "int", "prod"])
-def test_stage_declares_every_serving_role_per_project(platform_plans, stage) -> None:
-    plan = platform_plans[stage]
+def test_stage_declares_every_serving_role_per_project(stage_plans, stage) -> None:
+    plan = stage_plans[stage]
     names = {r.inputs.get("name") for r in plan.of_type("aws:iam/role:Role")}
     for project in ORG.model_projects:
         for purpose in SERVING_PURPOSES:
             assert f"mlops-serving-{project.name}-{purpose}" in names, f"{stage}: no {purpose} role for {project.name}"
 
 
-def test_stage_exports_role_arns_for_the_serving_stacks(platform_plans) -> None:
-    roles = platform_plans["prod"].outputs["servingRoleArns"]
+def test_stage_exports_role_arns_for_the_serving_stacks(stage_plans) -> None:
+    roles = stage_plans["prod"].outputs["servingRoleArns"]
     assert roles["weld-gun-pm"]["batch"] == "arn:aws:iam::666666666666:role/mlops-serving-weld-gun-pm-batch", roles
 
 
-def test_stage_role_policies_are_the_pure_documents(platform_plans) -> None:
-    plan = platform_plans["prod"]
+def test_stage_role_policies_are_the_pure_documents(stage_plans) -> None:
+    plan = stage_plans["prod"]
     policy = plan.named("prod-serving-weld-gun-pm-batch-policy")
     document = json.loads(policy.inputs["policy"])
     key = plan.outputs["platformKeyArn"]
@@ -178,16 +178,16 @@ def test_stage_role_policies_are_the_pure_documents(platform_plans) -> None:
     assert document == expected, policy.urn
 
 
-def test_serving_security_group_has_no_ingress_and_https_egress_only(platform_plans) -> None:
-    group = platform_plans["prod"].named("prod-serving-sg")
+def test_serving_security_group_has_no_ingress_and_https_egress_only(stage_plans) -> None:
+    group = stage_plans["prod"].named("prod-serving-sg")
     assert group.inputs["ingress"] == [], group.urn
     for rule in group.inputs["egress"]:
         assert (rule["protocol"], rule["fromPort"], rule["toPort"]) == ("tcp", 443, 443), f"{group.urn}: {rule}"
         assert "0.0.0.0/0" not in rule.get("cidrBlocks", []), f"{group.urn}: egress to the internet"
 
 
-def test_api_gateway_logging_role_is_set_for_the_account(platform_plans) -> None:
-    account = platform_plans["prod"].of_type("aws:apigateway/account:Account")
+def test_api_gateway_logging_role_is_set_for_the_account(stage_plans) -> None:
+    account = stage_plans["prod"].of_type("aws:apigateway/account:Account")
     assert len(account) == 1 and account[0].inputs["cloudwatchRoleArn"].endswith(":role/mlops-apigateway-logs")
 
 
