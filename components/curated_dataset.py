@@ -8,8 +8,9 @@ Builds, for a data set from ``organization.yaml`` (``dataSets``):
   exists, and the model build pipeline's Athena input resolves, before the first ETL run;
 * the sample CSV (``sampleData``) uploaded to the raw location;
 * the Glue job running ``glue_jobs/curate_dataset.py`` with the ``mlops_etl`` zip, the lake's
-  security configuration and NETWORK connection, and its arguments; a scheduled trigger and an
-  on-demand trigger (``aws glue start-trigger --name <job>-on-demand``);
+  security configuration and NETWORK connection, and its arguments; a scheduled trigger (the data
+  set's ``curationSchedule``) and an on-demand trigger (``aws glue start-trigger --name
+  <job>-on-demand``);
 * Lake Formation permissions for the ETL role: SELECT/DESCRIBE on the raw table, DESCRIBE on the
   curated one (the job checks the declared schema before writing).
 """
@@ -59,8 +60,6 @@ class CuratedDatasetArgs:
     extra_py_files: pulumi.Input[str]
     repo_root: Path
     """Where ``sampleData`` paths are resolved."""
-    schedule: str = "cron(0 3 * * ? *)"
-    """When the curation runs (UTC); new raw data is curated by the next morning."""
     worker_type: str = "G.1X"
     number_of_workers: int = 2
     timeout_minutes: int = 60
@@ -221,7 +220,7 @@ class CuratedDataset(pulumi.ComponentResource):
             aws.glue.TriggerArgs(
                 name=f"{args.job_name}-scheduled",
                 type="SCHEDULED",
-                schedule=args.schedule,
+                schedule=data_set.curation_schedule,
                 start_on_creation=True,
                 actions=action,
                 description=f"Curates {data_set.name} on schedule",

@@ -203,6 +203,8 @@ class DataSet(CamelModel):
     columns: list[Column] = Field(min_length=1)
     sample_data: str | None = None
     """Repo-relative CSV uploaded to the raw location (the seed project's sample)."""
+    curation_schedule: Annotated[str, Field(pattern=r"^cron\([^()]+\)$")] = "cron(0 3 * * ? *)"
+    """When the Glue job rewrites the curated table (Glue cron expression, UTC)."""
 
     @model_validator(mode="after")
     def _unique_columns(self) -> DataSet:
