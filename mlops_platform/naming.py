@@ -236,3 +236,8 @@ def release_approver_role_name(org: OrganizationConfig, stage: str) -> str:
 def stage_deployment_boundary_name(org: OrganizationConfig) -> str:
     """Permissions boundary of the stage deployment role."""
     return f"{org.platform_name}-serving-deploy-boundary"
+
+
+def model_build_pipeline_name(org: OrganizationConfig, project: str) -> str:
+    """A config-driven project's SageMaker model build pipeline in EXP (inside the ``ProjectPipelines`` grant)."""
+    return f"{org.platform_name}-{project}-build"
