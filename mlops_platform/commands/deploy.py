@@ -28,7 +28,7 @@ from mlops_platform.deployer.destroy import destroy_stack
 from mlops_platform.deployer.drift import detect_drift
 from mlops_platform.deployer.errors import EXIT_BAD_INPUT, EXIT_FAILED, DeployerError
 from mlops_platform.deployer.graph import SERVING_DIR, GraphError, StackGraph, build_graph, parse_serving_stack_name
-from mlops_platform.deployer.model import deploy_model
+from mlops_platform.deployer.model import deploy_model, validate_request
 from mlops_platform.deployer.orchestrator import DeployOptions, deploy
 from mlops_platform.deployer.progress import JsonProgress, LiveProgress, Progress
 from mlops_platform.deployer.runner import AutomationStackRunner, StackOperationError, StackRunner, StackTarget
@@ -195,6 +195,7 @@ def register(app: typer.Typer) -> None:
 
         def body() -> int:
             root = ROOT
+            validate_request(project, stage, model_package_arn, rollback)
             _, runner = _context(root, backend)
             progress = _progress(as_json, "deploy model")
             try:

@@ -101,6 +101,18 @@ def changes_instance_type(preview: OperationResult) -> bool:
     )
 
 
+def validate_request(project: str, stage: str, model_package_arn: str | None, rollback: bool) -> None:
+    """The command line's arguments, checked before anything else runs."""
+    if not PROJECT_NAME.match(project):
+        raise DeployerError(f"--project {project!r}: expected lowercase letters, digits and '-' (2-40 characters)")
+    if stage not in STAGES:
+        raise DeployerError(f"--stage {stage!r}: expected one of {', '.join(STAGES)}")
+    if rollback == bool(model_package_arn):
+        raise DeployerError("give exactly one of --model-package-arn ARN and --rollback")
+    if model_package_arn and not MODEL_PACKAGE_ARN.match(model_package_arn):
+        raise DeployerError(f"--model-package-arn {model_package_arn!r}: not a versioned SageMaker model package ARN")
+
+
 def deploy_model(
     *,
     project: str,
@@ -116,19 +128,14 @@ def deploy_model(
 
     ``sagemaker_client(region)`` returns a boto3 SageMaker client for the package's region.
     """
-    if not PROJECT_NAME.match(project):
-        raise DeployerError(f"--project {project!r}: expected lowercase letters, digits and '-' (2-40 characters)")
-    if stage not in STAGES:
-        raise DeployerError(f"--stage {stage!r}: expected one of {', '.join(STAGES)}")
-    if rollback == bool(model_package_arn):
-        raise DeployerError("give exactly one of --model-package-arn ARN and --rollback")
+    validate_request(project, stage, model_package_arn, rollback)
     name = serving_stack_name(project, stage)
     if rollback:
         model_package_arn = previous_model_package(name, runner.history(StackTarget(name, stage, serving_dir)))
     assert model_package_arn is not None
     match = MODEL_PACKAGE_ARN.match(model_package_arn)
     if not match:
-        raise DeployerError(f"--model-package-arn {model_package_arn!r}: not a versioned SageMaker model package ARN")
+        raise DeployerError(f"stack {name}: recorded package {model_package_arn!r} is not a model package ARN")
     description = check_model_package(sagemaker_client(match.group(1)), model_package_arn, stage)
     status = str(description.get("ModelApprovalStatus"))
 

@@ -240,3 +240,15 @@ def test_drift_of_an_unknown_stack_is_bad_input(cli_app):
     result = invoke(cli_app, "drift", "--stack", "qa")
     assert result.exit_code == 2
     assert result.output.strip() == "error: --stack qa: neither a platform stack nor a serving stack <project>-<stage>"
+
+
+def test_deploy_model_with_a_bad_arn_fails_before_touching_anything(cli_app, cli):
+    result = invoke(cli_app, "deploy", "model", "--project", "churn", "--stage", "dev", "--model-package-arn", "v1")
+    assert result.exit_code == 2 and cli.calls == []
+    assert result.output.strip() == "error: --model-package-arn 'v1': not a versioned SageMaker model package ARN"
+
+
+def test_deploy_model_with_an_unknown_stage_is_bad_input(cli_app):
+    result = invoke(cli_app, "deploy", "model", "--project", "churn", "--stage", "qa", "--model-package-arn",
+                    "arn:aws:sagemaker:eu-central-1:222222222222:model-package/churn/3")
+    assert result.exit_code == 2 and result.output.strip() == "error: --stage 'qa': expected one of dev, int, prod"
