@@ -63,9 +63,12 @@ def build(context: AccountContext) -> None:
     except GrantError as error:
         raise pulumi.RunError(str(error)) from None  # one line, no traceback
 
-    s3_prefix_list = aws.ec2.get_prefix_list_output(
-        name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOutputOptions(provider=context.provider)
-    )
+    # The S3 gateway endpoint's prefix list: from the network when it exposes it, else looked up.
+    s3_prefix_list_id = getattr(network, "s3_prefix_list_id", None)
+    if s3_prefix_list_id is None:
+        s3_prefix_list_id = aws.ec2.get_prefix_list_output(
+            name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOutputOptions(provider=context.provider)
+        ).id
     lake = DataLake(
         "data-lake",
         DataLakeArgs(
@@ -83,7 +86,7 @@ def build(context: AccountContext) -> None:
             vpc_id=network.vpc_id,
             vpc_cidr=settings.config.vpc_cidr,
             subnet_ids=network.subnet_ids,
-            s3_prefix_list_id=s3_prefix_list.id,
+            s3_prefix_list_id=s3_prefix_list_id,
             # Cross-account readers of an SSE-KMS catalog decrypt its metadata with their own rights.
             catalog_readers=[
                 KeyUser(
