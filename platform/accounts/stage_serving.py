@@ -57,9 +57,12 @@ def build(context: AccountContext) -> None:
 
 def _serving_security_group(context: AccountContext) -> aws.ec2.SecurityGroup:
     network, region = context.baseline.network, context.settings.org.region
-    s3_prefix_list = aws.ec2.get_managed_prefix_list_output(
-        name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOutputOptions(provider=context.provider)
-    )
+    # The S3 gateway endpoint's prefix list: from the network when it exposes it, else looked up.
+    s3_prefix_list_id = getattr(network, "s3_prefix_list_id", None)
+    if s3_prefix_list_id is None:
+        s3_prefix_list_id = aws.ec2.get_prefix_list_output(
+            name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOutputOptions(provider=context.provider)
+        ).id
     egress = [
         aws.ec2.SecurityGroupEgressArgs(
             description="HTTPS to the VPC interface endpoints",
@@ -74,7 +77,7 @@ def _serving_security_group(context: AccountContext) -> aws.ec2.SecurityGroup:
             from_port=443,
             to_port=443,
             # The mock runtime answers the lookup without an ID; AWS always has this prefix list.
-            prefix_list_ids=s3_prefix_list.id.apply(lambda pl: [pl] if pl else []),
+            prefix_list_ids=pulumi.Output.from_input(s3_prefix_list_id).apply(lambda pl: [pl] if pl else []),
         ),
     ]
     return aws.ec2.SecurityGroup(
