@@ -37,6 +37,7 @@ from mlops_platform.naming import (
 )
 
 SERVING_PURPOSES: tuple[str, ...] = ("model", "monitor", "batch", "batch-schedule", "api")
+MAX_ROLE_NAME = 64
 #: Roles SageMaker assumes: these carry the deny guardrails.
 SAGEMAKER_PURPOSES: tuple[str, ...] = ("model", "monitor")
 #: The rule Step Functions manages for ``.sync`` on SageMaker transform jobs (fixed name, per account).
@@ -341,6 +342,16 @@ def serving_role_policy(scope: ServingScope, purpose: str) -> dict[str, Any]:
     if purpose not in ROLE_POLICIES:
         raise ValueError(f"unknown serving role purpose {purpose!r} (known: {', '.join(SERVING_PURPOSES)})")
     return ROLE_POLICIES[purpose](scope)
+
+
+def serving_role_name_problems(org: OrganizationConfig) -> list[str]:
+    """Serving role names over IAM's 64 characters (long platform and project names), one line each."""
+    return [
+        f"role name {name!r} ({len(name)} characters) exceeds IAM's 64; shorten platformName or the project name"
+        for project in org.model_projects
+        for purpose in SERVING_PURPOSES
+        if len(name := serving_role_name(org, project.name, purpose)) > MAX_ROLE_NAME
+    ]
 
 
 # ---- names shared with the serving stack ---------------------------------------------------------

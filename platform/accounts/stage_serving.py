@@ -28,6 +28,7 @@ from components.serving_policies import (
     SAGEMAKER_PURPOSES,
     SERVING_PURPOSES,
     ServingScope,
+    serving_role_name_problems,
     serving_role_policy,
     serving_trust_policy,
 )
@@ -37,6 +38,9 @@ from mlops_platform.naming import PROJECT_TAG_KEY, serving_role_name
 def build(context: AccountContext) -> None:
     """Declare the per-project serving roles and the stage's shared serving resources."""
     settings = context.settings
+    problems = serving_role_name_problems(settings.org)
+    if problems:
+        raise pulumi.RunError(f"organization.yaml: modelProjects: {problems[0]}")
     security_group = _serving_security_group(context)
     _apigateway_logging_role(context)
 

@@ -11,10 +11,11 @@ from components.serving_policies import (
     SERVING_PURPOSES,
     SYNC_RULE_ACTIONS,
     ServingScope,
+    serving_role_name_problems,
     serving_role_policy,
     serving_trust_policy,
 )
-from mlops_platform.config import load_organization
+from mlops_platform.config import OrganizationConfig, load_organization
 
 ORG = load_organization()
 KEY = "arn:aws:kms:eu-central-1:666666666666:key/11111111-2222-3333-4444-555555555555"
@@ -143,6 +144,18 @@ def test_only_star_only_actions_use_resource_star(purpose) -> None:
 def test_no_wildcard_actions(purpose) -> None:
     for entry in statements(purpose):
         assert not any(a.endswith("*") for a in entry["Action"]), f"{purpose}: {entry['Sid']} {entry['Action']}"
+
+
+def test_role_names_over_64_characters_are_reported() -> None:
+    data = ORG.model_dump(by_alias=True)
+    data["platformName"] = "a" * 32
+    data["modelProjects"].append({"name": "p" * 22})
+    problems = serving_role_name_problems(OrganizationConfig.model_validate(data))
+    assert any(f"'{'a' * 32}-serving-{'p' * 22}-batch-schedule' (78 characters)" in p for p in problems), problems
+
+
+def test_committed_organization_has_valid_role_names() -> None:
+    assert serving_role_name_problems(ORG) == []
 
 
 def test_unknown_purpose_is_refused() -> None:
