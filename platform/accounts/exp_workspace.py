@@ -45,7 +45,7 @@ from components.people import (
     personas_in_use,
     saml_provider_arn,
 )
-from components.service_catalog import ModelBuildingProduct, ModelBuildingProductArgs, TemplateSettings
+from components.service_catalog import PRODUCT_PREFIX, ModelBuildingProduct, ModelBuildingProductArgs, TemplateSettings
 from components.studio import CodeArtifactLogin, SdkDefaults, Studio, StudioArgs, StudioUser, lifecycle_script, sdk_config
 from mlops_platform import naming
 from mlops_platform.config import StackSettings
@@ -108,6 +108,12 @@ def build(context: AccountContext) -> ExpWorkspace:
     network, baseline = context.baseline.network, context.baseline
     top = context.opts
     prefix = org.platform_name
+    for project in org.model_projects:
+        if project.name.startswith(PRODUCT_PREFIX):  # the two paths must never collide
+            raise pulumi.RunError(
+                f"organization.yaml: modelProjects: {project.name!r} starts with {PRODUCT_PREFIX!r}, "
+                "which is reserved for projects made by the Model Building product"
+            )
     s3_prefix_list = getattr(network, "s3_prefix_list_id", None)  # exposed by the network when available
     vpce_id = network.endpoint_ids[SAGEMAKER_API]
     stage_accounts = [org.accounts.dev, org.accounts.int_, org.accounts.prod]

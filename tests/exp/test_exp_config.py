@@ -62,3 +62,16 @@ def test_self_managed_host_is_planned_in_the_vpc(repo_copy) -> None:
     (host,) = plan.of_type("aws:codeconnections/host:Host")
     (connection,) = plan.of_type("aws:codeconnections/connection:Connection")
     assert host.inputs["vpcConfiguration"]["subnetIds"] and connection.inputs.get("hostArn"), host.urn
+
+
+def test_config_project_may_not_use_the_product_prefix(repo_copy) -> None:
+    from mlops_platform.harness import PlanError, plan_stack
+
+    path = repo_copy / "organization.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["modelProjects"][1]["name"] = "sc-welds"
+    for person in raw["dataScientists"]:
+        person["projects"] = ["sc-welds" if p == "spot-weld-qa" else p for p in person["projects"]]
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(PlanError, match="'sc-welds' starts with 'sc-', which is reserved"):
+        plan_stack("exp", root=repo_copy)
