@@ -168,7 +168,8 @@ class ModelProject(pulumi.ComponentResource):
                 name=args.role_name,
                 description=f"Model project {args.project}: SageMaker pipeline and jobs",
                 assume_role_policy=json.dumps(
-                    service_trust_policy("sagemaker.amazonaws.com", args.account_id, f"arn:aws:sagemaker:{args.region}:{args.account_id}:*")
+                    # aws:SourceAccount only: not every SageMaker feature sends aws:SourceArn.
+                    service_trust_policy("sagemaker.amazonaws.com", args.account_id)
                 ),
                 tags=tags,
             ),

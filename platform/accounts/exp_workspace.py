@@ -236,7 +236,8 @@ def build(context: AccountContext) -> ExpWorkspace:
         )
 
     # ---- Studio ----------------------------------------------------------------------------------
-    sagemaker_trust = json.dumps(service_trust_policy("sagemaker.amazonaws.com", account, f"arn:aws:sagemaker:{region}:{account}:*"))
+    # aws:SourceAccount only: not every SageMaker feature that assumes an execution role sends aws:SourceArn.
+    sagemaker_trust = json.dumps(service_trust_policy("sagemaker.amazonaws.com", account))
     user_roles: dict[str, aws.iam.Role] = {}
     for person in org.data_scientists:
         user_roles[person.name] = aws.iam.Role(

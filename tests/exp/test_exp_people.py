@@ -67,3 +67,25 @@ def test_merged_documents_keep_every_statement_with_unique_sids() -> None:
     merged = merge_documents([a, a])
     sids = [s["Sid"] for s in merged["Statement"]]
     assert len(sids) == 2 and len(set(sids)) == 2, sids
+
+
+def test_operators_have_no_studio_execution_role() -> None:
+    from components.exp_policies import ExpPolicyContext, execution_role_policy
+
+    ctx = ExpPolicyContext("mlops", "222222222222", "eu-central-1", "d-1", "vpce-1", "userName", "mlops", "team")
+    with pytest.raises(ValueError, match="has no Studio execution role"):
+        execution_role_policy("devops", "erin", "arn:aws:iam::222222222222:role/x", [], ctx)
+
+
+def test_a_studio_user_needs_a_project() -> None:
+    from components.exp_policies import ExpPolicyContext, execution_role_policy
+
+    ctx = ExpPolicyContext("mlops", "222222222222", "eu-central-1", "d-1", "vpce-1", "userName", "mlops", "team")
+    with pytest.raises(ValueError, match="at least one project"):
+        execution_role_policy("scientist", "bob", "arn:aws:iam::222222222222:role/x", [], ctx)
+
+
+def test_project_tag_value_lists_projects_sorted_and_space_separated() -> None:
+    from components.exp_policies import project_tag_value
+
+    assert project_tag_value(["weld-gun-pm", "spot-weld-qa", "weld-gun-pm"]) == "spot-weld-qa weld-gun-pm"
