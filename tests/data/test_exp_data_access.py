@@ -131,3 +131,17 @@ def test_exp_declares_no_data_access_without_a_data_account(repo_copy: Path) -> 
         if r.type.startswith(("aws:lakeformation", "aws:athena")) or r.type == LINK or r.name.startswith("exp-data-access-")
     ]
     assert leftovers == [], f"exp declares data access without a DATA account: {leftovers}"
+
+
+def test_exp_links_and_data_grants_name_the_same_projects(data_plan, exp_plan, org) -> None:
+    """Every database a project role may DESCRIBE in DATA is linked in EXP for exactly that role."""
+    data_readers: dict[str, set[str]] = {}
+    for record in data_plan.of_type(PERMISSIONS):
+        database = record.inputs.get("database", {}).get("name")
+        if database and record.inputs["principal"].startswith(f"arn:aws:iam::{EXP}:"):
+            data_readers.setdefault(database, set()).add(record.inputs["principal"])
+    exp_readers: dict[str, set[str]] = {}
+    for name, link in links(exp_plan).items():
+        grants = [r for r in exp_plan.of_type(PERMISSIONS) if r.inputs.get("database", {}).get("name") == name]
+        exp_readers[link["targetDatabase"]["databaseName"]] = {r.inputs["principal"] for r in grants}
+    assert exp_readers == data_readers, f"EXP links {exp_readers} differ from DATA grants {data_readers}"
