@@ -11,8 +11,9 @@ the package carries, ``DriftCheckBaselines.ModelDataQuality``) in its working co
   whose ``serving:modelPackageArn`` differs from the current one (the same gates apply to it).
 - An instance-type change on PROD needs two deploys: one ``up`` updates the endpoint before its
   Application Auto Scaling target, which AWS refuses while the target still names the old variant.
-  So the deployer first runs an up with ``serving:autoscalingEnabled=false`` (the serving program
-  deregisters the scaling target), then the full up with it back on.
+  So the deployer first previews with ``serving:autoscalingEnabled=false`` (the serving program then
+  declares no scaling target) and runs an up limited (``--target``) to the scaling resources that
+  preview deletes, so nothing else changes yet; then the full up with autoscaling back on.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ AUTOSCALING_KEY = "serving:autoscalingEnabled"
 BASELINE_CONSTRAINTS_KEY = "serving:baselineConstraintsUri"
 BASELINE_STATISTICS_KEY = "serving:baselineStatisticsUri"
 ENDPOINT_CONFIG_TYPE = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+#: Resources that register the endpoint variant with Application Auto Scaling.
+SCALING_TYPES = ("aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy")
 MODEL_PACKAGE_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+$")
 PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
 
@@ -101,6 +104,11 @@ def changes_instance_type(preview: OperationResult) -> bool:
     )
 
 
+def scaling_removals(preview: OperationResult) -> list[str]:
+    """URNs of the scaling target and policies a preview (with autoscaling off) would delete."""
+    return [step.urn for step in preview.steps if step.type in SCALING_TYPES and step.op in ("delete", "delete-replaced")]
+
+
 def validate_request(project: str, stage: str, model_package_arn: str | None, rollback: bool) -> None:
     """The command line's arguments, checked before anything else runs."""
     if not PROJECT_NAME.match(project):
@@ -152,19 +160,21 @@ def deploy_model(
         progress.result(name, result)
         return result
 
-    def up(phase: str, extra: dict[str, str]) -> OperationResult:
+    def up(phase: str, extra: dict[str, str], only: tuple[str, ...] = ()) -> OperationResult:
         progress.state(name, "up", "deploying", phase)
-        result = runner.up(StackTarget(name, stage, serving_dir, {**config, **extra}), forward)
+        result = runner.up(StackTarget(name, stage, serving_dir, {**config, **extra}, only), forward)
         progress.result(name, result)
         outcome.phases.append(phase)
         return result
 
     try:
         first = preview({})
-        if stage == "prod" and changes_instance_type(first):
-            # Phase one deregisters the scaling target; each up has its own preview with the policy pack.
-            preview({AUTOSCALING_KEY: "false"})
-            up("scaling-off", {AUTOSCALING_KEY: "false"})
+        removals = scaling_removals(preview({AUTOSCALING_KEY: "false"})) \
+            if stage == "prod" and changes_instance_type(first) else []
+        if removals:
+            # Phase one only deregisters scaling (a targeted up, so the endpoint keeps its old variant);
+            # phase two is the full deploy. Each up follows a preview with the policy pack.
+            up("scaling-off", {AUTOSCALING_KEY: "false"}, tuple(removals))
             preview({AUTOSCALING_KEY: "true"})
             outcome.result = up("up", {AUTOSCALING_KEY: "true"})
         else:

@@ -57,6 +57,8 @@ class StackTarget:
     """Directory holding the project's ``Pulumi.yaml`` (repo root, or ``serving/``)."""
     config: Mapping[str, str] = field(default_factory=dict)
     """Config to set in the working copy before the operation (``serving:modelPackageArn``)."""
+    only: tuple[str, ...] = ()
+    """URNs an up is limited to (``--target``); empty: the whole stack."""
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,8 @@ class AutomationStackRunner:
         result = OperationResult(target.name, "up")
         with self._stack(target, create=True) as stack:
             up = self._guarded(target, result, lambda: stack.up(
-                on_event=_EventCollector(result, on_event), **self._policy_args(target)))
+                on_event=_EventCollector(result, on_event), target=list(target.only) or None,
+                **self._policy_args(target)))
             result.outputs = {key: value.value for key, value in up.outputs.items()}
             if up.summary and up.summary.resource_changes:
                 result.changes = dict(up.summary.resource_changes)

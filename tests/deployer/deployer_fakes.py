@@ -80,8 +80,8 @@ class Behaviour:
     locked: set[str] = field(default_factory=set)
     drift: dict[str, int] = field(default_factory=dict)
     """Stack -> number of resources a refresh finds changed in the cloud."""
-    preview_steps: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    """Stack -> step metadata for resourcePreEvents of its previews."""
+    preview_steps: dict[str, Any] = field(default_factory=dict)
+    """Stack -> step metadata for resourcePreEvents of its previews, or a function of the stack config."""
     protected: dict[str, list[str]] = field(default_factory=dict)
     """Stack -> URNs of protected resources a destroy with --exclude-protected leaves."""
     resource_count: int = 5
@@ -265,7 +265,9 @@ class RecordingPulumiCommand(PulumiCommand):
 
     def _preview(self, call: Call, stack: FakeStack) -> str:
         policy = self._policy_events(call)
-        steps = [{"resourcePreEvent": {"metadata": meta}} for meta in self.behaviour.preview_steps.get(stack.name, [])]
+        planned = self.behaviour.preview_steps.get(stack.name, [])
+        planned = planned(self._config(call)) if callable(planned) else planned
+        steps = [{"resourcePreEvent": {"metadata": meta}} for meta in planned]
         if stack.name in self.behaviour.fail_preview or stack.name in self.behaviour.violations:
             self._events(call, policy)
             raise _CliFailure(stdout="error: preview failed", stderr="error: preview failed")

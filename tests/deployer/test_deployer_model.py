@@ -111,23 +111,50 @@ def test_rollback_to_prod_still_needs_an_approved_package(runner, cli, repo, fak
         run_model(runner, repo, "prod", rollback=True, status="Rejected", status_arn=V1)
 
 
-def test_instance_type_change_on_prod_deregisters_scaling_first(runner, cli, repo, behaviour):
-    behaviour.preview_steps["churn-prod"] = [{
-        "op": "replace", "urn": "urn:pulumi:churn-prod::serving::aws:sagemaker/endpointConfiguration:EndpointConfiguration::cfg",
-        "type": "aws:sagemaker/endpointConfiguration:EndpointConfiguration", "provider": "",
-        "diffs": ["productionVariants"],
-        "detailedDiff": {"productionVariants[0].instanceType": {"diffKind": "update-replace", "inputDiff": True}},
-    }]
-    outcome = run_model(runner, repo, "prod", V2, status="Approved")
+SCALING_TARGET = "urn:pulumi:churn-prod::mlops-serving::aws:appautoscaling/target:Target::churn-prod-scaling"
+ENDPOINT_CONFIG_CHANGE = {
+    "op": "replace", "urn": "urn:pulumi:churn-prod::mlops-serving::aws:sagemaker/endpointConfiguration:EndpointConfiguration::cfg",
+    "type": "aws:sagemaker/endpointConfiguration:EndpointConfiguration", "provider": "",
+    "diffs": ["productionVariants"],
+    "detailedDiff": {"productionVariants[0].instanceType": {"diffKind": "update-replace", "inputDiff": True}},
+}
+
+
+def prod_instance_change(config):
+    """The serving program's plan: with autoscaling off, its scaling target is deleted."""
+    steps = [ENDPOINT_CONFIG_CHANGE]
+    if config.get(AUTOSCALING_KEY) == "false":
+        steps.append({"op": "delete", "urn": SCALING_TARGET, "type": "aws:appautoscaling/target:Target", "provider": ""})
+    return steps
+
+
+def deploy_sequence(cli):
     sequence = []
     for call in cli.calls:
-        if call.verb in ("preview", "up"):
-            sequence.append(call.verb)
+        if call.verb == "preview":
+            sequence.append("preview")
+        elif call.verb == "up":
+            sequence.append(f"up --target {call.values('--target')}" if "--target" in call.args else "up")
         elif call.verb == "config set" and call.args[2] == AUTOSCALING_KEY:
             sequence.append(f"autoscaling={call.args[-1]}")
-    assert sequence == ["preview", "autoscaling=false", "preview", "autoscaling=false", "up",
-                        "autoscaling=true", "preview", "autoscaling=true", "up"], sequence
+    return sequence
+
+
+def test_instance_type_change_on_prod_deregisters_scaling_first(runner, cli, repo, behaviour):
+    behaviour.preview_steps["churn-prod"] = prod_instance_change
+    outcome = run_model(runner, repo, "prod", V2, status="Approved")
+    assert deploy_sequence(cli) == [
+        "preview",
+        "autoscaling=false", "preview", "autoscaling=false", f"up --target {[SCALING_TARGET]}",
+        "autoscaling=true", "preview", "autoscaling=true", "up",
+    ]
     assert outcome.phases == ["scaling-off", "up"]
+
+
+def test_prod_without_a_scaling_target_to_remove_deploys_once(runner, cli, repo, behaviour):
+    behaviour.preview_steps["churn-prod"] = [ENDPOINT_CONFIG_CHANGE]
+    outcome = run_model(runner, repo, "prod", V2, status="Approved")
+    assert outcome.phases == ["up"] and deploy_sequence(cli)[-1] == "up"
 
 
 def test_instance_type_change_outside_prod_is_one_deploy(runner, cli, repo, behaviour):
