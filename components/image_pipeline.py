@@ -70,7 +70,7 @@ class ImagePipelineArgs:
     images: dict[str, tuple[str, str]]
     """Image -> (quarantine repository, release repository)."""
     artifact_bucket: pulumi.Input[str]
-    artifact_bucket_arn: pulumi.Input[str]
+    """The release bucket: both source objects and the artifact store."""
     kms_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     pipeline_role_arn: pulumi.Input[str]

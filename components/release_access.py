@@ -38,6 +38,9 @@ STAGE_ACCESS: dict[str, dict[str, str]] = {
 }
 #: Stage promoted into -> personas that may approve it.
 RELEASE_APPROVERS: dict[str, tuple[str, ...]] = {"int": ("lead", "ml_engineer"), "prod": ("devops",)}
+RELEASE_OPERATOR = "release operator"
+#: Sign-in roles in RES itself (besides the approver roles): persona -> access level.
+RES_ACCESS: dict[str, str] = {"devops": RELEASE_OPERATOR, "auditor": READ_ONLY}
 
 #: Machine roles of the release path: (account, role name rule, what it may do there). Documented in
 #: docs/res.md's matrix together with STAGE_ACCESS and RELEASE_APPROVERS.
@@ -147,6 +150,71 @@ def approver_policy(org: OrganizationConfig, stage: str) -> dict[str, Any]:
     )
 
 
+def _pipelines(org: OrganizationConfig) -> list[str]:
+    region, res, p = org.region, org.accounts.res, org.platform_name
+    return [_arn(region, res, "codepipeline", naming.deploy_pipeline_name(org, "*")),
+            _arn(region, res, "codepipeline", f"{p}-images")]
+
+
+def res_read_only_statements(org: OrganizationConfig) -> list[dict[str, Any]]:
+    """RES: read the release pipelines, their builds and the platform images (pure)."""
+    region, res, p = org.region, org.accounts.res, org.platform_name
+    return [
+        statement(
+            "ViewReleasePipelines",
+            ["codepipeline:GetPipeline", "codepipeline:GetPipelineExecution", "codepipeline:GetPipelineState",
+             "codepipeline:ListActionExecutions", "codepipeline:ListPipelineExecutions"],
+            _pipelines(org),
+        ),
+        statement("ViewReleaseBuilds", ["codebuild:BatchGetBuilds", "codebuild:BatchGetProjects"],
+                  _arn(region, res, "codebuild", f"project/{p}-*")),
+        statement("ViewPlatformImages",
+                  ["ecr:DescribeImageScanFindings", "ecr:DescribeImages", "ecr:DescribeRepositories"],
+                  _arn(region, res, "ecr", f"repository/{p}/*")),
+        # Listing pipelines has no resource-level permission.
+        statement("ListPipelines", ["codepipeline:ListPipelines"], "*"),
+    ]
+
+
+def res_operator_statements(org: OrganizationConfig) -> list[dict[str, Any]]:
+    """RES DevOps: launch the "Model Deployment" product, retry failed release stages, rebuild images,
+    read the release build logs (pure)."""
+    region, res, p = org.region, org.accounts.res, org.platform_name
+    return [
+        *res_read_only_statements(org),
+        # Service Catalog end-user actions (what AWSServiceCatalogEndUserFullAccess grants); provisioning
+        # itself runs as the product's launch role, so these carry no infrastructure rights.
+        statement(
+            "LaunchDeploymentProducts",
+            ["servicecatalog:DescribeProduct", "servicecatalog:DescribeProductView",
+             "servicecatalog:DescribeProvisionedProduct", "servicecatalog:DescribeProvisioningParameters",
+             "servicecatalog:DescribeRecord", "servicecatalog:ListLaunchPaths",
+             "servicecatalog:ListProvisioningArtifacts", "servicecatalog:ListRecordHistory",
+             "servicecatalog:ProvisionProduct", "servicecatalog:ScanProvisionedProducts",
+             "servicecatalog:SearchProducts", "servicecatalog:SearchProvisionedProducts",
+             "servicecatalog:TerminateProvisionedProduct", "servicecatalog:UpdateProvisionedProduct"],
+            "*",
+        ),
+        statement("ProductStacks", ["cloudformation:DescribeStackEvents", "cloudformation:DescribeStacks"],
+                  _arn(region, res, "cloudformation", "stack/SC-*")),
+        statement("TemplateSummaries", ["cloudformation:GetTemplateSummary"], "*"),
+        statement("RetryReleaseStages", ["codepipeline:RetryStageExecution"], _pipelines(org)),
+        statement("RebuildImages", ["codepipeline:StartPipelineExecution"], _arn(region, res, "codepipeline", f"{p}-images")),
+        statement("ReadReleaseBuildLogs", ["logs:FilterLogEvents", "logs:GetLogEvents"],
+                  _arn(region, res, "logs", f"log-group:/aws/codebuild/{p}-*")),
+    ]
+
+
+def res_persona_policy(org: OrganizationConfig, persona: str) -> dict[str, Any] | None:
+    """The RES sign-in policy of ``persona`` (None: no RES role besides approving) (pure)."""
+    level = RES_ACCESS.get(persona)
+    if level == RELEASE_OPERATOR:
+        return policy_document(res_operator_statements(org))
+    if level == READ_ONLY:
+        return policy_document(res_read_only_statements(org))
+    return None
+
+
 def approval_resources(document: dict[str, Any]) -> list[str]:
     """Resources a document allows ``codepipeline:PutApprovalResult`` on (for tests and the docs)."""
     found: list[str] = []
@@ -157,15 +225,3 @@ def approval_resources(document: dict[str, Any]) -> list[str]:
             resources = item.get("Resource", [])
             found += [resources] if isinstance(resources, str) else resources
     return found
-
-
-def permission_matrix_rows() -> list[tuple[str, str, str]]:
-    """(account, who, access) rows of the people part of the matrix, in display order (pure)."""
-    rows = []
-    for stage, personas in STAGE_ACCESS.items():
-        for persona, level in personas.items():
-            rows.append((stage, persona, level))
-    for stage, personas in RELEASE_APPROVERS.items():
-        for persona in personas:
-            rows.append(("res", persona, f"approve {stage}"))
-    return rows

@@ -8,13 +8,14 @@ Order of declaration (each part uses the ones before it):
 3. the release roles, the registry (push only by the image builder), the model event bus;
 4. the trigger Lambda, one promotion pipeline per config-driven model project, the image pipeline,
    the "Model Deployment" product;
-5. people: the release approvers (and the DevOps persona that launches the product).
+5. people: the release approvers, the DevOps (release operator) and auditor sign-in roles.
 
 See docs/res.md for the flow, the execution mode and the permission matrix.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pulumi
@@ -24,12 +25,13 @@ from accounts.common import AccountContext
 from components.deployment_product import DeploymentProduct, DeploymentProductArgs
 from components.encryption import KeyUser, PlatformKey, PlatformKeyArgs, ServiceUse
 from components.event_bus import ModelEventBus, ModelEventBusArgs
+from components.iam_documents import policy_document, statement
 from components.image_pipeline import SOURCE_KEY, ImagePipeline, ImagePipelineArgs
 from components.model_trigger import ModelTrigger, ModelTriggerArgs
 from components.people import PersonaRole, PersonaRoleArgs, persona_user_names, saml_provider_arn
 from components.promotion_pipeline import BUNDLE_KEY, PromotionPipeline, PromotionPipelineArgs
 from components.registry import ContainerRegistry, ContainerRegistryArgs, ImagePull, ImageRepositorySpec
-from components.release_access import RELEASE_APPROVERS, approver_policy
+from components.release_access import RELEASE_APPROVERS, RES_ACCESS, approver_policy, res_persona_policy
 from components.release_roles import ReleaseNames, ReleaseRoles, ReleaseRolesArgs
 from mlops_platform import naming
 from mlops_platform.config import STAGES
@@ -253,7 +255,7 @@ def build(context: AccountContext) -> None:
             platform_name=p, account_id=account, region=region, role_name=naming.image_pipeline_role_name(org),
             images={i: (naming.image_repository_name(org, i, quarantine=True), naming.image_repository_name(org, i))
                     for i in PLATFORM_IMAGES},
-            artifact_bucket=release_bucket.name, artifact_bucket_arn=release_bucket.arn,
+            artifact_bucket=release_bucket.name,
             kms_key_arn=release_key.arn, logs_key_arn=baseline.logs_key.arn,
             pipeline_role_arn=roles.pipeline_role.arn, vpc_id=network.vpc_id, subnet_ids=subnets,
             security_group_ids=security_groups, log_retention_days=retention,
@@ -305,6 +307,28 @@ def build(context: AccountContext) -> None:
             )
             approvers[stage] = role.arn
 
+    persona_roles: dict[str, pulumi.Output[str]] = {}
+    if federated:
+        for persona, level in RES_ACCESS.items():
+            people = persona_user_names(org, persona)
+            document = res_persona_policy(org, persona)
+            if not people or document is None:
+                continue
+            role = PersonaRole(
+                f"res-persona-{persona.replace('_', '-')}",
+                PersonaRoleArgs(
+                    role_name=naming.persona_role_name(org, persona),
+                    persona=persona,
+                    saml_provider_arn=saml_provider_arn(org, account),
+                    user_name_tag=org.identity.user_name_tag,
+                    user_names=people,
+                    policies={"release-access": document},
+                    description=f"{persona} in RES: {level}",
+                ),
+                opts=opts,
+            )
+            persona_roles[persona] = role.arn
+
     context.exports.update(
         {
             "releaseKeyArn": release_key.arn,
@@ -316,6 +340,7 @@ def build(context: AccountContext) -> None:
             "repositoryUrls": registry.repository_urls,
             "servingDeployerRoleArn": roles.deployer_role.arn,
             "releaseApproverRoleArns": approvers,
+            "personaRoleArns": persona_roles,
             "deploymentPortfolioId": product.portfolio.id,
             "approvalTopicArn": approval_topic.arn,
         }
@@ -323,10 +348,7 @@ def build(context: AccountContext) -> None:
 
 
 def _topic_policy(topic_arn: str, account: str, publisher_arn: str) -> str:
-    import json
-
-    from components.iam_documents import policy_document, statement
-
+    """Only the release pipeline role publishes approval requests; TLS only."""
     return json.dumps(
         policy_document(
             [

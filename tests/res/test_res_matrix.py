@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from components.people import persona_user_names
-from components.release_access import READ_ONLY, RELEASE_APPROVERS, STAGE_ACCESS, TROUBLESHOOT
+from components.release_access import READ_ONLY, RELEASE_APPROVERS, RELEASE_OPERATOR, RES_ACCESS, STAGE_ACCESS, TROUBLESHOOT
 
 from .conftest import as_list, children, doc, statements
 
@@ -38,13 +38,37 @@ def test_people_matrix_matches_the_stage_access_table() -> None:
 
 def test_people_matrix_matches_the_release_approvers() -> None:
     for row in PEOPLE:
-        documented = set() if row["RES"] == "-" else {row["RES"].removeprefix("approve ")}
+        documented = set() if row["RES approvals"] == "-" else {row["RES approvals"].removeprefix("approve ")}
         in_code = {stage for stage, personas in RELEASE_APPROVERS.items() if row["Persona"] in personas}
         assert documented == in_code, f"docs/res.md: {row['Persona']} in RES"
 
 
+def test_people_matrix_matches_the_res_sign_in_table() -> None:
+    for row in PEOPLE:
+        documented = None if row["RES sign-in"] == "-" else row["RES sign-in"]
+        assert documented == RES_ACCESS.get(row["Persona"]), f"docs/res.md: {row['Persona']} in RES sign-in"
+
+
+def test_res_sign_in_roles_match_the_matrix(res, org) -> None:
+    for row in PEOPLE:
+        persona, level = row["Persona"], row["RES sign-in"]
+        role = _role(res, f"mlops-persona-{persona.replace('_', '-')}")
+        if level == "-" or not persona_user_names(org, persona):
+            assert role is None, f"res: {persona} has a role but the matrix says {level}"
+            continue
+        allowed = _allowed(res, role)
+        assert "codepipeline:GetPipelineState" in allowed, role.urn
+        operator = {"servicecatalog:ProvisionProduct", "codepipeline:RetryStageExecution"}
+        if level == RELEASE_OPERATOR:
+            assert operator <= allowed, role.urn
+        else:
+            assert level == READ_ONLY and not operator & allowed, role.urn
+        assert "codepipeline:PutApprovalResult" not in allowed, f"{role.urn}: approvals belong to the approver roles"
+
+
 def test_every_persona_in_code_is_in_the_matrix() -> None:
     personas = {p for access in STAGE_ACCESS.values() for p in access} | {p for ps in RELEASE_APPROVERS.values() for p in ps}
+    personas |= set(RES_ACCESS)
     assert personas <= {row["Persona"] for row in PEOPLE}
 
 
@@ -81,7 +105,7 @@ def test_people_matrix_matches_the_planned_approvers(res, org) -> None:
         role = _role(res, f"mlops-release-approver-{stage}")
         (item,) = statements(doc(role.inputs["assumeRolePolicy"]))
         users = set(item["Condition"]["StringEquals"]["aws:RequestTag/userName"])
-        documented = {row["Persona"] for row in PEOPLE if row["RES"] == f"approve {stage}"}
+        documented = {row["Persona"] for row in PEOPLE if row["RES approvals"] == f"approve {stage}"}
         expected = {u for persona in documented for u in persona_user_names(org, persona)}
         assert users == expected, f"{role.urn}: may be assumed by {sorted(users)}, the matrix says {sorted(expected)}"
 
