@@ -29,6 +29,7 @@ class BatchInferenceArgs:
     """Inputs of a :class:`BatchInference`."""
 
     state_machine_name: str
+    """Name of the state machine and of its schedule (at most 64 characters)."""
     model_name: pulumi.Input[str]
     """The Model the transform job runs (the endpoint's, so both serve the same version)."""
     job_name_prefix: str
@@ -118,6 +119,8 @@ class BatchInference(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BatchInferenceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:serving:BatchInference", name, None, opts)
+        if len(args.state_machine_name) > 64:
+            raise ValueError(f"state machine name {args.state_machine_name!r} exceeds the schedule's 64 characters")
         here = pulumi.ResourceOptions(parent=self)
         self.input_bucket = SecureBucket(
             f"{name}-input",
@@ -185,7 +188,7 @@ class BatchInference(pulumi.ComponentResource):
         schedule = aws.scheduler.Schedule(
             f"{name}-schedule",
             aws.scheduler.ScheduleArgs(
-                name=args.state_machine_name[:64],
+                name=args.state_machine_name,
                 description=f"Starts the batch inference of {args.state_machine_name}",
                 schedule_expression=args.schedule_expression,
                 schedule_expression_timezone="UTC",

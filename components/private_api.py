@@ -121,7 +121,6 @@ class PrivateApi(pulumi.ComponentResource):
                     types="PRIVATE", vpc_endpoint_ids=[args.vpc_endpoint_id]
                 ),
                 disable_execute_api_endpoint=False,  # a private API is reached only through execute-api
-                minimum_compression_size=-1,
                 tags=tags,
             ),
             opts=here,

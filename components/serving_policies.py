@@ -358,8 +358,8 @@ def serving_role_name_problems(org: OrganizationConfig) -> list[str]:
 
 
 def batch_state_machine_name(endpoint: str) -> str:
-    """The batch state machine's name (<= 80 characters)."""
-    return f"{endpoint}-batch"
+    """Name of the batch state machine and of its schedule (<= 64 characters, the schedule's limit)."""
+    return f"{endpoint[:58]}-batch"
 
 
 def api_function_name(endpoint: str) -> str:
