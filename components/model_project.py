@@ -68,12 +68,12 @@ class ModelProjectArgs:
     """Account -> role ARN patterns that may read artifacts (serving roles of RES/DEV/INT/PROD)."""
     exempt_principal_arns: list[str]
     """EXP principals that need the bucket without a person's project tag (deploy role, build role)."""
+    event_bus_arn: str
+    """The RES bus new versions are forwarded to."""
+    events_role_arn: pulumi.Input[str]
+    """Role EventBridge uses for the cross-account PutEvents."""
     member_role_arns: list[str] = field(default_factory=list)
     """Studio execution roles of the project's members (admitted by the key policy)."""
-    event_bus_arn: str = ""
-    """The RES bus new versions are forwarded to."""
-    events_role_arn: pulumi.Input[str] = ""
-    """Role EventBridge uses for the cross-account PutEvents."""
     s3_prefix_list_id: pulumi.Input[str] | None = None
     """The S3 gateway endpoint's prefix list (job egress to S3); None leaves that rule out."""
 

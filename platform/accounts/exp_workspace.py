@@ -26,7 +26,6 @@ from components.encryption import KeyUser, PlatformKey, PlatformKeyArgs
 from components.exp_policies import (
     AUDITOR_MANAGED_POLICY,
     ExpPolicyContext,
-    ProjectResources,
     default_execution_role_policy,
     execution_role_policy,
     persona_sign_in_policy,
@@ -45,6 +44,7 @@ from components.people import (
     personas_in_use,
     saml_provider_arn,
 )
+from components.secure_bucket import SecureBucket
 from components.service_catalog import PRODUCT_PREFIX, ModelBuildingProduct, ModelBuildingProductArgs, TemplateSettings
 from components.studio import CodeArtifactLogin, SdkDefaults, Studio, StudioArgs, StudioUser, lifecycle_script, sdk_config
 from mlops_platform import naming
@@ -64,8 +64,8 @@ class ProjectWorkspace:
     """The project role (pipeline steps and jobs run as it; Lake Formation grants go to it)."""
     role_arn: pulumi.Output[str]
     role: aws.iam.Role
-    bucket: "object"
-    """The artifacts :class:`SecureBucket` (``.name``, ``.arn``), encrypted with ``key_arn``."""
+    bucket: SecureBucket
+    """The artifacts bucket (``.name``, ``.arn``), encrypted with ``key_arn``."""
     key_arn: pulumi.Output[str]
     """The project's KMS key (bucket, job volumes and outputs)."""
     model_package_group: str
