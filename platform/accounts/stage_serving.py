@@ -80,7 +80,6 @@ def _serving_security_group(context: AccountContext) -> aws.ec2.SecurityGroup:
             protocol="tcp",
             from_port=443,
             to_port=443,
-            # The mock runtime answers the lookup without an ID; AWS always has this prefix list.
             prefix_list_ids=pulumi.Output.from_input(s3_prefix_list_id).apply(lambda pl: [pl] if pl else []),
         ),
     ]

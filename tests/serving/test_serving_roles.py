@@ -199,6 +199,12 @@ def test_serving_security_group_has_no_ingress_and_https_egress_only(stage_plans
         assert "0.0.0.0/0" not in rule.get("cidrBlocks", []), f"{group.urn}: egress to the internet"
 
 
+def test_serving_security_group_reaches_s3_through_the_gateway_prefix_list(stage_plans) -> None:
+    group = stage_plans["prod"].named("prod-serving-sg")
+    (s3_rule,) = [rule for rule in group.inputs["egress"] if rule.get("prefixListIds")]
+    assert len(s3_rule["prefixListIds"]) == 1 and s3_rule["prefixListIds"][0].startswith("pl-"), f"{group.urn}: {s3_rule}"
+
+
 def test_api_gateway_logging_role_is_set_for_the_account(stage_plans) -> None:
     account = stage_plans["prod"].of_type("aws:apigateway/account:Account")
     assert len(account) == 1 and account[0].inputs["cloudwatchRoleArn"].endswith(":role/mlops-apigateway-logs")
