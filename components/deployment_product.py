@@ -70,6 +70,7 @@ class ProductTemplateValues:
     security_group_ids: list[str]
     boundary_arn: str
     role_path: str
+    backend_url: str
     log_retention_days: int = 365
 
 
@@ -150,7 +151,7 @@ def deployment_product_template(v: ProductTemplateValues) -> dict[str, Any]:
                     "ImagePullCredentialsType": "SERVICE_ROLE",
                     "PrivilegedMode": False,
                     "EnvironmentVariables": [
-                        {"Name": k, "Value": val, "Type": "PLAINTEXT"} for k, val in build_environment_variables().items()
+                        {"Name": k, "Value": val, "Type": "PLAINTEXT"} for k, val in build_environment_variables(v.backend_url).items()
                     ],
                 },
                 "VpcConfig": {"VpcId": v.vpc_id, "Subnets": v.subnet_ids, "SecurityGroupIds": v.security_group_ids},
@@ -285,6 +286,7 @@ class DeploymentProductArgs:
     vpc_id: pulumi.Input[str]
     subnet_ids: list[pulumi.Input[str]]
     security_group_ids: list[pulumi.Input[str]]
+    backend_url: str
     principal_patterns: list[str] = field(default_factory=list)
     """Who may launch it (Service Catalog ``IAM_PATTERN``s, e.g. the DevOps persona role)."""
     log_retention_days: int = 365
@@ -309,7 +311,7 @@ class DeploymentProduct(pulumi.ComponentResource):
                 bundle_key=args.bundle_key, kms_key_arn=v[1], logs_key_arn=v[2], deployer_role_arn=v[3],
                 approval_topic_arn=v[4], deploy_image=args.deploy_image, vpc_id=v[5], subnet_ids=list(v[6]),
                 security_group_ids=list(v[7]), boundary_arn=boundary_arn, role_path=role_path,
-                log_retention_days=args.log_retention_days,
+                backend_url=args.backend_url, log_retention_days=args.log_retention_days,
             )
 
         resolved = pulumi.Output.all(

@@ -118,9 +118,14 @@ def buildspec(project: str, action: ActionSpec) -> str:
     return json.dumps(spec, indent=2)
 
 
-def build_environment_variables() -> dict[str, str]:
+def state_backend_url(state_bucket: str, region: str) -> str:
+    """The RES state bucket as the deployer's backend (``PULUMI_BACKEND_URL``)."""
+    return f"s3://{state_bucket}?region={region}"
+
+
+def build_environment_variables(backend_url: str) -> dict[str, str]:
     """Plain variables of every deploy/test project; the package ARN comes from the action."""
-    return {"PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_SKIP_CONFIRMATIONS": "true"}
+    return {"PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_SKIP_CONFIRMATIONS": "true", "PULUMI_BACKEND_URL": backend_url}
 
 
 def action_environment(stage: str) -> str:
@@ -163,6 +168,8 @@ class PromotionPipelineArgs:
     vpc_id: pulumi.Input[str]
     subnet_ids: list[pulumi.Input[str]]
     security_group_ids: list[pulumi.Input[str]]
+    backend_url: str
+    """Where the serving stacks' state lives (:func:`state_backend_url`)."""
     log_retention_days: int = 365
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -246,7 +253,7 @@ class PromotionPipeline(pulumi.ComponentResource):
                     privileged_mode=False,
                     environment_variables=[
                         aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(name=k, value=v, type="PLAINTEXT")
-                        for k, v in build_environment_variables().items()
+                        for k, v in build_environment_variables(args.backend_url).items()
                     ],
                 ),
                 vpc_config=aws.codebuild.ProjectVpcConfigArgs(

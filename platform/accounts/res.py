@@ -29,7 +29,7 @@ from components.iam_documents import policy_document, statement
 from components.image_pipeline import SOURCE_KEY, ImagePipeline, ImagePipelineArgs
 from components.model_trigger import ModelTrigger, ModelTriggerArgs
 from components.people import PersonaRole, PersonaRoleArgs, persona_user_names, saml_provider_arn
-from components.promotion_pipeline import BUNDLE_KEY, PromotionPipeline, PromotionPipelineArgs
+from components.promotion_pipeline import BUNDLE_KEY, PromotionPipeline, PromotionPipelineArgs, state_backend_url
 from components.registry import ContainerRegistry, ContainerRegistryArgs, ImagePull, ImageRepositorySpec
 from components.release_access import RELEASE_APPROVERS, RES_ACCESS, approver_policy, res_persona_policy
 from components.release_roles import ReleaseNames, ReleaseRoles, ReleaseRolesArgs
@@ -222,6 +222,7 @@ def build(context: AccountContext) -> None:
         opts=pulumi.ResourceOptions(provider=context.provider, parent=release_bucket),
     )
     deploy_image = naming.image_uri(org, "deploy", image_tag("deploy"))
+    backend_url = state_backend_url(naming.bucket_name(org, account, STATE_PURPOSE), region)
     pipelines = {}
     for project in org.model_projects:
         group = naming.model_package_group_name(project.name)
@@ -242,6 +243,7 @@ def build(context: AccountContext) -> None:
                 vpc_id=network.vpc_id,
                 subnet_ids=subnets,
                 security_group_ids=security_groups,
+                backend_url=backend_url,
                 log_retention_days=retention,
                 tags={naming.PROJECT_TAG_KEY: project.name},
             ),
@@ -279,7 +281,7 @@ def build(context: AccountContext) -> None:
             bundle_key=BUNDLE_KEY, kms_key_arn=release_key.arn, logs_key_arn=baseline.logs_key.arn,
             deployer_role_arn=roles.deployer_role.arn, approval_topic_arn=approval_topic.arn,
             deploy_image=deploy_image, vpc_id=network.vpc_id, subnet_ids=subnets,
-            security_group_ids=security_groups, log_retention_days=retention,
+            security_group_ids=security_groups, backend_url=backend_url, log_retention_days=retention,
             principal_patterns=[f"arn:aws:iam:::role/{devops_role}"] if federated else [],
         ),
         opts=opts,

@@ -31,6 +31,7 @@ VALUES = ProductTemplateValues(
     vpc_id="vpc-0123456789abcdef0", subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
     security_group_ids=["sg-0123456789abcdef0"],
     boundary_arn="arn:aws:iam::333333333333:policy/mlops-product-boundary", role_path="/mlops-product/",
+    backend_url="s3://mlops-pulumi-state-333333333333-eu-central-1?region=eu-central-1",
 )
 
 

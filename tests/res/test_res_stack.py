@@ -264,6 +264,9 @@ def test_release_builds_are_hardened(res) -> None:
         assert env["image"].startswith("333333333333.dkr.ecr.eu-central-1.amazonaws.com/mlops/deploy:"), build.urn
         assert env["imagePullCredentialsType"] == "SERVICE_ROLE" and not env.get("privilegedMode"), build.urn
         assert {"name": "PULUMI_SKIP_UPDATE_CHECK", "value": "true", "type": "PLAINTEXT"} in env["environmentVariables"], build.urn
+        state = {"name": "PULUMI_BACKEND_URL", "value": "s3://mlops-pulumi-state-333333333333-eu-central-1?region=eu-central-1",
+                 "type": "PLAINTEXT"}
+        assert state in env["environmentVariables"], f"{build.urn}: not on the RES state bucket"
         assert build.inputs["serviceRole"] == "arn:aws:iam::333333333333:role/mlops-serving-deployer", build.urn
 
 
