@@ -448,3 +448,11 @@ def test_without_a_package_arn_the_stack_serves_its_last_exported_version() -> N
     (model,) = [r for r in records if r.type == MODEL]
     assert model.inputs["primaryContainer"]["modelPackageName"] == served, model.urn
     assert outputs["modelPackageArn"] == served
+
+
+def test_only_this_apis_post_invocations_may_invoke_the_lambda(prod_plan) -> None:
+    permission = one(prod_plan, "aws:lambda/permission:Permission")
+    api_id = prod_plan.outputs["apiId"]
+    assert permission.inputs["principal"] == "apigateway.amazonaws.com", permission.urn
+    assert permission.inputs["sourceArn"] == f"arn:aws:execute-api:eu-central-1:666666666666:{api_id}/*/POST/invocations"
+    assert permission.inputs["sourceAccount"] == "666666666666", permission.urn
