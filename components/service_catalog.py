@@ -100,6 +100,20 @@ def _tags(name: dict[str, str]) -> list[dict[str, Any]]:
     return [{"Key": "mlops:project", "Value": name}, {"Key": "mlops:origin", "Value": "service-catalog"}]
 
 
+#: Writes ``build/spec.json``: the repository's optional ``pipeline-spec.json`` (project settings such
+#: as ``input_data_uri`` or ``metric_threshold``) overridden by the platform's values from the build
+#: environment, so a project cannot point its jobs at other roles, buckets, keys or networks.
+SPEC_COMMAND = (
+    "python -c \"import json, os; e = os.environ; "
+    "s = json.load(open('pipeline-spec.json')) if os.path.exists('pipeline-spec.json') else {}; "
+    "s.update(pipeline_name=e['PROJECT'], region=e['AWS_REGION'], role_arn=e['PIPELINE_ROLE_ARN'], "
+    "bucket=e['ARTIFACTS_BUCKET'], kms_key_arn=e['KMS_KEY_ARN'], subnet_ids=e['SUBNET_IDS'].split(','), "
+    "security_group_ids=e['SECURITY_GROUP_IDS'].split(','), model_package_group_name=e['MODEL_PACKAGE_GROUP'], "
+    "output_prefix=e['PROJECT'] + '/pipelines'); "
+    "os.makedirs('build', exist_ok=True); json.dump(s, open('build/spec.json', 'w'), indent=1)\""
+)
+
+
 def _buildspec(s: TemplateSettings) -> str:
     login = (
         f"aws codeartifact login --tool pip --domain {s.codeartifact_domain} --domain-owner {s.account_id} "
@@ -114,7 +128,8 @@ def _buildspec(s: TemplateSettings) -> str:
                     "python -m pytest -q tests",
                     'python -m mlops_pipelines package-code --bucket "$ARTIFACTS_BUCKET" --key-prefix "$PROJECT/code" --out-dir build/code > code-uris.json',
                     'aws s3 sync build/code "s3://$ARTIFACTS_BUCKET/" --sse aws:kms --sse-kms-key-id "$KMS_KEY_ARN"',
-                    'python -m mlops_pipelines upsert --spec pipeline-spec.json --code-uris code-uris.json --start --git-commit "$CODEBUILD_RESOLVED_SOURCE_VERSION"',
+                    SPEC_COMMAND,
+                    'python -m mlops_pipelines upsert --spec build/spec.json --code-uris code-uris.json --start --git-commit "$CODEBUILD_RESOLVED_SOURCE_VERSION"',
                 ]
             },
         },
@@ -255,6 +270,8 @@ def model_building_template(s: TemplateSettings) -> dict[str, Any]:
                             {"Name": "KMS_KEY_ARN", "Type": "PLAINTEXT", "Value": s.kms_key_arn},
                             {"Name": "PIPELINE_ROLE_ARN", "Type": "PLAINTEXT", "Value": {"Fn::GetAtt": ["PipelineRole", "Arn"]}},
                             {"Name": "MODEL_PACKAGE_GROUP", "Type": "PLAINTEXT", "Value": name},
+                            {"Name": "SUBNET_IDS", "Type": "PLAINTEXT", "Value": ",".join(sorted(s.subnet_ids))},
+                            {"Name": "SECURITY_GROUP_IDS", "Type": "PLAINTEXT", "Value": ",".join(sorted(s.security_group_ids))},
                         ],
                     },
                     "VpcConfig": {

@@ -136,3 +136,18 @@ def test_boundary_has_no_wildcard_actions_or_open_pass_role(exp_plan) -> None:
         assert not any(a == "*" or a.endswith(":*") for a in stmt["Action"]), stmt
         if "iam:PassRole" in stmt["Action"]:
             assert stmt["Resource"] == "arn:aws:iam::222222222222:role/mlops-sc/*" and stmt["Condition"]["StringEquals"]["iam:PassedToService"], stmt
+
+
+def test_build_spec_step_pins_the_platform_values(template, tmp_path) -> None:
+    """Run the build's spec step for real: repository settings kept, platform values enforced."""
+    (build,) = resources_of(template, "AWS::CodeBuild::Project").values()
+    commands = json.loads(build["Source"]["BuildSpec"])["phases"]["build"]["commands"]
+    (step,) = [c for c in commands if "build/spec.json" in c and c.startswith("python -c")]
+    env = {v["Name"]: v["Value"] for v in build["Environment"]["EnvironmentVariables"] if isinstance(v["Value"], str)}
+    env.update({"PROJECT": "sc-welds", "PIPELINE_ROLE_ARN": "arn:aws:iam::222222222222:role/mlops-sc/sc-welds-pipeline", "AWS_REGION": "eu-central-1", "MODEL_PACKAGE_GROUP": "sc-welds"})
+    (tmp_path / "pipeline-spec.json").write_text(json.dumps({"metric_threshold": 0.7, "bucket": "someone-elses-bucket"}))
+    result = subprocess.run(["bash", "-c", step.replace("python ", f"{sys.executable} ", 1)], cwd=tmp_path, env={**env, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    spec = json.loads((tmp_path / "build" / "spec.json").read_text())
+    assert spec["metric_threshold"] == 0.7 and spec["bucket"] == env["ARTIFACTS_BUCKET"], spec
+    assert spec["subnet_ids"] == build["VpcConfig"]["Subnets"] and spec["security_group_ids"] == build["VpcConfig"]["SecurityGroupIds"], spec
