@@ -100,6 +100,8 @@ class IsolatedNetwork(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     subnet_ids: list[pulumi.Output[str]]
     route_table_id: pulumi.Output[str]
+    s3_prefix_list_id: pulumi.Output[str]
+    """Prefix list of the S3 gateway endpoint, for security-group egress rules to S3."""
     endpoint_security_group_id: pulumi.Output[str]
     endpoint_ids: dict[str, pulumi.Output[str]]
 
@@ -208,6 +210,7 @@ class IsolatedNetwork(pulumi.ComponentResource):
             opts=in_vpc,
         )
         self.endpoint_ids["s3"] = s3_gateway.id
+        self.s3_prefix_list_id = s3_gateway.prefix_list_id
         self.vpc_id = self.vpc.id
         self.route_table_id = route_table.id
         self.register_outputs(

@@ -186,9 +186,19 @@ def fake_state(type_token: str, name: str, inputs: Mapping[str, Any], account: s
     computed.update({"arn": arn, "id": resource_id})
     if type_token == "aws:ec2/vpc:Vpc":
         computed["defaultSecurityGroupId"] = f"sg-{_digest(account, name, 'default')}"
+    if type_token == "aws:ec2/subnet:Subnet":
+        computed["availabilityZone"] = _az_name(region, str(inputs.get("availabilityZoneId", "")))
+    if type_token == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
+        computed["prefixListId"] = f"pl-{_digest(region, str(inputs.get('serviceName')), length=8)}"
     if type_token == "aws:sagemaker/domain:Domain":
         computed["url"] = f"https://{resource_id}.studio.{region}.sagemaker.aws"
     return resource_id, computed
+
+
+def _az_name(region: str, az_id: str) -> str:
+    """A plausible AZ name for an AZ ID (the real mapping differs per account)."""
+    number = az_id.rpartition("-az")[2]
+    return f"{region}{'abcdef'[int(number) - 1]}" if number.isdigit() and 1 <= int(number) <= 6 else f"{region}a"
 
 
 class PlatformMocks(pulumi.runtime.Mocks):
@@ -223,6 +233,13 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return {"name": self.region, "region": self.region, "id": self.region}
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        if args.token == "aws:ec2/getPrefixList:getPrefixList":
+            name = str(args.args.get("name") or f"com.amazonaws.{self.region}.s3")
+            prefix_list = f"pl-{_digest(self.region, name, length=8)}"
+            return {"id": prefix_list, "prefixListId": prefix_list, "name": name, "cidrBlocks": []}
+        if args.token == "aws:ec2/getSubnet:getSubnet":
+            subnet = str(args.args.get("id") or "subnet-unknown")
+            return {"id": subnet, "availabilityZone": f"{self.region}a", "availabilityZoneId": "", "vpcId": ""}
         return {}
 
 
