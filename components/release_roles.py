@@ -22,6 +22,10 @@ import pulumi_aws as aws
 from components.iam_documents import policy_document, service_trust_policy, statement
 from components.registry import PULL_ACTIONS
 
+#: Pulumi project names (``Pulumi.yaml`` of the platform and ``serving/Pulumi.yaml``): the DIY backend
+#: keeps each project's stacks under ``.pulumi/{stacks,history,backups}/<project>/``.
+PLATFORM_PROJECT = "mlops-platform"
+SERVING_PROJECT = "mlops-serving"
 CODEBUILD_VPC_ACTIONS = [
     "ec2:CreateNetworkInterface",
     "ec2:DeleteNetworkInterface",
@@ -66,7 +70,20 @@ def deployer_policy(names: ReleaseNames, artifact_bucket: str, release_key_arn: 
                 ["sagemaker:DescribeModelPackage"],
                 f"arn:aws:sagemaker:{region}:{names.exp_account}:model-package/*",
             ),
-            statement("PulumiStateObjects", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], f"arn:aws:s3:::{names.state_bucket}/*"),
+            # Serving stacks only: their state, history, backups and locks; platform stacks are read
+            # (the serving program's StackReferences), never written.
+            statement(
+                "ServingStackState",
+                ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+                [f"arn:aws:s3:::{names.state_bucket}/.pulumi/{part}/{SERVING_PROJECT}/*" for part in ("backups", "history", "stacks")]
+                + [f"arn:aws:s3:::{names.state_bucket}/.pulumi/locks/*"],
+            ),
+            statement(
+                "ReadPlatformStackOutputs",
+                ["s3:GetObject"],
+                [f"arn:aws:s3:::{names.state_bucket}/.pulumi/meta.yaml",
+                 f"arn:aws:s3:::{names.state_bucket}/.pulumi/stacks/{PLATFORM_PROJECT}/*"],
+            ),
             statement("PulumiStateBucket", ["s3:GetBucketLocation", "s3:ListBucket"], f"arn:aws:s3:::{names.state_bucket}"),
             statement(
                 "PulumiStateKey",

@@ -359,3 +359,18 @@ def test_approvers_sign_in_through_saml(res) -> None:
             (item,) = statements(doc(role.inputs["assumeRolePolicy"]))
             assert item["Principal"]["Federated"].endswith(":saml-provider/corporate-idp"), role.urn
             assert item["Condition"]["StringEquals"]["SAML:aud"] == "https://signin.aws.amazon.com/saml", role.urn
+
+
+def test_serving_deployer_writes_only_serving_stack_state(res) -> None:
+    from components.release_roles import PLATFORM_PROJECT, SERVING_PROJECT
+    from mlops_platform import harness
+
+    assert (PLATFORM_PROJECT, SERVING_PROJECT) == (harness.PLATFORM_PROJECT, harness.SERVING_PROJECT)
+    (policy,) = [p for p in res.of_type("aws:iam/rolePolicy:RolePolicy") if p.name == "res-release-roles-deployer-policy"]
+    state = "arn:aws:s3:::mlops-pulumi-state-333333333333-eu-central-1/"
+    for item in statements(doc(policy.inputs["policy"])):
+        if "s3:PutObject" in as_list(item["Action"]):
+            for resource in as_list(item["Resource"]):
+                if resource.startswith(state):
+                    path = resource.removeprefix(state)
+                    assert f"/{SERVING_PROJECT}/" in path or path.startswith(".pulumi/locks/"), f"{policy.urn}: writes {path}"
