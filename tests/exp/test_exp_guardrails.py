@@ -8,7 +8,7 @@ import pytest
 from parliament import analyze_policy_string
 
 from components.guardrails import KINDS, MAX_MANAGED_POLICY_CHARS, load_templates, minified, render_guardrails
-from conftest import document
+from exp_helpers import document
 
 GUARDRAIL_TYPE = "aws:iam/policy:Policy"
 SUBNETS = ["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719", "subnet-0a1b2c3d4e5f6071a"]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import by_name, document, matches_pattern
+from exp_helpers import by_name, document, matches_pattern
 from mlops_platform import REPO_ROOT
 
 FIXTURES = REPO_ROOT / "tests" / "functions" / "fixtures"

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from components.exp_policies import PERSONA_MATRIX, allows
-from conftest import by_name, combined, document, role_policies
+from exp_helpers import by_name, combined, document, role_policies
 from mlops_platform import REPO_ROOT
 
 PERSONAS = ["lead", "scientist", "ml_engineer", "devops", "platform_admin", "auditor"]

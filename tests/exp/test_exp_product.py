@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import by_name, document, matches_pattern
+from exp_helpers import by_name, document, matches_pattern
 from mlops_platform import REPO_ROOT
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")

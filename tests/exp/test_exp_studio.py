@@ -11,7 +11,7 @@ import yaml
 from sagemaker.core.config.config_schema import SAGEMAKER_PYTHON_SDK_CONFIG_SCHEMA
 
 from components.studio import TOKEN_RENEWAL_SECONDS, CodeArtifactLogin, SdkDefaults, lifecycle_script, sdk_config
-from conftest import by_name
+from exp_helpers import by_name
 
 DEFAULTS = SdkDefaults(
     bucket="mlops-weld-gun-pm-art-222222222222-eu-central-1",
