@@ -19,6 +19,7 @@ The pure helpers (spec, policies, event pattern, query) are tested without Pulum
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -395,3 +396,24 @@ def project_athena_source(org: OrganizationConfig, project: str) -> AthenaSource
         query=curated_data_query(naming.curated_table_name(data_set.name), columns),
         work_group=naming.athena_workgroup_name(org, project),
     )
+
+
+def seed_input_columns(preprocess_script: Path) -> tuple[str, ...]:
+    """The columns the seed preprocessing requires: its ``LABEL_COLUMN`` and ``FEATURE_COLUMNS`` literals.
+
+    Read from the script's source (no import: it needs pandas, and the plan must stay fast).
+    """
+    values: dict[str, Any] = {}
+    for node in ast.parse(preprocess_script.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id in ("LABEL_COLUMN", "FEATURE_COLUMNS"):
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+    if set(values) != {"LABEL_COLUMN", "FEATURE_COLUMNS"}:
+        raise ValueError(f"{preprocess_script}: no LABEL_COLUMN/FEATURE_COLUMNS literals")
+    return (values["LABEL_COLUMN"], *values["FEATURE_COLUMNS"])
+
+
+def missing_input_columns(source: AthenaSource, required: Sequence[str]) -> list[str]:
+    """Required columns the Athena query does not select (the preprocessing step would fail on them)."""
+    selected = set(re.findall(r'"([^"]+)"', source.query.split(" FROM ")[0]))
+    return [column for column in required if column not in selected]

@@ -12,8 +12,15 @@ from __future__ import annotations
 import pulumi
 
 from accounts.common import AccountContext
-from components.build_pipeline import ModelBuildPipeline, ModelBuildPipelineArgs, project_athena_source
+from components.build_pipeline import (
+    ModelBuildPipeline,
+    ModelBuildPipelineArgs,
+    missing_input_columns,
+    project_athena_source,
+    seed_input_columns,
+)
 from mlops_pipelines import package_seed_code, sample_data_object
+from mlops_pipelines.sourcedir import PREPROCESS_SCRIPT, SEED_CODE_DIR
 from mlops_platform import naming
 
 
@@ -26,6 +33,14 @@ def build(context: AccountContext, workspace) -> None:
         if own is None:
             raise pulumi.RunError(f"exp_pipelines: the EXP workspace declares no resources for model project {project.name!r}")
         athena = project_athena_source(org, project.name)
+        if athena is not None:
+            missing = missing_input_columns(athena, seed_input_columns(SEED_CODE_DIR / PREPROCESS_SCRIPT))
+            if missing:
+                # Not an error: the project may replace the seed scripts with its own.
+                pulumi.log.warn(
+                    f"model project {project.name}: its data access does not grant {', '.join(missing)}, "
+                    "which the seed preprocessing needs; its pipeline fails until the grant or the scripts change"
+                )
         pipeline = ModelBuildPipeline(
             f"exp-{project.name}-build",
             ModelBuildPipelineArgs(

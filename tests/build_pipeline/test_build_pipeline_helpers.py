@@ -12,10 +12,12 @@ from components.build_pipeline import (
     ModelBuildPipelineArgs,
     curated_data_query,
     image_repository_arns,
+    missing_input_columns,
     pipeline_role_policy,
     pipeline_spec,
     project_athena_source,
     schedule_trust_policy,
+    seed_input_columns,
 )
 from mlops_pipelines import AthenaSource, build_pipeline_definition, package_seed_code, sample_data_object
 from mlops_pipelines.sourcedir import SEED_CODE_DIR
@@ -197,3 +199,34 @@ def test_athena_source_for_each_project_with_data_access() -> None:
     for project in org.model_projects:
         source = project_athena_source(org, project.name)
         assert (source is not None) == bool(project.data_access), f"{project.name}: {source}"
+
+
+# ---- granted columns against what the seed preprocessing needs ---------------------------------------------------
+
+
+def test_seed_input_columns_are_the_label_and_the_features(tmp_path: Path) -> None:
+    script = tmp_path / "preprocess.py"
+    script.write_text('LABEL_COLUMN = "fault"\nFEATURE_COLUMNS = (\n    "a",\n    "b",\n)\nOTHER = 1\n')
+    assert seed_input_columns(script) == ("fault", "a", "b")
+
+
+def test_seed_input_columns_need_both_literals(tmp_path: Path) -> None:
+    script = tmp_path / "preprocess.py"
+    script.write_text('LABEL_COLUMN = "fault"\n')
+    with pytest.raises(ValueError, match="no LABEL_COLUMN/FEATURE_COLUMNS literals"):
+        seed_input_columns(script)
+
+
+def test_the_real_seed_needs_the_label() -> None:
+    assert seed_input_columns(SEED_CODE_DIR / "preprocess.py")[0] == "fault"
+
+
+def test_missing_input_columns_names_the_ungranted_ones() -> None:
+    source = AthenaSource(database="db", query=curated_data_query("t", ["fault", "a"]), work_group="wg")
+    assert missing_input_columns(source, ("fault", "a", "b", "c")) == ["b", "c"]
+
+
+def test_a_project_granted_every_seed_column_misses_none() -> None:
+    org = load_organization()
+    source = project_athena_source(org, "weld-gun-pm")
+    assert missing_input_columns(source, seed_input_columns(SEED_CODE_DIR / "preprocess.py")) == []
