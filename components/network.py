@@ -60,11 +60,43 @@ def interface_endpoint_policy(platform_account_ids: list[str]) -> dict[str, Any]
     )
 
 
-def s3_gateway_policy(platform_account_ids: list[str], bucket_prefix: str, region: str) -> dict[str, Any]:
-    """Platform principals reach the platform's buckets and the AWS-owned buckets workloads need."""
+#: Bucket-level API calls a deploy makes (create, configure, read back on refresh, delete).
+BUCKET_MANAGEMENT_ACTIONS = [
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:GetAccelerateConfiguration",
+    "s3:GetBucket*",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration",
+    "s3:PutBucket*",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+]
+
+
+def s3_gateway_policy(
+    platform_account_ids: list[str], bucket_prefix: str, region: str, manage_buckets: bool = False
+) -> dict[str, Any]:
+    """Platform principals reach the platform's buckets and the AWS-owned buckets workloads need.
+
+    ``manage_buckets``: also bucket-level calls on platform buckets, for the VPC where deploys run
+    (RES: the serving deploy creates and configures buckets in the stage accounts).
+    """
     accounts = {"StringEquals": {"aws:PrincipalAccount": sorted(platform_account_ids)}}
+    management = [
+        statement(
+            "PlatformBucketManagement",
+            BUCKET_MANAGEMENT_ACTIONS,
+            f"arn:aws:s3:::{bucket_prefix}*",
+            principal={"AWS": "*"},
+            condition=accounts,
+        )
+    ]
     return policy_document(
         [
+            *(management if manage_buckets else []),
             statement(
                 "PlatformBuckets",
                 [
@@ -203,7 +235,12 @@ class IsolatedNetwork(pulumi.ComponentResource):
                 vpc_endpoint_type="Gateway",
                 route_table_ids=[route_table.id],
                 policy=json.dumps(
-                    s3_gateway_policy(args.platform_account_ids, args.platform_bucket_prefix, args.region)
+                    s3_gateway_policy(
+                        args.platform_account_ids,
+                        args.platform_bucket_prefix,
+                        args.region,
+                        manage_buckets=args.role == "res",
+                    )
                 ),
                 tags={"Name": f"{name}-s3"},
             ),

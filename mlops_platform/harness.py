@@ -451,7 +451,8 @@ def plan_serving(
     """Plan a serving stack ``<project>-<stage>`` of the ``serving/`` project, after its platform stack."""
     config, stage, account = serving_stack_config(name, model_package_arn, root)
     org = load_organization(root)
-    upstream: dict[str, dict] = {}
+    # The stage's platform stack is always upstream: plan it first so the first run sees its outputs.
+    upstream: dict[str, dict] = {stage: plan_stack(stage, root=root).outputs}
     while True:
         records, outputs, missing = run_program(
             root / SERVING_PROGRAM, SERVING_PROJECT, name, config, account, org.region,

@@ -427,3 +427,11 @@ def test_central_services_can_be_switched_off(repo_copy, switch: str, type_token
     plan = plan_stack("exp", root=repo_copy)
     assert not plan.of_type(type_token), f"exp: {type_token} still declared with {switch} off"
     assert plan.of_type("aws:ec2/flowLog:FlowLog"), "switching a central service off must not drop the baseline"
+
+
+def test_only_the_res_gateway_allows_bucket_management(platform_plans) -> None:
+    """Deploys run in RES and create buckets in other accounts; workload VPCs only touch objects."""
+    for stack, plan in platform_plans.items():
+        gateway = next(e for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway")
+        sids = {s["Sid"] for s in doc(gateway.inputs["policy"])["Statement"]}
+        assert ("PlatformBucketManagement" in sids) == (plan.role == "res"), f"{stack}: {gateway.urn} statements {sids}"
