@@ -349,7 +349,15 @@ def ensure_role(iam: Any, settings: BootstrapSettings, account: str, report: Boo
         iam.attach_role_policy(RoleName=name, PolicyArn=managed)
         report.add(account, f"attached {managed.rsplit('/', 1)[-1]} to {name}")
     if inline is not None:
-        iam.put_role_policy(RoleName=name, PolicyName=PREVIEW_INLINE_POLICY, PolicyDocument=_json(inline))
+        try:
+            current = iam.get_role_policy(RoleName=name, PolicyName=PREVIEW_INLINE_POLICY)["PolicyDocument"]
+        except ClientError as error:
+            if _code(error) != "NoSuchEntity":
+                raise
+            current = None
+        if current is None or not _same(current, inline):
+            iam.put_role_policy(RoleName=name, PolicyName=PREVIEW_INLINE_POLICY, PolicyDocument=_json(inline))
+            report.add(account, f"{'updated' if current else 'set'} the {PREVIEW_INLINE_POLICY} policy of {name}")
 
 
 def ensure_github_oidc_provider(iam: Any, settings: BootstrapSettings, report: BootstrapReport) -> None:
