@@ -141,11 +141,13 @@ def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
         statement(
             "ServingTopics",
             [
-                "sns:CreateTopic", "sns:DeleteTopic", "sns:GetSubscriptionAttributes", "sns:GetTopicAttributes",
-                "sns:SetTopicAttributes", "sns:Subscribe", "sns:Unsubscribe", *(f"sns:{a}" for a in TAG_ACTIONS),
+                "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+                "sns:Subscribe", *(f"sns:{a}" for a in TAG_ACTIONS),
             ],
             _arn(scope, "sns", f"{p}-*"),
         ),
+        # Subscriptions are addressed by their own ARN, which these two actions cannot be scoped to.
+        statement("TopicSubscriptions", ["sns:GetSubscriptionAttributes", "sns:Unsubscribe"], "*"),
         statement(
             "ServingRules",
             [
@@ -266,8 +268,9 @@ def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
 
 
 def deployment_boundary(scope: StageScope) -> dict[str, Any]:
-    """Permissions boundary: the serving services, in this account and region, nothing of IAM but
-    passing serving roles and the autoscaling service-linked role (pure)."""
+    """Permissions boundary: the serving services, in this account and region (plus reading model
+    packages in EXP), nothing of IAM but passing serving roles and the autoscaling service-linked
+    role (pure)."""
     p, region, account = scope.prefix, scope.region, scope.account_id
     in_account = [
         "application-autoscaling:Delete*", "application-autoscaling:Deregister*",
@@ -290,9 +293,10 @@ def deployment_boundary(scope: StageScope) -> dict[str, Any]:
         "states:*StateMachine", "states:ListStateMachineVersions", "states:ListTagsForResource",
         "states:TagResource", "states:UntagResource",
     ]
-    # Actions without resource-level permissions (reads and log deliveries).
+    # Actions without resource-level permissions (reads, log deliveries, subscriptions).
     unscoped = [
         "application-autoscaling:Describe*", "cloudwatch:DescribeAlarms", "ec2:Describe*", "logs:*Delivery",
+        "sns:GetSubscriptionAttributes", "sns:Unsubscribe",
         "logs:*ResourcePolicy", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies", "logs:ListLogDeliveries",
     ]
     buckets = [
@@ -309,6 +313,9 @@ def deployment_boundary(scope: StageScope) -> dict[str, Any]:
             statement("ServingServicesInThisAccount", in_account, f"arn:aws:*:{region}:{account}:*"),
             statement("UnscopedReadsAndLogDeliveries", unscoped, "*"),
             statement("PlatformBuckets", buckets, f"arn:aws:s3:::{p}-*"),
+            # Models are created from the registry in EXP (the one cross-account read).
+            statement("ModelPackagesFromExp", ["sagemaker:DescribeModelPackage"],
+                      f"arn:aws:sagemaker:{region}:{scope.org.accounts.exp}:model-package/*"),
             statement("RegionalApis", apis, f"arn:aws:apigateway:{region}::/*"),
             statement("StageKeysCeiling", ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
                                            "kms:GenerateDataKey"], f"arn:aws:kms:{region}:{account}:key/*"),
