@@ -43,6 +43,8 @@ TEST_TIMEOUT_MINUTES = 20
 COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
 #: Where the deployer bundle lives in the artifact bucket.
 BUNDLE_KEY = "deployer/bundle.zip"
+#: The Python environment inside the deploy image (images/deploy/Dockerfile).
+IMAGE_VENV = "/opt/venv"
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,9 @@ def buildspec(project: str, action: ActionSpec) -> str:
                     # A start without a package ARN (e.g. "Release change" in the console) stops here.
                     f'test -n "${PIPELINE_VARIABLE}" || {{ echo "error: pipeline variable {PIPELINE_VARIABLE} is empty"; exit 2; }}',
                     'export MLOPS_PLATFORM_ROOT="$CODEBUILD_SRC_DIR"',
+                    # The bundle's packages before the image's copies; serving/ uses ../.venv (the image's venv).
+                    'export PYTHONPATH="$CODEBUILD_SRC_DIR:$CODEBUILD_SRC_DIR/policies"',
+                    f'ln -sfn "{IMAGE_VENV}" "$CODEBUILD_SRC_DIR/.venv"',
                     command,
                 ]
             }

@@ -42,9 +42,11 @@ from mlops_platform.deployer.backends import STATE_PURPOSE
 CONFIG_ROOT = Path(__file__).absolute().parent.parent.parent
 SOURCE_ROOT = Path(__file__).resolve().parent.parent.parent
 CONFIG_FILES = {"organization.yaml", *(f"policy-config.{role}.json" for role in ("dev", "int", "prod"))}
-#: What the deploy actions run in: the serving program, the organisation file and the policy pack.
-DEPLOYER_BUNDLE = ["serving", "policies", "organization.yaml", "pyproject.toml",
-                   *(f"policy-config.{role}.json" for role in ("dev", "int", "prod"))]
+#: What the deploy actions run: the serving program with the packages it and the deployer import
+#: (first on PYTHONPATH, so program and library always match), the organisation file and the policy
+#: pack with its stage configs. Never ``platform/``: at the root it would shadow the stdlib module.
+DEPLOYER_BUNDLE = ["serving", "components", "mlops_platform", "mlops_functions", "mlops_pipelines", "mlops_etl",
+                   "policies", "organization.yaml", *(f"policy-config.{role}.json" for role in ("dev", "int", "prod"))]
 #: What the image pipeline builds from: the images and the packages the deploy image installs.
 IMAGE_SOURCES = ["images", "components", "mlops_platform", "mlops_functions", "mlops_pipelines", "mlops_etl",
                  "policies", "pyproject.toml", "constraints.txt", "README.md"]
