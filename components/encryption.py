@@ -93,6 +93,8 @@ class PlatformKeyArgs:
     services: list[ServiceUse] = field(default_factory=list)
     grant_for_aws_resources: bool = True
     """Let key users create grants for AWS resources (SageMaker, EBS and Lambda need them)."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Tags on the key (e.g. ``mlops:project`` for attribute-based access)."""
 
 
 def key_policy(args: PlatformKeyArgs) -> dict[str, Any]:
@@ -151,6 +153,7 @@ class PlatformKey(pulumi.ComponentResource):
                 is_enabled=True,
                 bypass_policy_lockout_safety_check=False,
                 policy=json.dumps(key_policy(args)),
+                tags=args.tags or None,
             ),
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )

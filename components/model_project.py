@@ -23,7 +23,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption import DELETION_WINDOW_DAYS, KeyUser, PlatformKeyArgs, key_policy
+from components.encryption import KeyUser, PlatformKey, PlatformKeyArgs
 from components.exp_policies import (
     ProjectResources,
     model_package_group_policy,
@@ -81,7 +81,7 @@ class ModelProjectArgs:
 class ModelProject(pulumi.ComponentResource):
     """The registry, storage, role and event wiring of one model project."""
 
-    key: aws.kms.Key
+    key: PlatformKey
     bucket: SecureBucket
     group: aws.sagemaker.ModelPackageGroup
     role: aws.iam.Role
@@ -100,26 +100,16 @@ class ModelProject(pulumi.ComponentResource):
             KeyUser(account, patterns, decrypt_only=True, via_services=[f"s3.{args.region}.amazonaws.com"])
             for account, patterns in sorted(args.reader_role_patterns.items())
         ]
-        self.key = aws.kms.Key(
+        self.key = PlatformKey(
             f"{name}-key",
-            aws.kms.KeyArgs(
+            PlatformKeyArgs(
+                account_id=args.account_id,
+                alias=args.key_alias,
                 description=f"Model project {args.project}: artifacts and registry",
-                key_usage="ENCRYPT_DECRYPT",
-                customer_master_key_spec="SYMMETRIC_DEFAULT",
-                enable_key_rotation=True,
-                rotation_period_in_days=365,
-                deletion_window_in_days=DELETION_WINDOW_DAYS,
-                policy=json.dumps(
-                    key_policy(PlatformKeyArgs(account_id=args.account_id, alias=args.key_alias, description="", users=key_users))
-                ),
+                users=key_users,
                 tags=tags,
             ),
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
-        )
-        aws.kms.Alias(
-            f"{name}-key-alias",
-            aws.kms.AliasArgs(name=args.key_alias, target_key_id=self.key.key_id),
-            opts=pulumi.ResourceOptions(parent=self.key),
+            opts=here,
         )
 
         bucket_arn = f"arn:aws:s3:::{args.bucket_name}"

@@ -32,6 +32,7 @@ SCHEDULED = [p.name for p in ORG.model_projects if p.retrain_schedule is not Non
 UNSCHEDULED = [p.name for p in ORG.model_projects if p.retrain_schedule is None]
 WITH_DATA = [p.name for p in ORG.model_projects if p.data_access]
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+KEY = "aws:kms/key:Key"
 
 
 def project_role_arn(plan, project: str) -> str:
@@ -106,13 +107,27 @@ def test_code_objects_are_what_the_definition_names(exp_plan, project: str) -> N
     assert not missing, f"{pipeline.urn}: uploaded objects the definition does not name: {missing}"
 
 
+def project_key_arn(plan, project: str) -> str:
+    """ARN of the one KMS key tagged with the project (the workspace's project key), as the mocks give it."""
+    key = one([r for r in plan.of_type(KEY) if (r.inputs.get("tags") or {}).get("mlops:project") == project], f"key of {project}")
+    key_id, _ = fake_state(KEY, key.name, key.inputs, plan.account_id, plan.region)
+    return f"arn:aws:kms:{plan.region}:{plan.account_id}:key/{key_id}"
+
+
 @pytest.mark.parametrize("project", PROJECTS)
 def test_code_objects_are_encrypted_with_the_project_key(exp_plan, project: str) -> None:
-    (key,) = [r for r in exp_plan.of_type("aws:kms/key:Key") if r.name == f"exp-{project}-key"]
-    key_arn = f"arn:aws:kms:{exp_plan.region}:{exp_plan.account_id}:key/"
+    key_arn = project_key_arn(exp_plan, project)
     for obj in children(exp_plan, project, OBJECT):
         assert obj.inputs.get("serverSideEncryption") == "aws:kms", f"{obj.urn}: not SSE-KMS"
-        assert str(obj.inputs.get("kmsKeyId", "")).startswith(key_arn), f"{obj.urn}: not encrypted with {key.urn}"
+        assert obj.inputs.get("kmsKeyId") == key_arn, f"{obj.urn}: encrypted with {obj.inputs.get('kmsKeyId')}, not {key_arn}"
+
+
+@pytest.mark.parametrize("project", PROJECTS)
+def test_jobs_use_the_project_key(exp_plan, project: str) -> None:
+    pipeline = pipeline_of(exp_plan, project)
+    training = step_of_type(definition_of(pipeline), "Training")["Arguments"]
+    keys = {training["OutputDataConfig"]["KmsKeyId"], training["ResourceConfig"]["VolumeKmsKeyId"]}
+    assert keys == {project_key_arn(exp_plan, project)}, f"{pipeline.urn}: training keys {keys}"
 
 
 @pytest.mark.parametrize("project", PROJECTS)

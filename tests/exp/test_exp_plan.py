@@ -190,7 +190,7 @@ def test_artifacts_are_readable_by_stage_serving_roles(exp_plan, project) -> Non
 
 @pytest.mark.parametrize("project", ["weld-gun-pm", "spot-weld-qa"])
 def test_project_key_lets_stages_decrypt_through_s3_only(exp_plan, project) -> None:
-    key = by_name(exp_plan, f"exp-{project}-key")
+    key = by_name(exp_plan, f"exp-{project}-key-key")
     grants = {s["Sid"]: s for s in document(key.inputs["policy"])["Statement"]}
     prod = next(s for sid, s in grants.items() if "666666666666" in sid)
     assert prod["Action"] == ["kms:Decrypt", "kms:DescribeKey"] and prod["Condition"]["StringEquals"]["kms:ViaService"] == ["s3.eu-central-1.amazonaws.com"], prod

@@ -178,7 +178,7 @@ def test_no_sagemaker_full_access_anywhere(exp_plan) -> None:
 def project_b(exp_plan):
     return {
         "bucket": f"arn:aws:s3:::{exp_plan.outputs['projectBuckets']['spot-weld-qa']}",
-        "key": by_name(exp_plan, "exp-spot-weld-qa-key"),
+        "key": by_name(exp_plan, "exp-spot-weld-qa-key-key"),
         "group": f"{SM}:model-package-group/{by_name(exp_plan, 'exp-spot-weld-qa-group').inputs['modelPackageGroupName']}",
     }
 
@@ -252,7 +252,7 @@ def test_project_b_bucket_denies_principals_not_tagged_with_b(exp_plan, tag, den
 
 def test_every_project_resource_carries_the_project_tag(exp_plan) -> None:
     for project in ("weld-gun-pm", "spot-weld-qa"):
-        for name in (f"exp-{project}-key", f"exp-{project}-artifacts-bucket", f"exp-{project}-group", f"exp-{project}-role", f"exp-{project}-jobs-sg", f"exp-{project}-new-version"):
+        for name in (f"exp-{project}-key-key", f"exp-{project}-artifacts-bucket", f"exp-{project}-group", f"exp-{project}-role", f"exp-{project}-jobs-sg", f"exp-{project}-new-version"):
             record = by_name(exp_plan, name)
             assert record.inputs["tags"]["mlops:project"] == project, record.urn
 
