@@ -80,10 +80,10 @@ class ImagePipelineArgs:
     log_retention_days: int = 365
 
 
-def builder_policy(args_region: str, account: str, platform_name: str, repositories: list[str], bucket: str,
+def builder_policy(region: str, account: str, platform_name: str, repositories: list[str], bucket: str,
                    key_arn: str) -> dict[str, Any]:
     """The image builder's permissions (pure)."""
-    repo = lambda name: f"arn:aws:ecr:{args_region}:{account}:repository/{name}"  # noqa: E731
+    repo = lambda name: f"arn:aws:ecr:{region}:{account}:repository/{name}"  # noqa: E731
     return policy_document(
         [
             statement("PushAndPullPlatformImages",
@@ -98,13 +98,13 @@ def builder_policy(args_region: str, account: str, platform_name: str, repositor
                       [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]),
             statement("UseReleaseKey", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], key_arn),
             statement("WriteBuildLogs", ["logs:CreateLogStream", "logs:PutLogEvents"],
-                      f"arn:aws:logs:{args_region}:{account}:log-group:/aws/codebuild/{platform_name}-image-*"),
+                      f"arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/{platform_name}-image-*"),
             statement("CodeBuildInVpc", [
                 "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeDhcpOptions",
                 "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
             ], "*"),
             statement("CodeBuildEniPermission", ["ec2:CreateNetworkInterfacePermission"],
-                      f"arn:aws:ec2:{args_region}:{account}:network-interface/*",
+                      f"arn:aws:ec2:{region}:{account}:network-interface/*",
                       condition={"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"}}),
         ]
     )

@@ -56,7 +56,7 @@ class ModelTriggerArgs:
     log_retention_days: int = 365
 
 
-def trigger_role_policy(args_region: str, account: str, platform_name: str, log_group_arn: str, queue_arn: str,
+def trigger_role_policy(region: str, account: str, platform_name: str, log_group_arn: str, queue_arn: str,
                         key_arn: str) -> dict[str, Any]:
     """What the function may do: start deploy pipelines, log, attach to the VPC, report failures (pure)."""
     return policy_document(
@@ -64,7 +64,7 @@ def trigger_role_policy(args_region: str, account: str, platform_name: str, log_
             statement(
                 "StartDeployPipelines",
                 ["codepipeline:StartPipelineExecution"],
-                f"arn:aws:codepipeline:{args_region}:{account}:{platform_name}-deploy-*",
+                f"arn:aws:codepipeline:{region}:{account}:{platform_name}-deploy-*",
             ),
             statement("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], f"{log_group_arn}:*"),
             # Lambda manages the function's ENIs; these actions have no resource-level permissions.

@@ -86,9 +86,14 @@ def build(context: AccountContext) -> None:
             alias=naming.kms_alias(org, "release"),
             description=f"{p} res: images, model events, release pipelines and approvals",
             users=[KeyUser(account, [f"arn:aws:iam::{account}:role/{p}-*", f"arn:aws:iam::{account}:role/{p}-product/*"])],
-            # EventBridge encrypts the bus and writes the trigger's dead letters.
-            services=[ServiceUse("events.amazonaws.com", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
-                                 {"StringEquals": {"aws:SourceAccount": account}})],
+            # EventBridge encrypts the model bus (whose events come from EXP: held to the bus by the
+            # encryption context) and writes the trigger's dead letters (held to this account).
+            services=[
+                ServiceUse("events.amazonaws.com", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+                           {"StringEquals": {"kms:EncryptionContext:aws:events:event-bus:arn": naming.event_bus_arn(org)}}),
+                ServiceUse("events.amazonaws.com", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+                           {"StringEquals": {"aws:SourceAccount": account}}),
+            ],
         ),
         opts=opts,
     )
