@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
-from conftest import platform_targets, write_repo
+from conftest import ROLES, platform_targets, write_repo
+from deployer_fakes import RecordingPulumiCommand
+from mlops_platform.deployer.backends import Backend
 from mlops_platform.deployer.errors import MissingPassphraseError, MissingPulumiCliError, StackLockedError
 from mlops_platform.deployer.graph import build_graph
 from mlops_platform.deployer.orchestrator import DeployOptions, deploy
@@ -24,13 +29,37 @@ def run(platform, runner, progress, **options):
     return deploy(graph, targets, runner, progress, DeployOptions(yes=options.pop("yes", True), **options), selected)
 
 
-def test_ups_follow_the_graph_order(platform, runner, cli, json_progress):
-    run(platform, runner, json_progress)
-    assert [stack for _, stack in cli.ops("up")] == ORDER
+@dataclass
+class FirstRun:
+    """One full deploy of the six stacks into a fresh backend, observed by several tests."""
+
+    repo: Path
+    cli: RecordingPulumiCommand
+    committed_before: dict[str, bytes]
+    committed_after: dict[str, bytes]
 
 
-def test_every_up_is_preceded_by_a_preview_with_the_policy_pack_of_its_role(platform, runner, cli, repo, json_progress):
-    run(platform, runner, json_progress)
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory) -> FirstRun:
+    repo = write_repo(tmp_path_factory.mktemp("first-run") / "repo", {role: role for role in ROLES})
+    url = (repo / ".pulumi-state").as_uri()
+    cli = RecordingPulumiCommand()
+    committed = lambda: {path.name: path.read_bytes() for path in repo.glob("Pulumi*.yaml")}  # noqa: E731
+    before = committed()
+    with mock.patch.dict(os.environ, {"PULUMI_CONFIG_PASSPHRASE": "test-passphrase"}):
+        runner = AutomationStackRunner(repo, Backend("local", url, "passphrase", {"PULUMI_BACKEND_URL": url}),
+                                       pulumi_command=cli)
+        stacks = {role: role for role in ROLES}
+        run((build_graph(stacks), platform_targets(repo, stacks)), runner, JsonProgress(io.StringIO()))
+    return FirstRun(repo, cli, before, committed())
+
+
+def test_ups_follow_the_graph_order(first_run):
+    assert [stack for _, stack in first_run.cli.ops("up")] == ORDER
+
+
+def test_every_up_is_preceded_by_a_preview_with_the_policy_pack_of_its_role(first_run):
+    cli, repo = first_run.cli, first_run.repo
     for stack in ORDER:
         calls = [c for c in cli.calls if c.stack == stack and c.verb in ("preview", "up")]
         assert [c.verb for c in calls] == ["preview", "up"], f"{stack}: expected a preview before the up"
@@ -40,10 +69,9 @@ def test_every_up_is_preceded_by_a_preview_with_the_policy_pack_of_its_role(plat
         ), f"{stack}: preview must run the policy pack with policy-config.{stack}.json"
 
 
-def test_the_up_also_enforces_the_policy_pack(platform, runner, cli, repo, json_progress):
-    run(platform, runner, json_progress)
-    up = next(c for c in cli.calls if c.verb == "up" and c.stack == "prod")
-    assert up.values("--policy-pack-config") == [str(repo / "policy-config.prod.json")]
+def test_the_up_also_enforces_the_policy_pack(first_run):
+    up = next(c for c in first_run.cli.calls if c.verb == "up" and c.stack == "prod")
+    assert up.values("--policy-pack-config") == [str(first_run.repo / "policy-config.prod.json")]
 
 
 def test_a_mandatory_violation_stops_the_stack_and_skips_its_dependents(platform, runner, cli, behaviour, json_progress):
@@ -133,30 +161,25 @@ def test_selected_stack_runs_alone_when_upstream_is_deployed(platform, runner, c
     assert {stack for _, stack in cli.ops("preview", "up")} == {"prod"}
 
 
-def test_committed_stack_files_are_unchanged_after_a_run(platform, runner, cli, repo, json_progress):
-    before = {path.name: path.read_bytes() for path in repo.glob("Pulumi*.yaml")}
-    run(platform, runner, json_progress)
-    after = {path.name: path.read_bytes() for path in repo.glob("Pulumi*.yaml")}
-    assert after == before, "the deployer must not write into the committed project or stack files"
+def test_committed_stack_files_are_unchanged_after_a_run(first_run):
+    assert first_run.committed_after == first_run.committed_before, \
+        "the deployer must not write into the committed project or stack files"
 
 
-def test_the_cli_wrote_its_secrets_provider_fields_into_the_working_copy(platform, runner, repo, json_progress):
+def test_the_cli_wrote_its_secrets_provider_fields_into_the_working_copy(first_run):
     """Guards the test above: the stand-in does write stack files, so a run in the repo would show."""
-    run(platform, runner, json_progress)
-    saved = repo / ".pulumi-state" / "workspace-settings" / "mlops-platform" / "Pulumi.dev.yaml"
+    saved = first_run.repo / ".pulumi-state" / "workspace-settings" / "mlops-platform" / "Pulumi.dev.yaml"
     assert "encryptionsalt" in saved.read_text()
 
 
-def test_the_working_copy_runs_the_repositorys_program(platform, runner, cli, repo, json_progress):
-    run(platform, runner, json_progress, preview_only=True)
-    preview = next(c for c in cli.calls if c.verb == "preview")
-    assert (preview.cwd != str(repo), preview.program) == (True, (repo / "platform").resolve())
+def test_the_working_copy_runs_the_repositorys_program(first_run):
+    preview = next(c for c in first_run.cli.calls if c.verb == "preview")
+    assert (preview.cwd != str(first_run.repo), preview.program) == (True, (first_run.repo / "platform").resolve())
 
 
-def test_the_working_copy_is_removed_and_the_program_kept(platform, runner, cli, repo, json_progress):
-    run(platform, runner, json_progress, preview_only=True)
-    assert not any(Path(c.cwd).exists() for c in cli.calls), "working copies must be removed after each operation"
-    assert (repo / "platform" / "__main__.py").is_file(), "removing a working copy must not touch what it links"
+def test_the_working_copy_is_removed_and_the_program_kept(first_run):
+    assert not any(Path(c.cwd).exists() for c in first_run.cli.calls), "working copies must be removed after each operation"
+    assert (first_run.repo / "platform" / "__main__.py").is_file(), "removing a working copy must not touch what it links"
 
 
 def test_secrets_fields_are_kept_when_the_first_preview_fails(platform, runner, cli, behaviour, repo, json_progress):
