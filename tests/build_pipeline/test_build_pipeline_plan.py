@@ -86,7 +86,8 @@ def test_pipeline_registers_into_the_projects_group(exp_plan, project: str) -> N
 @pytest.mark.parametrize("project", PROJECTS)
 def test_jobs_run_in_the_projects_security_group_and_the_exp_subnets(exp_plan, project: str) -> None:
     pipeline = pipeline_of(exp_plan, project)
-    group = one([r for r in exp_plan.of_type(SECURITY_GROUP) if r.name == f"exp-{project}-jobs-sg"], "job security group")
+    tagged = [r for r in exp_plan.of_type(SECURITY_GROUP) if (r.inputs.get("tags") or {}).get("mlops:project") == project]
+    group = one([r for r in tagged if "mlops:user" not in r.inputs["tags"]], f"job security group of {project}")
     group_id, _ = fake_state(SECURITY_GROUP, group.name, group.inputs, exp_plan.account_id, exp_plan.region)
     vpc = step_of_type(definition_of(pipeline), "Training")["Arguments"]["VpcConfig"]
     assert sorted(vpc["Subnets"]) == sorted(exp_plan.outputs["subnetIds"]), f"{pipeline.urn}: subnets {vpc['Subnets']}"
