@@ -17,8 +17,32 @@ def connection(status: str, name: str = "mlops-git") -> dict:
     return {"ConnectionName": name, "ConnectionArn": ARN, "ProviderType": "GitHub", "OwnerAccountId": "222222222222", "ConnectionStatus": status}
 
 
+INVITATION_ARN = "arn:aws:ram:eu-central-1:111111111111:resource-share-invitation/0f0e0d0c"
+
+
+def invitation(status: str, sender: str = "111111111111") -> dict:
+    return {
+        "resourceShareInvitationArn": INVITATION_ARN,
+        "resourceShareName": "LakeFormation-V4-welding_sensors",
+        "resourceShareArn": "arn:aws:ram:eu-central-1:111111111111:resource-share/1a2b",
+        "senderAccountId": sender,
+        "receiverAccountId": "222222222222",
+        "status": status,
+    }
+
+
 @pytest.fixture
-def stubbed(monkeypatch):
+def ram(monkeypatch):
+    """The RAM side (the committed config has a DATA account); tests queue the invitations."""
+    client = boto3.client("ram", region_name="eu-central-1", aws_access_key_id="x", aws_secret_access_key="y")
+    monkeypatch.setattr(doctor, "ram_client", lambda region, profile: client)
+    with Stubber(client) as stubber:
+        yield stubber
+
+
+@pytest.fixture
+def stubbed(monkeypatch, ram):
+    ram.add_response("get_resource_share_invitations", {"resourceShareInvitations": []}, {})
     client = boto3.client("codeconnections", region_name="eu-central-1", aws_access_key_id="x", aws_secret_access_key="y")
     regions = []
 
@@ -93,7 +117,8 @@ def test_unknown_stack_is_one_line() -> None:
     assert result.exit_code == 2 and result.output.startswith("error: Pulumi.nope.yaml"), result.output
 
 
-def test_codecommit_has_nothing_to_check(monkeypatch) -> None:
+def test_codecommit_has_nothing_to_check(monkeypatch, ram) -> None:
+    ram.add_response("get_resource_share_invitations", {"resourceShareInvitations": []}, {})
     from mlops_platform.config import SourceControlSettings, WorkspaceSettings, load_settings
 
     settings = load_settings("exp")
@@ -101,3 +126,19 @@ def test_codecommit_has_nothing_to_check(monkeypatch) -> None:
     monkeypatch.setattr(doctor, "_exp_stack", lambda stack: settings.model_copy(update={"org": org}))
     result = run()
     assert result.exit_code == 0 and "CodeCommit" in result.output, result.output
+
+
+def test_pending_lake_formation_share_fails_with_the_accept_command(monkeypatch, ram) -> None:
+    client = boto3.client("codeconnections", region_name="eu-central-1", aws_access_key_id="x", aws_secret_access_key="y")
+    monkeypatch.setattr(doctor, "codeconnections_client", lambda region, profile: client)
+    ram.add_response(
+        "get_resource_share_invitations",
+        {"resourceShareInvitations": [invitation("PENDING"), invitation("ACCEPTED"), invitation("PENDING", sender="999999999999")]},
+        {},
+    )
+    with Stubber(client) as connections:
+        connections.add_response("list_connections", {"Connections": [connection("AVAILABLE")]}, {})
+        result = run()
+    assert result.exit_code == 1, result.output
+    assert result.output.count("NOT READY  share") == 1, f"only the DATA account's pending share counts: {result.output}"
+    assert f"--resource-share-invitation-arn {INVITATION_ARN}" in result.output, result.output
