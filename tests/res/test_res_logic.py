@@ -181,3 +181,20 @@ def test_image_tests_pass_on_the_host() -> None:
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_deploy_image_version_names_the_pinned_pulumi_and_provider() -> None:
+    pins = dict(line.split("==", 1) for line in (REPO / "constraints.txt").read_text().splitlines() if "==" in line)
+    version = (REPO / "images" / "deploy" / "VERSION").read_text().strip()
+    assert f"pulumi{pins['pulumi']}" in version and f"aws{pins['pulumi_aws']}" in version, (
+        f"images/deploy/VERSION {version!r} does not name pulumi {pins['pulumi']} / pulumi-aws {pins['pulumi_aws']}"
+    )
+
+
+def test_stage_toolchain_script_reads_both_pins() -> None:
+    script = (REPO / "images" / "stage_toolchain.sh").read_text()
+    probe = script.split("work=", 1)[0].replace('target="${1:?', 'target="${1:-x}" #').replace('key="${2:?', 'key="${2:-x}" #')
+    result = subprocess.run(["bash", "-c", probe + 'echo "$pulumi_version $aws_version"'], cwd=REPO / "images",
+                            capture_output=True, text=True)
+    pins = dict(line.split("==", 1) for line in (REPO / "constraints.txt").read_text().splitlines() if "==" in line)
+    assert result.stdout.split() == [pins["pulumi"], pins["pulumi_aws"]], result.stderr
