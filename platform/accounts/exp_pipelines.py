@@ -12,6 +12,7 @@ from __future__ import annotations
 import pulumi
 
 from accounts.common import AccountContext
+from accounts.exp_workspace import ExpWorkspace
 from components.build_pipeline import (
     ModelBuildPipeline,
     ModelBuildPipelineArgs,
@@ -24,7 +25,7 @@ from mlops_pipelines.sourcedir import PREPROCESS_SCRIPT, SEED_CODE_DIR
 from mlops_platform import naming
 
 
-def build(context: AccountContext, workspace) -> None:
+def build(context: AccountContext, workspace: ExpWorkspace) -> None:
     """Declare the pipelines (the workspace provides roles, buckets, keys and security groups)."""
     org = context.settings.org
     pipelines: dict[str, pulumi.Output[str]] = {}
