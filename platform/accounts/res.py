@@ -58,16 +58,25 @@ def image_tag(image: str) -> str:
     return (SOURCE_ROOT / "images" / image / "VERSION").read_text(encoding="utf-8").strip()
 
 
-def _archive(paths: list[str]) -> pulumi.AssetArchive:
-    """The existing ``paths`` of the repository as one archive (files and directories)."""
-    entries: dict[str, pulumi.Asset | pulumi.Archive] = {}
+#: Never shipped: byte code and caches change on every run and would make every preview show a diff.
+SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+
+
+def archive_files(paths: list[str]) -> dict[str, Path]:
+    """Archive name -> file for the existing ``paths`` (files, or directories walked), sorted, no caches."""
+    files: dict[str, Path] = {}
     for relative in paths:
         path = (CONFIG_ROOT if relative in CONFIG_FILES else SOURCE_ROOT) / relative
-        if path.is_dir():
-            entries[relative] = pulumi.FileArchive(str(path))
-        elif path.is_file():
-            entries[relative] = pulumi.FileAsset(str(path))
-    return pulumi.AssetArchive(entries)
+        candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+        for file in candidates:
+            name = relative if file == path else f"{relative}/{file.relative_to(path).as_posix()}"
+            if not SKIPPED_PARTS & set(Path(name).parts) and not name.endswith(".pyc"):
+                files[name] = file
+    return files
+
+
+def _archive(paths: list[str]) -> pulumi.AssetArchive:
+    return pulumi.AssetArchive({name: pulumi.FileAsset(str(file)) for name, file in archive_files(paths).items()})
 
 
 def build(context: AccountContext) -> None:

@@ -230,7 +230,10 @@ def test_both_approvals_are_manual_and_notify_the_encrypted_topic(res, org) -> N
 
 def test_source_is_the_deployer_bundle_without_polling(res, org) -> None:
     (bundle,) = [o for o in res.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if o.name == "res-deployer-bundle"]
-    assert "serving" in bundle.inputs["source"]["assets"] and "organization.yaml" in bundle.inputs["source"]["assets"], bundle.urn
+    shipped = set(bundle.inputs["source"]["assets"])
+    assert "serving/__main__.py" in shipped and "organization.yaml" in shipped, bundle.urn
+    assert not [n for n in shipped if "__pycache__" in n or n.endswith(".pyc")], f"{bundle.urn}: ships byte code"
+    assert not [n for n in shipped if n.split("/")[0] == "platform"], f"{bundle.urn}: platform/ would shadow the stdlib module"
     for pipeline in deploy_pipelines(res, org).values():
         (action,) = _actions(pipeline, "Source")
         assert action["configuration"] == {"S3Bucket": bundle.inputs["bucket"], "S3ObjectKey": bundle.inputs["key"],
