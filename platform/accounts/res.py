@@ -88,48 +88,8 @@ def build(context: AccountContext) -> None:
     network = baseline.network
 
     # 1. key and network ------------------------------------------------------------------------
-    release_key = PlatformKey(
-        "res-release",
-        PlatformKeyArgs(
-            account_id=account,
-            alias=naming.kms_alias(org, "release"),
-            description=f"{p} res: images, model events, release pipelines and approvals",
-            users=[KeyUser(account, [f"arn:aws:iam::{account}:role/{p}-*", f"arn:aws:iam::{account}:role/{p}-product/*"])],
-            # EventBridge encrypts the model bus (whose events come from EXP: held to the bus by the
-            # encryption context) and writes the trigger's dead letters (held to this account).
-            services=[
-                ServiceUse("events.amazonaws.com", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
-                           {"StringEquals": {"kms:EncryptionContext:aws:events:event-bus:arn": naming.event_bus_arn(org)}}),
-                ServiceUse("events.amazonaws.com", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
-                           {"StringEquals": {"aws:SourceAccount": account}}),
-            ],
-        ),
-        opts=opts,
-    )
-    s3_prefix_list = aws.ec2.get_prefix_list_output(
-        name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOptions(provider=context.provider)
-    )
-    workloads_sg = aws.ec2.SecurityGroup(
-        "res-release-workloads",
-        aws.ec2.SecurityGroupArgs(
-            name=f"{p}-release-workloads",
-            description="Trigger Lambda and release builds: HTTPS to the VPC endpoints and S3 only",
-            vpc_id=network.vpc_id,
-            ingress=[],
-            egress=[
-                aws.ec2.SecurityGroupEgressArgs(
-                    description="interface endpoints", protocol="tcp", from_port=443, to_port=443,
-                    cidr_blocks=[settings.config.vpc_cidr],
-                ),
-                aws.ec2.SecurityGroupEgressArgs(
-                    description="S3 gateway endpoint", protocol="tcp", from_port=443, to_port=443,
-                    prefix_list_ids=[s3_prefix_list.id],
-                ),
-            ],
-            tags={"Name": f"{p}-release-workloads"},
-        ),
-        opts=opts,
-    )
+    release_key = _release_key(context)
+    workloads_sg = _workloads_security_group(context)
     subnets, security_groups = network.subnet_ids, [workloads_sg.id]
 
     # 2. bucket and topic -------------------------------------------------------------------------
@@ -304,48 +264,7 @@ def build(context: AccountContext) -> None:
     )
 
     # 5. people --------------------------------------------------------------------------------------
-    approvers: dict[str, pulumi.Output[str]] = {}
-    if federated:
-        for stage, personas in RELEASE_APPROVERS.items():
-            people = sorted({name for persona in personas for name in persona_user_names(org, persona)})
-            if not people:
-                continue
-            role = PersonaRole(
-                f"res-release-approver-{stage}",
-                PersonaRoleArgs(
-                    role_name=naming.release_approver_role_name(org, stage),
-                    persona=f"approver-{stage}",
-                    saml_provider_arn=saml_provider_arn(org, account),
-                    user_name_tag=org.identity.user_name_tag,
-                    user_names=people,
-                    policies={"approve-release": approver_policy(org, stage)},
-                    description=f"Approves promotions into {stage.upper()} ({', '.join(personas)})",
-                ),
-                opts=opts,
-            )
-            approvers[stage] = role.arn
-
-    persona_roles: dict[str, pulumi.Output[str]] = {}
-    if federated:
-        for persona, level in RES_ACCESS.items():
-            people = persona_user_names(org, persona)
-            document = res_persona_policy(org, persona)
-            if not people or document is None:
-                continue
-            role = PersonaRole(
-                f"res-persona-{persona.replace('_', '-')}",
-                PersonaRoleArgs(
-                    role_name=naming.persona_role_name(org, persona),
-                    persona=persona,
-                    saml_provider_arn=saml_provider_arn(org, account),
-                    user_name_tag=org.identity.user_name_tag,
-                    user_names=people,
-                    policies={"release-access": document},
-                    description=f"{persona} in RES: {level}",
-                ),
-                opts=opts,
-            )
-            persona_roles[persona] = role.arn
+    approvers, persona_roles = _people(context) if federated else ({}, {})
 
     context.exports.update(
         {
@@ -363,6 +282,106 @@ def build(context: AccountContext) -> None:
             "approvalTopicArn": approval_topic.arn,
         }
     )
+
+
+def _release_key(context: AccountContext) -> PlatformKey:
+    """The key of the release path: images, the model bus, the trigger, pipelines and the approval topic."""
+    org, account = context.settings.org, context.settings.account_id
+    p = org.platform_name
+    key_actions = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+    return PlatformKey(
+        "res-release",
+        PlatformKeyArgs(
+            account_id=account,
+            alias=naming.kms_alias(org, "release"),
+            description=f"{p} res: images, model events, release pipelines and approvals",
+            users=[KeyUser(account, [f"arn:aws:iam::{account}:role/{p}-*", f"arn:aws:iam::{account}:role/{p}-product/*"])],
+            # EventBridge encrypts the model bus (whose events come from EXP: held to the bus by the
+            # encryption context) and writes the trigger's dead letters (held to this account).
+            services=[
+                ServiceUse("events.amazonaws.com", key_actions,
+                           {"StringEquals": {"kms:EncryptionContext:aws:events:event-bus:arn": naming.event_bus_arn(org)}}),
+                ServiceUse("events.amazonaws.com", key_actions, {"StringEquals": {"aws:SourceAccount": account}}),
+            ],
+        ),
+        opts=context.opts,
+    )
+
+
+def _workloads_security_group(context: AccountContext) -> aws.ec2.SecurityGroup:
+    """The trigger Lambda's and the release builds' security group: HTTPS to the endpoints and S3 only."""
+    settings = context.settings
+    p, region = settings.org.platform_name, settings.org.region
+    s3_prefix_list = aws.ec2.get_prefix_list_output(
+        name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOptions(provider=context.provider)
+    )
+    return aws.ec2.SecurityGroup(
+        "res-release-workloads",
+        aws.ec2.SecurityGroupArgs(
+            name=f"{p}-release-workloads",
+            description="Trigger Lambda and release builds: HTTPS to the VPC endpoints and S3 only",
+            vpc_id=context.baseline.network.vpc_id,
+            ingress=[],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    description="interface endpoints", protocol="tcp", from_port=443, to_port=443,
+                    cidr_blocks=[settings.config.vpc_cidr],
+                ),
+                aws.ec2.SecurityGroupEgressArgs(
+                    description="S3 gateway endpoint", protocol="tcp", from_port=443, to_port=443,
+                    prefix_list_ids=[s3_prefix_list.id],
+                ),
+            ],
+            tags={"Name": f"{p}-release-workloads"},
+        ),
+        opts=context.opts,
+    )
+
+
+def _people(context: AccountContext) -> tuple[dict[str, pulumi.Output[str]], dict[str, pulumi.Output[str]]]:
+    """Federated sign-in roles in RES: release approvers per stage, DevOps and auditor personas."""
+    org, account, opts = context.settings.org, context.settings.account_id, context.opts
+    approvers: dict[str, pulumi.Output[str]] = {}
+    for stage, personas in RELEASE_APPROVERS.items():
+        people = sorted({name for persona in personas for name in persona_user_names(org, persona)})
+        if not people:
+            continue
+        role = PersonaRole(
+            f"res-release-approver-{stage}",
+            PersonaRoleArgs(
+                role_name=naming.release_approver_role_name(org, stage),
+                persona=f"approver-{stage}",
+                saml_provider_arn=saml_provider_arn(org, account),
+                user_name_tag=org.identity.user_name_tag,
+                user_names=people,
+                policies={"approve-release": approver_policy(org, stage)},
+                description=f"Approves promotions into {stage.upper()} ({', '.join(personas)})",
+            ),
+            opts=opts,
+        )
+        approvers[stage] = role.arn
+
+    persona_roles: dict[str, pulumi.Output[str]] = {}
+    for persona, level in RES_ACCESS.items():
+        people = persona_user_names(org, persona)
+        document = res_persona_policy(org, persona)
+        if not people or document is None:
+            continue
+        role = PersonaRole(
+            f"res-persona-{persona.replace('_', '-')}",
+            PersonaRoleArgs(
+                role_name=naming.persona_role_name(org, persona),
+                persona=persona,
+                saml_provider_arn=saml_provider_arn(org, account),
+                user_name_tag=org.identity.user_name_tag,
+                user_names=people,
+                policies={"release-access": document},
+                description=f"{persona} in RES: {level}",
+            ),
+            opts=opts,
+        )
+        persona_roles[persona] = role.arn
+    return approvers, persona_roles
 
 
 def _topic_policy(topic_arn: str, account: str, publisher_arn: str) -> str:
