@@ -8,11 +8,13 @@ and the committed ``Pulumi.<stack>.yaml`` files must stay exactly as they are. T
 copies of ``Pulumi.yaml`` and of the stack file and links every other entry of the project directory
 (program, ``.venv``, ``organization.yaml``, ...), so ``main`` and the runtime's ``virtualenv`` resolve
 as in the repository. The secrets-provider fields the backend wrote are kept between runs under
-``.pulumi-state/workspace-settings/`` (git-ignored), never in the committed file.
+``.pulumi-state/workspace-settings/`` (git-ignored), never in the committed file; where that directory
+is empty (a fresh CI runner), they are restored from the stack's state.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import threading
@@ -327,6 +329,7 @@ class AutomationStackRunner:
                     stack = auto.create_or_select_stack(target.name, work_dir=str(work_dir), opts=options)
                 else:
                     stack = auto.select_stack(target.name, work_dir=str(work_dir), opts=options)
+                self._restore_secrets_provider(stack, work_dir / f"Pulumi.{target.name}.yaml")  # no-op after init
             except auto_errors.StackNotFoundError as error:
                 raise StackNotFoundError(target.name) from error
             except (auto_errors.CommandError, FileNotFoundError) as error:
@@ -335,6 +338,23 @@ class AutomationStackRunner:
             for key, value in target.config.items():
                 stack.set_config(key, auto.ConfigValue(value=value))
             yield stack
+
+    @staticmethod
+    def _restore_secrets_provider(stack: auto.Stack, stack_file: Path) -> None:
+        """Put the stack's secrets-provider fields back into the working copy when none are saved.
+
+        A fresh CI runner has no ``workspace-settings``; the stack's state records its secrets
+        provider, and ``stack export`` without ``--show-secrets`` reads it without decrypting.
+        """
+        settings = (yaml.safe_load(stack_file.read_text()) or {}) if stack_file.is_file() else {}
+        if any(key in settings for key in SECRETS_PROVIDER_KEYS):
+            return
+        workspace = stack.workspace
+        exported = workspace.pulumi_command.run(
+            ["stack", "export", "--stack", stack.name], workspace.work_dir, dict(workspace.env_vars))
+        fields = secrets_fields_from_state((json.loads(exported.stdout).get("deployment") or {}).get("secrets_providers"))
+        if fields:
+            stack_file.write_text(yaml.safe_dump({**settings, **fields}, sort_keys=False))
 
     @contextmanager
     def _working_copy(self, target: StackTarget) -> Iterator[Path]:
@@ -393,6 +413,22 @@ class AutomationStackRunner:
             path = self._settings_path(target, project_name)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(yaml.safe_dump(keep, sort_keys=False))
+
+
+def secrets_fields_from_state(provider: Mapping[str, Any] | None) -> dict[str, str]:
+    """Stack-file fields for the secrets provider a deployment records (``secrets_providers``).
+
+    ``passphrase`` keeps its salt; ``cloud`` (awskms://, ...) its URL and encrypted data key; Pulumi
+    Cloud's ``service`` provider needs nothing in the stack file.
+    """
+    if not provider:
+        return {}
+    state = provider.get("state") or {}
+    if provider.get("type") == "passphrase" and state.get("salt"):
+        return {"encryptionsalt": state["salt"]}
+    if provider.get("type") == "cloud" and state.get("url") and state.get("encryptedkey"):
+        return {"secretsprovider": state["url"], "encryptedkey": state["encryptedkey"]}
+    return {}
 
 
 class StackNotFoundError(DeployerError):

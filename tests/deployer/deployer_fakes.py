@@ -66,6 +66,8 @@ class FakeStack:
     outputs: dict[str, Any] = field(default_factory=dict)
     deployed_config: dict[str, str] | None = None
     resources: list[dict[str, Any]] = field(default_factory=list)
+    secrets: dict[str, str] = field(default_factory=dict)
+    """Secrets-provider fields `stack init` wrote; every later command needs them in the stack file."""
 
 
 @dataclass
@@ -155,13 +157,15 @@ class RecordingPulumiCommand(PulumiCommand):
             provider = call.values("--secrets-provider")
             self._check_passphrase(call, provider[0] if provider else "passphrase")
             self.backend.stacks[key] = FakeStack(project, name)
-            self._write_secrets_provider(call, provider[0] if provider else "passphrase")
+            self.backend.stacks[key].secrets = self._write_secrets_provider(call, provider[0] if provider else "passphrase")
             return ""
         if key not in self.backend.stacks:
             raise _CliFailure(stderr=f"error: no stack named '{name}' found")
         stack = self.backend.stacks[key]
         if verb == "stack select":
             return ""
+        if not (verb == "stack export" and "--show-secrets" not in args):
+            self._check_secrets_provider(call, stack)
         if verb == "config set":
             value = args[args.index("--") + 1]
             self._set_config(call, args[2], value)
@@ -174,7 +178,8 @@ class RecordingPulumiCommand(PulumiCommand):
                 history = history[: int(call.values("--page-size")[0])]
             return json.dumps(history)
         if verb == "stack export":
-            return json.dumps({"version": 3, "deployment": {"resources": stack.resources}})
+            return json.dumps({"version": 3, "deployment": {"resources": stack.resources,
+                                                            "secrets_providers": self._secrets_state(stack)}})
         if verb in ("preview", "up", "refresh", "destroy"):
             if name in self.behaviour.locked:
                 self._events(call, [])
@@ -215,15 +220,35 @@ class RecordingPulumiCommand(PulumiCommand):
         path = self._stack_file(call)
         return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
 
-    def _write_secrets_provider(self, call: Call, provider: str) -> None:
+    def _write_secrets_provider(self, call: Call, provider: str) -> dict[str, str]:
         """As the CLI: `stack init` records the secrets provider in the stack file of the working dir."""
         settings = self._read_stack_file(call)
         if provider == "passphrase":
-            settings["encryptionsalt"] = f"v1:{secrets.token_hex(8)}:v1:{secrets.token_hex(12)}"
+            fields = {"encryptionsalt": f"v1:{secrets.token_hex(8)}"}
         else:
-            settings["secretsprovider"] = provider
-            settings["encryptedkey"] = secrets.token_hex(16)
-        self._stack_file(call).write_text(yaml.safe_dump(settings))
+            fields = {"secretsprovider": provider, "encryptedkey": secrets.token_hex(16)}
+        self._stack_file(call).write_text(yaml.safe_dump({**settings, **fields}))
+        return fields
+
+    @staticmethod
+    def _secrets_state(stack: FakeStack) -> dict[str, Any] | None:
+        """The deployment's ``secrets_providers`` record, as the state file keeps it."""
+        if "encryptionsalt" in stack.secrets:
+            return {"type": "passphrase", "state": {"salt": stack.secrets["encryptionsalt"]}}
+        if "encryptedkey" in stack.secrets:
+            return {"type": "cloud", "state": {"url": stack.secrets["secretsprovider"],
+                                               "encryptedkey": stack.secrets["encryptedkey"]}}
+        return None
+
+    def _check_secrets_provider(self, call: Call, stack: FakeStack) -> None:
+        """Without its secrets-provider fields the stack file cannot open the stack's secrets."""
+        if not stack.secrets:
+            return
+        written = {key: value for key, value in self._read_stack_file(call).items() if key in stack.secrets}
+        if written != stack.secrets:
+            self._events(call, [])
+            raise _CliFailure(stderr=f"error: stack {stack.name}: the stack file's secrets provider does not match "
+                                     "the stack's (missing encryptionsalt or encryptedkey)")
 
     def _set_config(self, call: Call, key: str, value: str) -> None:
         settings = self._read_stack_file(call)

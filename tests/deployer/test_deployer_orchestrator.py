@@ -227,3 +227,38 @@ def test_json_events_carry_stack_phase_and_type(platform, runner, behaviour):
     assert policy and policy[0]["policy"] == "tags-required" and policy[0]["phase"] == "preview"
     results = {e["stack"]: e for e in events if e["type"] == "result"}
     assert (results["dev"]["created"], results["dev"]["policyAdvisory"]) == (5, 1)
+
+
+def test_a_fresh_runner_restores_the_secrets_provider_from_the_state(platform, runner, cli, repo, json_progress):
+    """CI starts without .pulumi-state/workspace-settings: the fields come back from `stack export`."""
+    import shutil
+
+    run(platform, runner, json_progress)
+    shutil.rmtree(runner.settings_dir)
+    first_run_calls = len(cli.calls)
+    report = run(platform, runner, JsonProgress(io.StringIO()))
+    rerun = cli.calls[first_run_calls:]
+    assert set(report.states.values()) == {"unchanged"}, report.reasons
+    exports = [c.stack for c in rerun if c.verb == "stack export" and "--show-secrets" not in c.args]
+    assert exports == ORDER, "each existing stack's secrets provider is read from its state once"
+
+
+def test_without_the_restore_an_existing_stack_cannot_be_opened(platform, runner, cli, json_progress, monkeypatch):
+    """Guards the test above: the stand-in refuses a stack file without the stack's secrets fields."""
+    import shutil
+
+    run(platform, runner, json_progress)
+    shutil.rmtree(runner.settings_dir)
+    monkeypatch.setattr(AutomationStackRunner, "_restore_secrets_provider", staticmethod(lambda stack, path: None))
+    report = run(platform, runner, JsonProgress(io.StringIO()))
+    assert report.states["data"] == "failed" and "secrets provider" in report.reasons["data"]
+
+
+def test_secrets_fields_come_from_the_recorded_provider():
+    from mlops_platform.deployer.runner import secrets_fields_from_state
+
+    assert secrets_fields_from_state({"type": "passphrase", "state": {"salt": "v1:abc"}}) == {"encryptionsalt": "v1:abc"}
+    assert secrets_fields_from_state(
+        {"type": "cloud", "state": {"url": "awskms://alias/mlops-pulumi-state?region=eu-central-1", "encryptedkey": "k"}}
+    ) == {"secretsprovider": "awskms://alias/mlops-pulumi-state?region=eu-central-1", "encryptedkey": "k"}
+    assert secrets_fields_from_state({"type": "service", "state": {}}) == {}
