@@ -22,8 +22,8 @@ from components.release_access import approver_policy, res_persona_policy, stage
 from components.release_roles import ReleaseNames, deployer_policy, pipeline_policy
 from components.stage_deployment import StageScope, deployment_boundary, deployment_role_policy
 
+from .conftest import PRODUCT_VALUES as VALUES
 from .conftest import as_list
-from .test_res_logic import VALUES
 
 KEY = "arn:aws:kms:eu-central-1:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 BUCKET = "mlops-release-333333333333-eu-central-1"
