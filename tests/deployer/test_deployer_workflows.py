@@ -46,19 +46,27 @@ def test_pull_requests_upload_the_guardrail_sarif_to_code_scanning():
     assert job["permissions"]["security-events"] == "write"
 
 
-def test_pull_request_previews_run_the_policy_pack_per_stack_only_with_credentials():
+def test_pull_request_previews_run_per_stack_only_with_credentials():
     job = load("pull-request.yml")["jobs"]["preview"]
     assert set(job["strategy"]["matrix"]["stack"]) == set(SIX)
     assert "vars.AWS_PREVIEW_ROLE_ARN != ''" in job["if"]
-    assert "pulumi preview" in steps_text(job) and "--policy-pack policies" in steps_text(job)
-    assert any("github-script" in str(step.get("uses")) for step in job["steps"]), "the preview is commented on the PR"
 
 
-def test_pull_request_previews_assume_the_preview_role_never_the_deploy_role():
+def test_pull_request_previews_use_the_policy_gated_preview_of_the_deployer():
+    text = steps_text(load("pull-request.yml")["jobs"]["preview"])
+    assert 'mlops-platform deploy --preview-only --stack "$STACK" --yes --json' in text
+
+
+def test_pull_request_preview_comment_lists_the_policy_findings():
     job = load("pull-request.yml")["jobs"]["preview"]
-    credentials = next(step for step in job["steps"] if "configure-aws-credentials" in str(step.get("uses")))
-    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
-    assert "DEPLOY" not in yaml.safe_dump(job)
+    comment = next(step for step in job["steps"] if "github-script" in str(step.get("uses")))
+    assert "e.type === 'policy'" in comment["with"]["script"] and "createComment" in comment["with"]["script"]
+
+
+def test_pull_request_previews_point_the_providers_at_the_preview_role():
+    text = steps_text(load("pull-request.yml")["jobs"]["preview"])
+    assert 'document["config"].setdefault("mlops:deployRole", {})["roleName"] = role' in text
+    assert '-preview"' in text
 
 
 def test_main_has_one_deploy_job_per_graph_step_in_graph_order():
