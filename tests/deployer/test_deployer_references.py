@@ -103,3 +103,11 @@ def test_a_serving_stack_may_read_its_own_previous_outputs():
 def test_a_reference_into_the_wrong_project_is_reported():
     problems = undeclared_references(build_graph(SIX, ["churn-dev"]), {"churn-dev": ["organization/mlops-serving/dev"]})
     assert problems == ["churn-dev references organization/mlops-serving/dev, which is not a stack of the graph"]
+
+
+def test_the_exp_program_exports_the_studio_domain_destroy_empties():
+    from mlops_platform.deployer.destroy import STUDIO_DOMAIN_OUTPUT
+    from mlops_platform.harness import plan_stacks
+
+    outputs = plan_stacks(["exp"])["exp"].outputs
+    assert outputs.get(STUDIO_DOMAIN_OUTPUT), f"destroy reads the exp stack output {STUDIO_DOMAIN_OUTPUT}: {sorted(outputs)}"
