@@ -87,7 +87,8 @@ class Behaviour:
     protected: dict[str, list[str]] = field(default_factory=dict)
     """Stack -> URNs of protected resources a destroy with --exclude-protected leaves."""
     resource_count: int = 5
-    up_delay: float = 0.0
+    up_delay: dict[str, float] = field(default_factory=dict)
+    """Stack -> seconds an up takes (to observe parallel ups)."""
 
 
 class FakeBackend:
@@ -304,7 +305,7 @@ class RecordingPulumiCommand(PulumiCommand):
             self.active += 1
             self.max_active = max(self.max_active, self.active)
         try:
-            time.sleep(self.behaviour.up_delay)
+            time.sleep(self.behaviour.up_delay.get(stack.name, 0.0))
             changes = self._changes(call, stack)
             config = self._config(call)
             if stack.name in self.behaviour.fail_up:

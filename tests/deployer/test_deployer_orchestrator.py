@@ -129,7 +129,7 @@ def test_independent_stacks_run_in_parallel_up_to_max_stacks(tmp_path, passphras
     stacks = {"data": "data", "exp": "exp", "res": "res", "dev": "dev", "int": "int", "prod": "prod", "prod-eu": "prod"}
     repo = write_repo(tmp_path / "two-prod", stacks)
     runner = AutomationStackRunner(repo, backend, pulumi_command=cli)
-    behaviour.up_delay = 0.4
+    behaviour.up_delay.update({"prod": 1.0, "prod-eu": 1.0})
     deploy(build_graph(stacks), platform_targets(repo, stacks), runner, JsonProgress(io.StringIO()),
            DeployOptions(yes=True, max_stacks=2), None)
     assert cli.max_active == 2, "prod and prod-eu must be updated at the same time"
@@ -138,7 +138,7 @@ def test_independent_stacks_run_in_parallel_up_to_max_stacks(tmp_path, passphras
 def test_max_stacks_one_runs_one_stack_at_a_time(tmp_path, passphrase, backend, cli, behaviour):
     stacks = {"res": "res", "dev": "dev", "int": "int", "prod": "prod", "prod-eu": "prod"}
     repo = write_repo(tmp_path / "serial", stacks)
-    behaviour.up_delay = 0.2
+    behaviour.up_delay.update({"prod": 0.3, "prod-eu": 0.3})
     deploy(build_graph(stacks), platform_targets(repo, stacks), AutomationStackRunner(repo, backend, pulumi_command=cli),
            JsonProgress(io.StringIO()), DeployOptions(yes=True, max_stacks=1), None)
     assert cli.max_active == 1
