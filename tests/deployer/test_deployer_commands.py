@@ -252,3 +252,15 @@ def test_deploy_model_with_an_unknown_stage_is_bad_input(cli_app):
     result = invoke(cli_app, "deploy", "model", "--project", "churn", "--stage", "qa", "--model-package-arn",
                     "arn:aws:sagemaker:eu-central-1:222222222222:model-package/churn/3")
     assert result.exit_code == 2 and result.output.strip() == "error: --stage 'qa': expected one of dev, int, prod"
+
+
+def test_deploy_without_the_pulumi_cli_exits_2_with_the_install_command(cli_app, monkeypatch, tmp_path):
+    from mlops_platform.commands import deploy as deploy_cmd
+    from mlops_platform.deployer.runner import AutomationStackRunner
+
+    monkeypatch.setattr(deploy_cmd, "make_runner", lambda root, backend: AutomationStackRunner(root, backend))
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    result = invoke(cli_app, "deploy", "--yes")
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "error: the Pulumi CLI is not installed (or not on PATH): install it with `curl -fsSL https://get.pulumi.com | sh`")
