@@ -24,6 +24,9 @@ build_one() {
   local image="$1" tag quarantine release context
   tag="$(version "$image")"; quarantine="$(repo_var QUARANTINE "$image")"; release="$(repo_var RELEASE "$image")"
   if released "$release" "$tag"; then echo "skip: $release:$tag is already released (bump images/$image/VERSION)"; return; fi
+  # Immutable tags: an earlier run built this VERSION already (e.g. its scan blocked it). Do not rebuild;
+  # the scan gate decides again, and a fix needs a new VERSION.
+  if released "$quarantine" "$tag"; then echo "skip: $quarantine:$tag exists (bump images/$image/VERSION to rebuild)"; return; fi
   context="$(mktemp -d)"
   mkdir -p "$context/source" "$context/toolchain"
   cp -a "$src/." "$context/source/"
