@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,46 @@ def test_promote_copies_quarantine_to_release_under_the_same_tag(workspace) -> N
 def test_unknown_step_is_rejected(workspace) -> None:
     result, _ = run(workspace, "deploy")
     assert result.returncode == 2 and "unknown step" in result.stderr
+
+
+FAKE_AWS_FINDINGS = """#!/usr/bin/env bash
+case "$1 $2" in
+  "ecr describe-images") repo="$4"; tag="${6#imageTag=}"; grep -qx "$repo:$tag" "$EXISTING" && exit 0 || exit 254 ;;
+  "ecr describe-image-scan-findings") cat "$FINDINGS_DIR/$(echo "$4" | tr / _).json" ;;
+esac
+"""
+
+
+def scan_gate(workspace, findings: dict[str, dict]):
+    import json
+
+    import yaml
+
+    tmp, src, env = workspace
+    shutil.copy(REPO / "images" / "scan_gate.py", src / "images" / "scan_gate.py")
+    (tmp / "bin" / "aws").write_text(FAKE_AWS_FINDINGS)
+    # The buildspec calls python3; pin it to this interpreter (a pyenv shim would put its own aws first).
+    (tmp / "bin" / "python3").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (tmp / "bin" / "python3").chmod(0o755)
+    (tmp / "findings").mkdir(exist_ok=True)
+    for repo, response in findings.items():
+        (tmp / "findings" / f"{repo.replace('/', '_')}.json").write_text(json.dumps(response))
+    spec = yaml.safe_load((REPO / "images" / "buildspecs" / "scan-gate.yml").read_text())
+    script = "\n".join(spec["phases"]["build"]["commands"])
+    return subprocess.run(["bash", "-c", script], cwd=src, env={**env, "FINDINGS_DIR": str(tmp / "findings")},
+                          capture_output=True, text=True, timeout=60)
+
+
+CLEAN = {"imageScanStatus": {"status": "ACTIVE"}, "imageScanFindings": {"findingSeverityCounts": {"HIGH": 2}}}
+CRITICAL = {"imageScanStatus": {"status": "ACTIVE"}, "imageScanFindings": {"findingSeverityCounts": {"CRITICAL": 1}}}
+
+
+def test_scan_gate_buildspec_passes_clean_images(workspace) -> None:
+    result = scan_gate(workspace, {"mlops/quarantine/deploy": CLEAN, "mlops/quarantine/inference": CLEAN})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ok: ") == 2
+
+
+def test_scan_gate_buildspec_blocks_a_critical_finding(workspace) -> None:
+    result = scan_gate(workspace, {"mlops/quarantine/deploy": CLEAN, "mlops/quarantine/inference": CRITICAL})
+    assert result.returncode == 1 and "mlops/quarantine/inference" in result.stderr and "1 CRITICAL" in result.stderr
