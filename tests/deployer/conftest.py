@@ -6,44 +6,13 @@ import io
 from pathlib import Path
 
 import pytest
-import yaml
 
 from deployer_fakes import Behaviour, FakeBackend, RecordingPulumiCommand
+from deployer_repo import ROLES, platform_targets, write_repo
 from mlops_platform.deployer.backends import Backend
 from mlops_platform.deployer.graph import build_graph
 from mlops_platform.deployer.progress import JsonProgress
-from mlops_platform.deployer.runner import AutomationStackRunner, StackTarget
-
-ROLES = ("data", "exp", "res", "dev", "int", "prod")
-
-
-def write_repo(root: Path, stacks: dict[str, str]) -> Path:
-    """A repository with the platform project, the given stacks (name -> role), policies and serving/."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "Pulumi.yaml").write_text(yaml.safe_dump({
-        "name": "mlops-platform", "main": "platform/",
-        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}},
-    }))
-    (root / ".venv").mkdir(exist_ok=True)
-    (root / "platform").mkdir(exist_ok=True)
-    (root / "platform" / "__main__.py").write_text("# program\n")
-    for name, role in stacks.items():
-        (root / f"Pulumi.{name}.yaml").write_text(
-            f"# Stack {name!r}: committed, reviewed, no secrets.\nconfig:\n  mlops:role: {role}\n"
-        )
-    (root / "policies").mkdir(exist_ok=True)
-    (root / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 1.0.0\n")
-    for role in ROLES:
-        (root / f"policy-config.{role}.json").write_text('{"all": "mandatory"}\n')
-    serving = root / "serving"
-    serving.mkdir(exist_ok=True)
-    # As the real serving/Pulumi.yaml: the program is the project directory, the virtualenv the repo's.
-    (serving / "Pulumi.yaml").write_text(yaml.safe_dump({
-        "name": "mlops-serving", "main": ".",
-        "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": "../.venv"}},
-    }))
-    (serving / "__main__.py").write_text("# serving program\n")
-    return root
+from mlops_platform.deployer.runner import AutomationStackRunner
 
 
 @pytest.fixture
@@ -80,10 +49,6 @@ def cli(fake_state, behaviour) -> RecordingPulumiCommand:
 @pytest.fixture
 def runner(repo, backend, cli) -> AutomationStackRunner:
     return AutomationStackRunner(repo, backend, pulumi_command=cli)
-
-
-def platform_targets(repo: Path, stacks: dict[str, str]) -> dict[str, StackTarget]:
-    return {name: StackTarget(name, role, repo) for name, role in stacks.items()}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from unittest import mock
 
 import pytest
 
-from conftest import ROLES, platform_targets, write_repo
+from deployer_repo import ROLES, platform_targets, write_repo
 from deployer_fakes import RecordingPulumiCommand
 from mlops_platform.deployer.backends import Backend
 from mlops_platform.deployer.errors import MissingPassphraseError, MissingPulumiCliError, StackLockedError
