@@ -187,3 +187,11 @@ def test_stage_toolchain_script_reads_both_pins() -> None:
                             capture_output=True, text=True)
     pins = dict(line.split("==", 1) for line in (REPO / "constraints.txt").read_text().splitlines() if "==" in line)
     assert result.stdout.split() == [pins["pulumi"], pins["pulumi_aws"]], result.stderr
+
+
+def test_every_model_project_has_a_numeric_smoke_payload(org) -> None:
+    for project in org.model_projects:
+        payload = REPO / "images" / "deploy" / "smoke_payloads" / f"{project.name}.csv"
+        assert payload.is_file(), f"{project.name}: no smoke payload {payload.relative_to(REPO)} (its TestDev/TestInt would fail)"
+        for row in payload.read_text().strip().splitlines():
+            [float(value) for value in row.split(",")]  # raises on a non-numeric feature
