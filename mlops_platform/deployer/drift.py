@@ -25,8 +25,13 @@ class DriftResult:
 
 
 def drifted_steps(result: OperationResult) -> list[Step]:
-    """Steps of a refresh preview that change a resource (a ``refresh`` step counts when it has diffs)."""
-    return [step for step in result.steps if step.op in CHANGE_OPS or (step.op == "refresh" and step.diffs)]
+    """Resources a refresh preview would change, once each (the runner turns refresh steps with
+    differences into ``update`` and vanished resources into ``delete``)."""
+    drifted: dict[str, Step] = {}
+    for step in result.steps:
+        if step.op in CHANGE_OPS or (step.op == "refresh" and step.diffs):
+            drifted.setdefault(step.urn, step)
+    return list(drifted.values())
 
 
 def detect_drift(targets: list[StackTarget], runner: StackRunner, progress: Progress) -> list[DriftResult]:

@@ -161,6 +161,10 @@ def is_deployed(runner: StackRunner, target: StackTarget) -> bool:
     return False
 
 
+def _op(metadata: Any) -> str:
+    return metadata.op.value if isinstance(metadata.op, OpType) else str(metadata.op)
+
+
 class _EventCollector:
     """Turns engine events into an ``OperationResult`` and forwards them to the caller."""
 
@@ -180,8 +184,16 @@ class _EventCollector:
             if pre and pre.metadata:
                 meta = pre.metadata
                 diffs = tuple(meta.detailed_diff or ()) or tuple(meta.diffs or ())
-                op = meta.op.value if isinstance(meta.op, OpType) else str(meta.op)
-                self.result.steps.append(Step(op, meta.urn, meta.type, diffs))
+                self.result.steps.append(Step(_op(meta), meta.urn, meta.type, diffs))
+            done = event.res_outputs_event
+            if done and done.metadata and _op(done.metadata) == "refresh":
+                # A refresh reports drift on the finished step: state gone from the cloud, or changed.
+                meta = done.metadata
+                diffs = tuple(meta.detailed_diff or ()) or tuple(meta.diffs or ())
+                if meta.new is None:
+                    self.result.steps.append(Step("delete", meta.urn, meta.type))
+                elif diffs:
+                    self.result.steps.append(Step("update", meta.urn, meta.type, diffs))
             if event.summary_event:
                 self.result.changes = dict(event.summary_event.resource_changes or {})
         if self._forward:

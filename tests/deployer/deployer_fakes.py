@@ -82,6 +82,8 @@ class Behaviour:
     locked: set[str] = field(default_factory=set)
     drift: dict[str, int] = field(default_factory=dict)
     """Stack -> number of resources a refresh finds changed in the cloud."""
+    vanished: dict[str, int] = field(default_factory=dict)
+    """Stack -> number of resources (counted from the last) a refresh finds deleted in the cloud."""
     preview_steps: dict[str, Any] = field(default_factory=dict)
     """Stack -> step metadata for resourcePreEvents of its previews, or a function of the stack config."""
     protected: dict[str, list[str]] = field(default_factory=dict)
@@ -327,10 +329,20 @@ class RecordingPulumiCommand(PulumiCommand):
     def _refresh(self, call: Call, stack: FakeStack) -> str:
         assert "--preview-only" in call.args, "the deployer must never refresh for real"
         drifted = self.behaviour.drift.get(stack.name, 0)
-        events = [{"resourcePreEvent": {"metadata": {
-            "op": "update", "urn": f"urn:pulumi:{stack.name}::{stack.project}::aws:s3/bucket:Bucket::b{i}",
-            "type": "aws:s3/bucket:Bucket", "provider": "", "diffs": ["tags"]}}} for i in range(drifted)]
-        changes = {"update": drifted, "same": self.behaviour.resource_count - drifted}
+        events = []
+        for i in range(self.behaviour.resource_count):
+            urn = f"urn:pulumi:{stack.name}::{stack.project}::aws:s3/bucket:Bucket::b{i}"
+            meta = {"op": "refresh", "urn": urn, "type": "aws:s3/bucket:Bucket", "provider": ""}
+            state = {"type": "aws:s3/bucket:Bucket", "urn": urn, "custom": True, "delete": False, "id": f"b{i}",
+                     "parent": "", "protect": False, "inputs": {}, "outputs": {}, "provider": ""}
+            # As the engine: every resource gets a refresh step; a changed one finishes with its diffs.
+            events.append({"resourcePreEvent": {"metadata": {**meta, "old": state, "new": state}}})
+            done = {**meta, "old": state, "new": state, "diffs": ["tags"] if i < drifted else []}
+            if i >= self.behaviour.resource_count - self.behaviour.vanished.get(stack.name, 0):
+                done = {**meta, "old": state}  # gone from the cloud: no new state
+            events.append({"resOutputsEvent": {"metadata": done}})
+        gone = self.behaviour.vanished.get(stack.name, 0)
+        changes = {"update": drifted, "delete": gone, "same": self.behaviour.resource_count - drifted - gone}
         self._events(call, [*events, {"summaryEvent": {"resourceChanges": {k: v for k, v in changes.items() if v}}}])
         return "refresh ok"
 

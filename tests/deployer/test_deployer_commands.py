@@ -264,3 +264,11 @@ def test_deploy_without_the_pulumi_cli_exits_2_with_the_install_command(cli_app,
     assert result.exit_code == 2
     assert result.output.strip() == (
         "error: the Pulumi CLI is not installed (or not on PATH): install it with `curl -fsSL https://get.pulumi.com | sh`")
+
+
+def test_drift_lists_a_resource_deleted_outside_pulumi(cli_app, fake_state, behaviour):
+    deploy_all(fake_state)
+    behaviour.vanished["res"] = 1
+    result = invoke(cli_app, "drift", "--stack", "res")
+    assert result.exit_code == 1
+    assert "res: delete urn:pulumi:res::mlops-platform::aws:s3/bucket:Bucket::b4" in result.stdout
