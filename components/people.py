@@ -9,9 +9,10 @@ Two modes (``identity.mode`` in organization.yaml):
   the caller's own user profile only).
 * ``identity-center``: :class:`PersonaPermissionSet` in the optional ``identity`` stack, which must run
   in the management or delegated-administrator account (permission sets can be created nowhere
-  else), plus :class:`UserNameAttribute` so Identity Center passes the same per-user tag. The roles
-  AWS then creates in each account are ``AWSReservedSSO_<permission set>_<suffix>`` under the path
-  ``/aws-reserved/sso.amazonaws.com/``; :func:`identity_center_role_pattern` names them.
+  else), plus :class:`UserNameAttribute` so Identity Center passes the same per-user tag. A permission
+  set only lets its SSO role (``AWSReservedSSO_<permission set>_<suffix>``) chain into the platform's
+  ``PersonaRole`` of that persona in each account, passing the user's own name as the session tag:
+  the rights stay defined once, in the account stacks, whichever way people sign in.
 
 Reused by every account stack (EXP personas; DevOps, auditor and approver roles in RES and the stage
 accounts): build the policy documents, then one ``PersonaRole`` per persona that has people.
@@ -85,6 +86,54 @@ def federated_trust_policy(provider_arn: str, user_name_tag: str, user_names: li
     )
 
 
+def permission_set_name(org: OrganizationConfig, persona: str) -> str:
+    """Identity Center permission set of a persona (at most 32 characters)."""
+    return f"{org.platform_name}-{persona.replace('_', '-')}"[:32]
+
+
+def identity_center_trust_policy(
+    account_id: str, permission_set_names: list[str], user_name_tag: str, user_names: list[str]
+) -> dict[str, Any]:
+    """Identity Center sign-in: the persona's SSO role in this account chains into the persona role.
+
+    The principal is the account root narrowed by ``aws:PrincipalArn`` to the roles Identity Center
+    creates for the permission sets; the caller must pass its own user name as the session tag
+    (``aws:RequestTag`` equal to its ``aws:PrincipalTag``, set by Identity Center's attributes for
+    access control), and that name must be one of the configured people of the persona.
+    """
+    if not user_names:
+        raise ValueError("a persona role needs at least one user name (nobody could assume it)")
+    sso_roles = [
+        f"arn:aws:iam::{account_id}:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{name}_*"
+        for name in sorted(permission_set_names)
+    ]
+    return policy_document(
+        [
+            statement(
+                "IdentityCenterSignIn",
+                ["sts:AssumeRole", "sts:TagSession"],
+                None,
+                principal={"AWS": f"arn:aws:iam::{account_id}:root"},
+                condition={
+                    "ArnLike": {"aws:PrincipalArn": sso_roles},
+                    "StringEquals": {f"aws:RequestTag/{user_name_tag}": f"${{aws:PrincipalTag/{user_name_tag}}}"},
+                    "StringLike": {f"aws:RequestTag/{user_name_tag}": sorted(user_names)},
+                },
+            )
+        ]
+    )
+
+
+def sign_in_trust_policy(
+    org: OrganizationConfig, account_id: str, personas: list[str], user_names: list[str]
+) -> dict[str, Any]:
+    """The trust of a sign-in role for ``personas``, by the organisation's ``identity.mode``."""
+    if org.identity.mode == "identity-center":
+        names = [permission_set_name(org, persona) for persona in personas]
+        return identity_center_trust_policy(account_id, names, org.identity.user_name_tag, user_names)
+    return federated_trust_policy(saml_provider_arn(org, account_id), org.identity.user_name_tag, user_names)
+
+
 def identity_center_role_pattern(permission_set_name: str) -> str:
     """ARN pattern of the roles Identity Center creates for a permission set in every account.
 
@@ -122,12 +171,8 @@ class PersonaRoleArgs:
     """IAM role name, normally ``naming.persona_role_name(org, persona)``."""
     persona: str
     """Persona this role is for (``lead``, ``devops``, ``approver``...); tagged ``mlops:persona``."""
-    saml_provider_arn: str
-    """The organisation's SAML provider in this account (:func:`saml_provider_arn`)."""
-    user_name_tag: str
-    """Session tag carrying the user's name (``identity.userNameTag``)."""
-    user_names: list[str]
-    """Who may assume the role (values of the session tag); must not be empty."""
+    trust_policy: dict[str, Any]
+    """Who may sign in: :func:`sign_in_trust_policy` (SAML federation or Identity Center)."""
     policies: dict[str, pulumi.Input[Any]] = field(default_factory=dict)
     """Inline policies by short name (documents as dicts or JSON; may be Outputs)."""
     managed_policy_arns: list[pulumi.Input[str]] = field(default_factory=list)
@@ -138,7 +183,7 @@ class PersonaRoleArgs:
 
 
 class PersonaRole(pulumi.ComponentResource):
-    """A federated sign-in role for one persona in one account."""
+    """A sign-in role for one persona in one account (SAML federation or Identity Center)."""
 
     role: aws.iam.Role
     name: pulumi.Output[str]
@@ -152,10 +197,8 @@ class PersonaRole(pulumi.ComponentResource):
             f"{name}-role",
             aws.iam.RoleArgs(
                 name=args.role_name,
-                description=args.description or f"Sign-in role of the {args.persona} persona (SAML federation)",
-                assume_role_policy=json.dumps(
-                    federated_trust_policy(args.saml_provider_arn, args.user_name_tag, args.user_names)
-                ),
+                description=args.description or f"Sign-in role of the {args.persona} persona",
+                assume_role_policy=json.dumps(args.trust_policy),
                 max_session_duration=args.session_hours * 3600,
                 tags={"mlops:persona": args.persona, **args.tags},
             ),

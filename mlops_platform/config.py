@@ -39,7 +39,10 @@ from mlops_platform import REPO_ROOT
 ORGANIZATION_FILE = "organization.yaml"
 CONFIG_NAMESPACE = "mlops"
 
-AccountRole = Literal["data", "exp", "res", "dev", "int", "prod"]
+AccountRole = Literal["data", "exp", "res", "dev", "int", "prod", "identity"]
+#: The optional ``identity`` stack runs in the management (or delegated-administrator) account with
+#: IAM Identity Center; it is not a workload account and gets no VPC or baseline.
+IDENTITY_ROLE = "identity"
 Stage = Literal["dev", "int", "prod"]
 ACCOUNT_ROLES: tuple[str, ...] = ("data", "exp", "res", "dev", "int", "prod")
 STAGES: tuple[str, ...] = ("dev", "int", "prod")
@@ -159,6 +162,11 @@ class IdentitySettings(CamelModel):
     identity_center_instance_arn: Annotated[str, Field(pattern=r"^arn:aws:sso:::instance/ssoins-[0-9a-f]{16}$")] | None = None
     management_account: AccountId | None = None
     """Account that runs the ``identity`` stack (management or delegated administrator)."""
+    group_ids: dict[
+        Literal["lead", "scientist", "ml_engineer", "devops", "platform_admin", "auditor"],
+        Annotated[str, Field(pattern=r"^([0-9a-f]{10}-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")],
+    ] = {}
+    """Identity Store group per persona; the identity stack assigns its permission set to those groups."""
 
     @model_validator(mode="after")
     def _identity_center_needs_instance(self) -> IdentitySettings:
@@ -388,18 +396,42 @@ class BaselineSettings(CamelModel):
     """CloudWatch Logs retention; at least a year (CloudWatch.16)."""
 
 
+class _MissingKey(ValueError):
+    """A key every workload stack needs (reported as ``required key is missing`` on that key)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 class StackConfig(CamelModel):
     """The ``mlops:`` keys of one stack file."""
 
     role: AccountRole
-    vpc_cidr: VpcCidr
-    az_ids: list[str]
+    vpc_cidr: VpcCidr | None = None
+    """Required for every role but ``identity`` (which has no VPC)."""
+    az_ids: list[str] | None = None
+    """Required for every role but ``identity``."""
     deploy_role: ProviderRole = ProviderRole()
     baseline: BaselineSettings = BaselineSettings()
 
+    @model_validator(mode="after")
+    def _network_for_workload_accounts(self) -> StackConfig:
+        if self.role == IDENTITY_ROLE:
+            if self.vpc_cidr or self.az_ids:
+                raise ValueError("the identity stack has no VPC: remove mlops:vpcCidr and mlops:azIds")
+            return self
+        if self.vpc_cidr is None:
+            raise _MissingKey("vpcCidr")
+        if self.az_ids is None:
+            raise _MissingKey("azIds")
+        return self
+
     @field_validator("az_ids")
     @classmethod
-    def _az_ids(cls, az_ids: list[str]) -> list[str]:
+    def _az_ids(cls, az_ids: list[str] | None) -> list[str] | None:
+        if az_ids is None:
+            return None
         if not 2 <= len(az_ids) <= 3:
             raise ValueError(f"needs 2 or 3 AZ IDs, got {len(az_ids)}")
         prefixes = set()
@@ -430,6 +462,8 @@ class StackSettings(BaseModel):
 
     @property
     def account_id(self) -> str:
+        if self.role == IDENTITY_ROLE:
+            return str(self.org.identity.management_account)
         account = self.org.accounts.by_role().get(self.role)
         if account is None:  # only the DATA role can be absent
             raise ConfigError(
@@ -555,11 +589,18 @@ def settings_from_config(
     try:
         stack_config = StackConfig.model_validate(values)
     except ValidationError as exc:
+        missing = next((e.get("ctx", {}).get("error") for e in exc.errors() if isinstance(e.get("ctx", {}).get("error"), _MissingKey)), None)
+        if missing is not None:
+            raise ConfigError(source, f"{CONFIG_NAMESPACE}:{missing.key}", "required key is missing") from None
         raise _first_error(exc, source, f"{CONFIG_NAMESPACE}:") from None
     org = org or load_organization(root)
     if stack_config.role == "data" and not org.has_data_account:
         raise ConfigError(source, "mlops:role", "is 'data' but organization.yaml has no accounts.data")
-    _check_cidr_overlap(stack, stack_config.vpc_cidr, root)
+    if stack_config.role == IDENTITY_ROLE:
+        if org.identity.mode != "identity-center":
+            raise ConfigError(source, "mlops:role", "is 'identity' but organization.yaml identity.mode is not identity-center")
+        return StackSettings(stack=stack, org=org, config=stack_config)
+    _check_cidr_overlap(stack, str(stack_config.vpc_cidr), root)
     return StackSettings(stack=stack, org=org, config=stack_config)
 
 

@@ -467,13 +467,16 @@ def plan_serving(
 
 
 def default_stacks(root: Path = REPO_ROOT) -> list[str]:
-    """Every stack file at the root, except a DATA stack when the organisation has no data account."""
-    has_data = load_organization(root).has_data_account
+    """Every stack file at the root, except the optional stacks the organisation does not use
+    (DATA without a data account, ``identity`` without Identity Center)."""
+    org = load_organization(root)
     names = []
     for name in list_stacks(root):
         role = read_stack_config(name, root).get(f"{CONFIG_NAMESPACE}:role")
-        if role == "data" and not has_data:
+        if role == "data" and not org.has_data_account:
             continue  # the DATA account is optional; its stack file may stay in the repo
+        if role == "identity" and org.identity.mode != "identity-center":
+            continue  # only Identity Center sign-in needs the identity stack
         names.append(name)
     return names
 

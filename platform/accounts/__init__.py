@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pulumi
 
-from accounts import data, exp, res, stage
+from accounts import data, exp, identity, res, stage
 from accounts.common import AccountContext, baseline_for
-from mlops_platform.config import StackSettings
+from mlops_platform.config import IDENTITY_ROLE, StackSettings
 from mlops_platform.providers import account_provider
 
 _BUILDERS = {
@@ -23,9 +23,13 @@ _BUILDERS = {
 }
 
 
-def build_account(settings: StackSettings) -> AccountContext:
+def build_account(settings: StackSettings) -> AccountContext | None:
     """Declare the stack: provider, baseline, then the role's own resources; export outputs."""
     provider = account_provider(settings)
+    if settings.role == IDENTITY_ROLE:  # management account: Identity Center only, no baseline
+        for key, value in identity.build(settings, provider).items():
+            pulumi.export(key, value)
+        return None
     context = baseline_for(settings, provider)
     _BUILDERS[settings.role](context)
     for key, value in context.exports.items():

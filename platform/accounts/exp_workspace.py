@@ -39,10 +39,9 @@ from components.model_project import ModelProject, ModelProjectArgs
 from components.people import (
     PersonaRole,
     PersonaRoleArgs,
-    identity_center_role_pattern,
     persona_user_names,
     personas_in_use,
-    saml_provider_arn,
+    sign_in_trust_policy,
 )
 from components.secure_bucket import SecureBucket
 from components.service_catalog import PRODUCT_PREFIX, ModelBuildingProduct, ModelBuildingProductArgs, TemplateSettings
@@ -387,7 +386,7 @@ def build(context: AccountContext) -> ExpWorkspace:
 
     # ---- the product ------------------------------------------------------------------------------
     leads = [p for p in org.data_scientists if p.persona == "lead"]
-    identity_center = org.identity.mode == "identity-center"
+    # Leads sign in through the lead persona role in both identity modes (Identity Center chains into it).
     lead_sign_in_arn = naming.role_arn(account, naming.persona_role_name(org, "lead"))
     template_settings = pulumi.Output.all(
         pulumi.Output.all(*network.subnet_ids),
@@ -435,10 +434,9 @@ def build(context: AccountContext) -> ExpWorkspace:
                 settings=template_settings,
                 template_bucket=sc_bucket.name,
                 launcher_principal_arns=[
-                    *([] if identity_center or not leads else [lead_sign_in_arn]),
+                    *([lead_sign_in_arn] if leads else []),
                     *(user_roles[p.name].arn for p in leads),
                 ],
-                launcher_principal_patterns=[identity_center_role_pattern(f"{prefix}-lead")] if identity_center else [],
             ),
             opts=pulumi.ResourceOptions(provider=context.provider, depends_on=[sc_bucket]),
         )
@@ -503,24 +501,20 @@ def build(context: AccountContext) -> ExpWorkspace:
             opts=pulumi.ResourceOptions(parent=project.role),
         )
 
-    # ---- people: persona sign-in roles (Identity Center: permission sets in the identity stack) -------
+    # ---- people: persona sign-in roles (SAML, or chained from Identity Center permission sets) -----
     persona_roles: dict[str, PersonaRole] = {}
-    if not identity_center:
-        provider_arn = saml_provider_arn(org, account)
-        for persona in personas_in_use(org):
-            persona_roles[persona] = PersonaRole(
-                f"exp-persona-{persona.replace('_', '-')}",
-                PersonaRoleArgs(
-                    role_name=naming.persona_role_name(org, persona),
-                    persona=persona,
-                    saml_provider_arn=provider_arn,
-                    user_name_tag=org.identity.user_name_tag,
-                    user_names=persona_user_names(org, persona),
-                    policies={"exp": policy_context.apply(lambda c, persona=persona: persona_sign_in_policy(persona, c))},
-                    managed_policy_arns=[AUDITOR_MANAGED_POLICY] if persona == "auditor" else [],
-                ),
-                opts=top,
-            )
+    for persona in personas_in_use(org):
+        persona_roles[persona] = PersonaRole(
+            f"exp-persona-{persona.replace('_', '-')}",
+            PersonaRoleArgs(
+                role_name=naming.persona_role_name(org, persona),
+                persona=persona,
+                trust_policy=sign_in_trust_policy(org, account, [persona], persona_user_names(org, persona)),
+                policies={"exp": policy_context.apply(lambda c, persona=persona: persona_sign_in_policy(persona, c))},
+                managed_policy_arns=[AUDITOR_MANAGED_POLICY] if persona == "auditor" else [],
+            ),
+            opts=top,
+        )
 
     # ---- exports and the workspace ----------------------------------------------------------------
     context.exports.update(

@@ -28,7 +28,7 @@ from components.event_bus import ModelEventBus, ModelEventBusArgs
 from components.iam_documents import policy_document, statement
 from components.image_pipeline import SOURCE_KEY, ImagePipeline, ImagePipelineArgs
 from components.model_trigger import ModelTrigger, ModelTriggerArgs
-from components.people import PersonaRole, PersonaRoleArgs, persona_user_names, saml_provider_arn
+from components.people import PersonaRole, PersonaRoleArgs, persona_user_names, sign_in_trust_policy
 from components.promotion_pipeline import BUNDLE_KEY, PromotionPipeline, PromotionPipelineArgs, state_backend_url
 from components.registry import ContainerRegistry, ContainerRegistryArgs, ImagePull, ImageRepositorySpec
 from components.release_access import RELEASE_APPROVERS, RES_ACCESS, approver_policy, res_persona_policy
@@ -248,7 +248,6 @@ def build(context: AccountContext) -> None:
         ),
         opts=pulumi.ResourceOptions(provider=context.provider, parent=release_bucket, depends_on=[images]),
     )
-    federated = org.identity.mode == "iam-federation"
     devops_role = naming.persona_role_name(org, "devops")
     product = DeploymentProduct(
         "res-deployment-product",
@@ -258,13 +257,13 @@ def build(context: AccountContext) -> None:
             deployer_role_arn=roles.deployer_role.arn, approval_topic_arn=approval_topic.arn,
             deploy_image=deploy_image, vpc_id=network.vpc_id, subnet_ids=subnets,
             security_group_ids=security_groups, backend_url=backend_url, log_retention_days=retention,
-            principal_patterns=[f"arn:aws:iam:::role/{devops_role}"] if federated else [],
+            principal_patterns=[f"arn:aws:iam:::role/{devops_role}"],
         ),
         opts=opts,
     )
 
     # 5. people --------------------------------------------------------------------------------------
-    approvers, persona_roles = _people(context) if federated else ({}, {})
+    approvers, persona_roles = _people(context)
 
     context.exports.update(
         {
@@ -351,9 +350,7 @@ def _people(context: AccountContext) -> tuple[dict[str, pulumi.Output[str]], dic
             PersonaRoleArgs(
                 role_name=naming.release_approver_role_name(org, stage),
                 persona=f"approver-{stage}",
-                saml_provider_arn=saml_provider_arn(org, account),
-                user_name_tag=org.identity.user_name_tag,
-                user_names=people,
+                trust_policy=sign_in_trust_policy(org, account, list(personas), people),
                 policies={"approve-release": approver_policy(org, stage)},
                 description=f"Approves promotions into {stage.upper()} ({', '.join(personas)})",
             ),
@@ -372,9 +369,7 @@ def _people(context: AccountContext) -> tuple[dict[str, pulumi.Output[str]], dic
             PersonaRoleArgs(
                 role_name=naming.persona_role_name(org, persona),
                 persona=persona,
-                saml_provider_arn=saml_provider_arn(org, account),
-                user_name_tag=org.identity.user_name_tag,
-                user_names=people,
+                trust_policy=sign_in_trust_policy(org, account, [persona], people),
                 policies={"release-access": document},
                 description=f"{persona} in RES: {level}",
             ),

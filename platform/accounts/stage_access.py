@@ -14,7 +14,7 @@ from __future__ import annotations
 import pulumi
 
 from accounts.common import AccountContext
-from components.people import PersonaRole, PersonaRoleArgs, persona_user_names, saml_provider_arn
+from components.people import PersonaRole, PersonaRoleArgs, persona_user_names, sign_in_trust_policy
 from components.release_access import STAGE_ACCESS, stage_persona_policy
 from components.stage_deployment import StageDeploymentRole, StageDeploymentRoleArgs
 from mlops_platform import naming
@@ -37,8 +37,6 @@ def build(context: AccountContext) -> None:
     )
     context.exports["servingDeploymentRoleArn"] = deployment.arn
 
-    if org.identity.mode != "iam-federation":
-        return
     persona_roles: dict[str, pulumi.Output[str]] = {}
     for persona in STAGE_ACCESS.get(stage, {}):
         people = persona_user_names(org, persona)
@@ -50,9 +48,7 @@ def build(context: AccountContext) -> None:
             PersonaRoleArgs(
                 role_name=naming.persona_role_name(org, persona),
                 persona=persona,
-                saml_provider_arn=saml_provider_arn(org, account),
-                user_name_tag=org.identity.user_name_tag,
-                user_names=people,
+                trust_policy=sign_in_trust_policy(org, account, [persona], people),
                 policies={"serving-access": document},
                 description=f"{persona} in {stage.upper()}: {STAGE_ACCESS[stage][persona]}",
             ),

@@ -26,7 +26,7 @@ from mlops_guard.registry import ALL_POLICIES, BY_NAME
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 DEFAULT_LEVEL = "mandatory"
-ROLES = ("data", "exp", "res", "dev", "int", "prod")
+ROLES = ("data", "exp", "res", "dev", "int", "prod", "identity")
 STAGES = ("dev", "int", "prod")
 
 

@@ -1,4 +1,4 @@
-"""Identity Center mode: no persona roles in EXP; permission sets and the user attribute (identity stack)."""
+"""Identity Center mode: persona roles chained from permission sets; the permission set components."""
 
 from __future__ import annotations
 
@@ -29,18 +29,32 @@ def identity_center_plan(tmp_path_factory):
     return plan_stack("exp", root=root)
 
 
-def test_no_federated_persona_roles_in_identity_center_mode(identity_center_plan) -> None:
+def test_persona_roles_trust_only_their_identity_center_roles(identity_center_plan) -> None:
+    """With Identity Center the persona roles stay (rights defined once); the SSO role chains in."""
     persona_roles = [r for r in identity_center_plan.of_type("aws:iam/role:Role") if str(r.inputs.get("name", "")).startswith("mlops-persona-")]
-    assert not persona_roles, [r.urn for r in persona_roles]
+    assert persona_roles, "identity-center mode must keep the persona sign-in roles"
+    for role in persona_roles:
+        (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        persona = role.inputs["name"].removeprefix("mlops-persona-")
+        assert trust["Principal"] == {"AWS": "arn:aws:iam::222222222222:root"}, role.urn
+        assert trust["Condition"]["ArnLike"]["aws:PrincipalArn"] == [
+            f"arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_mlops-{persona}_*"
+        ], role.urn
 
 
-def test_portfolio_admits_the_lead_permission_set_roles_by_pattern(identity_center_plan) -> None:
-    patterns = [
+def test_identity_center_sessions_must_carry_the_callers_own_name(identity_center_plan) -> None:
+    role = next(r for r in identity_center_plan.of_type("aws:iam/role:Role") if r.inputs.get("name") == "mlops-persona-lead")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Condition"]["StringEquals"] == {"aws:RequestTag/userName": "${aws:PrincipalTag/userName}"}, trust
+    assert trust["Condition"]["StringLike"] == {"aws:RequestTag/userName": ["alice", "dave"]}, trust
+
+
+def test_portfolio_admits_the_lead_persona_role_in_identity_center_mode(identity_center_plan) -> None:
+    principals = [
         r.inputs["principalArn"]
         for r in identity_center_plan.of_type("aws:servicecatalog/principalPortfolioAssociation:PrincipalPortfolioAssociation")
-        if r.inputs["principalType"] == "IAM_PATTERN"
     ]
-    assert patterns == ["arn:aws:iam:::role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_mlops-lead_*"], patterns
+    assert "arn:aws:iam::222222222222:role/mlops-persona-lead" in principals, principals
 
 
 class _Recorder(pulumi.runtime.Mocks):
