@@ -11,7 +11,8 @@ Who is who (all role names from ``mlops_platform.naming``):
   of shared, dev, int, prod; ``aud`` = ``sts.amazonaws.com``). It reads and writes the state.
 - **CI preview identity**: ``<p>-preview`` in RES, assumed by pull requests (``sub`` =
   ``repo:<owner>/<repo>:pull_request``). A preview runs pull-request code, so it never gets deploy rights.
-- **Per account** (data, exp, res, dev, int, prod): ``<p>-deploy``, the role the stack's providers
+- **Per account** (data, exp, res, dev, int, prod, and the management account when the identity stack
+  runs there): ``<p>-deploy``, the role the stack's providers
   assume, trusted by the RES deploy role and by the MFA-gated platform administrator (engineers running
   ``pulumi up`` themselves), carrying the permissions boundary ``<p>-deploy-boundary``; and
   ``<p>-preview`` (AWS ``ReadOnlyAccess`` minus data reads), trusted by the RES preview role.
@@ -42,8 +43,8 @@ from mlops_platform.deployer.backends import STATE_PURPOSE
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 OIDC_AUDIENCE = "sts.amazonaws.com"
 #: GitHub environment whose jobs deploy each account's stack (required reviewers gate shared, int, prod).
-DEPLOY_ENVIRONMENT_OF_ROLE = {"data": "shared", "exp": "shared", "res": "shared", "dev": "dev", "int": "int",
-                              "prod": "prod"}
+DEPLOY_ENVIRONMENT_OF_ROLE = {"identity": "shared", "data": "shared", "exp": "shared", "res": "shared", "dev": "dev",
+                              "int": "int", "prod": "prod"}
 DEPLOY_ENVIRONMENTS = ("shared", "dev", "int", "prod")
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -83,6 +84,15 @@ class BootstrapSettings:
 
     def boundary_arn(self, account: str) -> str:
         return f"arn:aws:iam::{account}:policy/{naming.deploy_boundary_name(self.org)}"
+
+    def stack_accounts(self) -> dict[str, str]:
+        """Role -> account of every platform stack: the six accounts (DATA optional) and, with IAM
+        Identity Center, the management account that runs the identity stack."""
+        accounts = dict(self.org.accounts.by_role())
+        identity = self.org.identity
+        if identity.mode == "identity-center" and identity.management_account:
+            accounts["identity"] = identity.management_account
+        return accounts
 
     @property
     def codebuild_role_arn(self) -> str:
@@ -448,7 +458,7 @@ def bootstrap(settings: BootstrapSettings, sessions: SessionFactory, bootstrap_r
     report = BootstrapReport()
     org = settings.org
     _ = settings.repository, settings.admin_account  # validate before any call
-    for role, account in org.accounts.by_role().items():
+    for role, account in settings.stack_accounts().items():
         session = sessions(account)
         iam = session.client("iam")
         if account == settings.res:

@@ -36,7 +36,7 @@ def base_session() -> Any:
 
 
 def _documents(settings: BootstrapSettings, bootstrap_role_name: str) -> dict[str, Any]:
-    accounts = settings.org.accounts.by_role()
+    accounts = settings.stack_accounts()
     return {
         "accounts": {
             role: {

@@ -89,10 +89,15 @@ def _guard(action: Callable[[], int]) -> None:
 
 
 def platform_stacks(root: Path, org: OrganizationConfig) -> dict[str, str]:
-    """Stack name -> role for every validated ``Pulumi.<name>.yaml`` (without DATA if there is no data account)."""
+    """Stack name -> role for every validated ``Pulumi.<name>.yaml``, without the optional stacks the
+    organisation does not use (as the offline plan: DATA without a data account, identity without
+    Identity Center)."""
     stacks = {}
     for name in list_stacks(root):
-        if read_stack_config(name, root).get("mlops:role") == "data" and not org.has_data_account:
+        role = read_stack_config(name, root).get("mlops:role")
+        if role == "data" and not org.has_data_account:
+            continue
+        if role == "identity" and org.identity.mode != "identity-center":
             continue
         stacks[name] = load_settings(name, root).role
     return stacks

@@ -3,6 +3,7 @@
     data -> exp -> res -> dev -> int -> prod
                            |      |      |
                      <p>-dev -> <p>-int -> <p>-prod      (serving stacks, project ``mlops-serving`` in ``serving/``)
+    identity                                             (optional, Identity Center; needs nothing, needed by nothing)
 
 Edges are of two kinds, and both order a deploy the same way:
 
@@ -13,6 +14,7 @@ Edges are of two kinds, and both order a deploy the same way:
 The graph is over stack *names*, derived from each stack's role, so a second stack with the same role
 (``Pulumi.prod-eu.yaml`` with ``mlops:role: prod``) sits in the same wave as ``prod`` and the two run
 in parallel. DATA is optional: when the organisation has no data account, exp has no upstream stack.
+The optional identity stack runs in the first wave, beside data.
 Everything here is pure logic, tested without Pulumi.
 """
 
@@ -21,8 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-#: Platform account roles in deploy order.
-PLATFORM_ROLES: tuple[str, ...] = ("data", "exp", "res", "dev", "int", "prod")
+#: Platform stack roles in deploy order. ``identity`` (IAM Identity Center permission sets, in the
+#: management account) is optional like ``data`` and independent of the account stacks.
+PLATFORM_ROLES: tuple[str, ...] = ("identity", "data", "exp", "res", "dev", "int", "prod")
 #: Stages a model is promoted through, in order.
 STAGES: tuple[str, ...] = ("dev", "int", "prod")
 #: The Pulumi project of the platform stacks and of the serving stacks.
@@ -33,6 +36,7 @@ SERVING_DIR = "serving"
 
 #: Role -> the roles whose stacks must be deployed first (reference and promotion edges).
 ROLE_UPSTREAM: Mapping[str, tuple[str, ...]] = {
+    "identity": (),
     "data": (),
     "exp": ("data",),
     "res": ("exp",),

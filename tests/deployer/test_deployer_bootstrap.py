@@ -20,6 +20,7 @@ from mlops_platform.bootstrap import (
     BootstrapSettings,
     assume_role_sessions,
     bootstrap,
+    deploy_trust_policy,
     state_bucket_policy,
 )
 from mlops_platform.config import OrganizationConfig
@@ -337,3 +338,12 @@ def test_a_rerun_converges_what_was_changed_by_hand_and_new_inputs():
     assert "999999999999" not in json.dumps(trust), "a hand-made trust must be replaced"
     assert statement(policy, "ServingDeployerOnlyThroughTheVpcEndpoint")["Condition"]["StringNotEquals"] == {
         "aws:SourceVpce": "vpce-0123456789abcdef0"}
+
+
+def test_with_identity_center_the_management_account_gets_the_deploy_role_too():
+    org = organization(identity={"mode": "identity-center", "managementAccount": "777777777777",
+                                 "identityCenterInstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef"})
+    settings = BootstrapSettings(org, ADMIN)
+    assert settings.stack_accounts()["identity"] == "777777777777"
+    ci = statement(deploy_trust_policy(settings, "777777777777"), "CiDeployIdentity")
+    assert ci["Condition"] == {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{RES}:role/mlops-deploy"}}

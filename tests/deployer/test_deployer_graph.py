@@ -82,3 +82,8 @@ def test_unknown_role_is_rejected():
 def test_serving_stack_name_needs_a_stage():
     with pytest.raises(GraphError, match="not a serving stack name"):
         parse_serving_stack_name("churn-test")
+
+
+def test_the_identity_stack_runs_in_the_first_wave_and_blocks_nothing():
+    graph = build_graph({**SIX, "identity": "identity"})
+    assert graph.waves()[0] == ["data", "identity"] and graph.descendants("identity") == set()

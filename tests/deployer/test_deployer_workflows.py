@@ -79,7 +79,12 @@ def test_main_has_one_deploy_job_per_graph_step_in_graph_order():
 
 def test_each_deploy_job_runs_in_the_environment_the_deploy_role_trusts():
     jobs = load("deploy.yml")["jobs"]
-    assert {stack: jobs[stack]["with"]["environment"] for stack in SIX} == DEPLOY_ENVIRONMENT_OF_ROLE
+    assert {stack: jobs[stack]["with"]["environment"] for stack in DEPLOY_ENVIRONMENT_OF_ROLE} == DEPLOY_ENVIRONMENT_OF_ROLE
+
+
+def test_the_identity_job_needs_only_the_tests_and_runs_only_with_identity_center():
+    job = load("deploy.yml")["jobs"]["identity"]
+    assert (job["needs"], job["if"]) == (["test"], "vars.HAS_IDENTITY_CENTER == 'true'")
 
 
 def test_deploy_runs_on_pushes_to_main():
