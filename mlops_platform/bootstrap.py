@@ -12,9 +12,9 @@ Who is who (all role names from ``mlops_platform.naming``):
 - **CI preview identity**: ``<p>-preview`` in RES, assumed by pull requests (``sub`` =
   ``repo:<owner>/<repo>:pull_request``). A preview runs pull-request code, so it never gets deploy rights.
 - **Per account** (data, exp, res, dev, int, prod, and the management account when the identity stack
-  runs there): ``<p>-deploy``, the role the stack's providers
-  assume, trusted by the RES deploy role and by the MFA-gated platform administrator (engineers running
-  ``pulumi up`` themselves), carrying the permissions boundary ``<p>-deploy-boundary``; and
+  runs there): ``<p>-deploy``, the role the stack's providers assume, trusted by the RES deploy role
+  and by the MFA-gated platform administrator (engineers running ``pulumi up`` themselves), carrying
+  the permissions boundary ``<p>-deploy-boundary``; and
   ``<p>-preview`` (AWS ``ReadOnlyAccess`` minus data reads), trusted by the RES preview role.
 - **RES state**: the bucket ``<p>-pulumi-state-<res>-<region>`` (SSE-KMS with bucket key, versioned,
   public access blocked, owner-enforced, TLS only) whose policy admits only the deploy, preview and
