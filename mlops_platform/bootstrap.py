@@ -25,6 +25,11 @@ Who is who (all role names from ``mlops_platform.naming``):
 
 Trust and resource policies name account roots with ``aws:PrincipalArn`` conditions (the foundation's
 rule), so no principal has to exist when a policy is written.
+
+The administrator's MFA condition is ``aws:MultiFactorAuthPresent``: AWS sets it for sessions made with
+an MFA device (``sts:AssumeRole``/``GetSessionToken`` with a serial number), not for SAML or Identity
+Center sign-ins, whose MFA the identity provider enforces. Point ``--admin-principal-arn`` at a role
+that administrators assume with MFA.
 """
 
 from __future__ import annotations
