@@ -75,25 +75,7 @@ class SecureBucket(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.data_bearing),
         )
         child = pulumi.ResourceOptions(parent=self.bucket)
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            aws.s3.BucketPublicAccessBlockArgs(
-                bucket=self.bucket.id,
-                block_public_acls=True,
-                block_public_policy=True,
-                ignore_public_acls=True,
-                restrict_public_buckets=True,
-            ),
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            aws.s3.BucketOwnershipControlsArgs(
-                bucket=self.bucket.id,
-                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            ),
-            opts=child,
-        )
+        versioning = _private_and_versioned(name, self.bucket)
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
@@ -106,14 +88,6 @@ class SecureBucket(pulumi.ComponentResource):
                         bucket_key_enabled=True,
                     )
                 ],
-            ),
-            opts=child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            aws.s3.BucketVersioningInitArgs(
-                bucket=self.bucket.id,
-                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             ),
             opts=child,
         )
@@ -143,6 +117,38 @@ class SecureBucket(pulumi.ComponentResource):
         self.name = self.bucket.bucket
         self.arn = self.bucket.arn
         self.register_outputs({"name": self.name, "arn": self.arn})
+
+
+def _private_and_versioned(name: str, bucket: aws.s3.Bucket) -> aws.s3.BucketVersioning:
+    """All four public-access blocks, ``BucketOwnerEnforced`` (no ACLs) and versioning, for any bucket."""
+    child = pulumi.ResourceOptions(parent=bucket)
+    aws.s3.BucketPublicAccessBlock(
+        f"{name}-public-access-block",
+        aws.s3.BucketPublicAccessBlockArgs(
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        ),
+        opts=child,
+    )
+    aws.s3.BucketOwnershipControls(
+        f"{name}-ownership",
+        aws.s3.BucketOwnershipControlsArgs(
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        ),
+        opts=child,
+    )
+    return aws.s3.BucketVersioning(
+        f"{name}-versioning",
+        aws.s3.BucketVersioningInitArgs(
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        ),
+        opts=child,
+    )
 
 
 def _lifecycle_rules(args: SecureBucketArgs) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
@@ -206,25 +212,7 @@ class AccessLogBucket(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
         child = pulumi.ResourceOptions(parent=self.bucket)
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            aws.s3.BucketPublicAccessBlockArgs(
-                bucket=self.bucket.id,
-                block_public_acls=True,
-                block_public_policy=True,
-                ignore_public_acls=True,
-                restrict_public_buckets=True,
-            ),
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            aws.s3.BucketOwnershipControlsArgs(
-                bucket=self.bucket.id,
-                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            ),
-            opts=child,
-        )
+        versioning = _private_and_versioned(name, self.bucket)
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
@@ -236,14 +224,6 @@ class AccessLogBucket(pulumi.ComponentResource):
                         ),
                     )
                 ],
-            ),
-            opts=child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            aws.s3.BucketVersioningInitArgs(
-                bucket=self.bucket.id,
-                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             ),
             opts=child,
         )
