@@ -288,6 +288,24 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         )
         return response
 
+    def ReadResource(self, request):  # noqa: N802 (gRPC method name)
+        """Reads (``StackReference``, ``Resource.get``) are part of the plan too, as non-custom reads."""
+        response = super().ReadResource(request)
+        inputs = _plain(json_format.MessageToDict(request.properties)) if request.properties else {}
+        self.records.append(
+            ResourceRecord(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,  # StackReference is a CustomResource; the type tells reads apart
+                parent=request.parent or None,
+                provider=request.provider or None,
+                inputs=inputs,
+                source=self._source(request),
+            )
+        )
+        return response
+
     def _source(self, request) -> tuple[str, int] | None:
         position = request.sourcePosition
         if not position or not position.uri:

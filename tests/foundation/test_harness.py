@@ -112,3 +112,19 @@ def test_data_stack_is_optional(repo_copy: Path) -> None:
     result = _cli("plan", root=repo_copy)
     assert result.returncode == 0, result.stderr
     assert "Stack data " not in result.stdout and "Stack exp " in result.stdout
+
+
+def test_stack_references_are_part_of_the_plan(tmp_path: Path) -> None:
+    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi.*.yaml")]:
+        (tmp_path / path.name).write_text(path.read_text())
+    program = tmp_path / "platform"
+    program.mkdir()
+    (program / "__main__.py").write_text(
+        "import pulumi\n"
+        "if pulumi.get_stack() == 'exp':\n"
+        "    pulumi.StackReference('organization/mlops-platform/dev')\n"
+    )
+    from mlops_platform.harness import plan_stack
+
+    references = plan_stack("exp", root=tmp_path).of_type("pulumi:pulumi:StackReference")
+    assert [r.inputs["name"] for r in references] == ["organization/mlops-platform/dev"], references
