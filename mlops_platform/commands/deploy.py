@@ -18,10 +18,8 @@ from mlops_platform import REPO_ROOT, naming
 from mlops_platform.config import (
     ConfigError,
     OrganizationConfig,
-    list_stacks,
     load_organization,
     load_settings,
-    read_stack_config,
 )
 from mlops_platform.deployer.backends import STATE_PURPOSE, Backend, resolve_backend
 from mlops_platform.deployer.destroy import destroy_stack
@@ -90,17 +88,10 @@ def _guard(action: Callable[[], int]) -> None:
 
 def platform_stacks(root: Path, org: OrganizationConfig) -> dict[str, str]:
     """Stack name -> role for every validated ``Pulumi.<name>.yaml``, without the optional stacks the
-    organisation does not use (as the offline plan: DATA without a data account, identity without
-    Identity Center)."""
-    stacks = {}
-    for name in list_stacks(root):
-        role = read_stack_config(name, root).get("mlops:role")
-        if role == "data" and not org.has_data_account:
-            continue
-        if role == "identity" and org.identity.mode != "identity-center":
-            continue
-        stacks[name] = load_settings(name, root).role
-    return stacks
+    organisation does not use (the same set as the offline plan)."""
+    from mlops_platform.harness import default_stacks
+
+    return {name: load_settings(name, root).role for name in default_stacks(root)}
 
 
 def _context(root: Path, backend_url: str | None) -> tuple[OrganizationConfig, StackRunner]:

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from mlops_platform import REPO_ROOT
-from mlops_platform.config import ConfigError, StackSettings, list_stacks, load_settings
+from mlops_platform.config import ConfigError, StackSettings, list_stacks, load_settings, read_stack_config
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -65,11 +65,10 @@ def ram_client(region: str, profile: str | None) -> Any:
 def _exp_stack(stack: str | None) -> StackSettings:
     if stack:
         return load_settings(stack, REPO_ROOT)
-    candidates = [load_settings(name, REPO_ROOT) for name in list_stacks(REPO_ROOT)]
-    exp = [s for s in candidates if s.role == "exp"]
+    exp = [name for name in list_stacks(REPO_ROOT) if read_stack_config(name, REPO_ROOT).get("mlops:role") == "exp"]
     if not exp:
         raise ConfigError("Pulumi.<stack>.yaml", "mlops:role", "no stack has role 'exp'")
-    return exp[0]
+    return load_settings(exp[0], REPO_ROOT)
 
 
 def register(app: typer.Typer) -> None:
