@@ -39,8 +39,10 @@ STAGE_ACCESS: dict[str, dict[str, str]] = {
 #: Stage promoted into -> personas that may approve it.
 RELEASE_APPROVERS: dict[str, tuple[str, ...]] = {"int": ("lead", "ml_engineer"), "prod": ("devops",)}
 RELEASE_OPERATOR = "release operator"
+PLATFORM_ADMIN = "platform administrator"
 #: Sign-in roles in RES itself (besides the approver roles): persona -> access level.
-RES_ACCESS: dict[str, str] = {"devops": RELEASE_OPERATOR, "auditor": READ_ONLY}
+RES_ACCESS: dict[str, str] = {"devops": RELEASE_OPERATOR, "auditor": READ_ONLY, "platform_admin": PLATFORM_ADMIN}
+
 
 #: Machine roles of the release path: (account, role name rule, what it may do there). Documented in
 #: docs/res.md's matrix together with STAGE_ACCESS and RELEASE_APPROVERS.
@@ -205,9 +207,41 @@ def res_operator_statements(org: OrganizationConfig) -> list[dict[str, Any]]:
     ]
 
 
+def platform_admin_statements(org: OrganizationConfig) -> list[dict[str, Any]]:
+    """RES platform administrators: run ``pulumi up`` themselves (pure).
+
+    They assume the bootstrap's ``<p>-deploy`` role in each account (whose trust also demands MFA)
+    and use the Pulumi state in the RES state bucket; no other right.
+    """
+    region, res = org.region, org.accounts.res
+    accounts = sorted(set(org.accounts.by_role().values()) | ({org.identity.management_account} - {None}))
+    state_bucket = naming.bucket_name(org, res, naming.STATE_PURPOSE)
+    return [
+        statement(
+            "AssumeDeployRoles",
+            ["sts:AssumeRole"],
+            [naming.role_arn(account, naming.deploy_role_name(org)) for account in accounts],
+        ),
+        statement("ListStateBucket", ["s3:ListBucket"], f"arn:aws:s3:::{state_bucket}"),
+        statement(
+            "ReadWriteState",
+            ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            f"arn:aws:s3:::{state_bucket}/*",
+        ),
+        statement(
+            "UseStateKey",
+            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+            f"arn:aws:kms:{region}:{res}:key/*",
+            condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": naming.kms_alias(org, naming.STATE_PURPOSE)}},
+        ),
+    ]
+
+
 def res_persona_policy(org: OrganizationConfig, persona: str) -> dict[str, Any] | None:
     """The RES sign-in policy of ``persona`` (None: no RES role besides approving) (pure)."""
     level = RES_ACCESS.get(persona)
+    if level == PLATFORM_ADMIN:
+        return policy_document(platform_admin_statements(org))
     if level == RELEASE_OPERATOR:
         return policy_document(res_operator_statements(org))
     if level == READ_ONLY:

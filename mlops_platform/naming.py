@@ -17,6 +17,8 @@ GUARDRAIL_EXEMPTION_TAG = ("mlops:guardrail-exemption", "platform-deploy")
 PROJECT_TAG_KEY = "mlops:project"
 
 MAX_BUCKET_NAME = 63
+#: Purpose part of the names of the Pulumi state bucket and its key in RES (made by bootstrap).
+STATE_PURPOSE = "pulumi-state"
 
 
 def role_arn(account_id: str, role_name: str, path: str = "/") -> str:
