@@ -128,23 +128,44 @@ def test_program_entry_point_declares_nothing(repo_copy: Path, bad: BadConfig) -
     assert "\n" not in str(caught.value), f"{bad.case}: multi-line error {caught.value}"
 
 
-# Spot-check the CLI path with a few cases (each is a subprocess, so keep the list short).
-CLI_CASES = [b for b in BAD_CONFIGS if b.case in ("cidr overlaps", "az name not id", "account id unquoted", "unknown key")]
+def _expected_for_plan(bad: BadConfig) -> tuple[str, ...]:
+    # The plan validates every stack and names the first bad one: for an overlap that is the other stack.
+    if bad.case == "cidr overlaps":
+        return ("mlops:vpcCidr", "overlaps", "10.40.0.0/21")
+    if bad.case == "data without account":
+        return ("Pulumi.data.yaml", "mlops:role", "no accounts.data")
+    return bad.expected
 
 
-@pytest.mark.parametrize("bad", CLI_CASES, ids=[b.case for b in CLI_CASES])
-def test_offline_plan_exits_2_with_one_line(repo_copy: Path, bad: BadConfig) -> None:
+@pytest.mark.parametrize("bad", BAD_CONFIGS, ids=[b.case for b in BAD_CONFIGS])
+def test_offline_plan_exits_2_with_one_line(repo_copy: Path, bad: BadConfig, monkeypatch) -> None:
+    """`mlops-platform plan` (in-process): exit 2, one `error:` line naming the key, nothing planned."""
+    from typer.testing import CliRunner
+
+    import mlops_platform.commands.plan as plan_command
+    from mlops_platform.cli import app
+
     _apply(repo_copy, bad)
+    monkeypatch.setattr(plan_command, "REPO_ROOT", repo_copy)
+    stack = _target_stack(bad)
+    result = CliRunner().invoke(app, ["plan", *([] if bad.case == "cidr overlaps" else ["--stack", stack])])
+    assert result.exit_code == 2, f"{bad.case}: exit {result.exit_code}, output {result.output!r}"
+    assert result.stdout == "", f"{bad.case}: the plan printed resources despite the bad config"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), f"{bad.case}: stderr {result.stderr!r}"
+    for fragment in _expected_for_plan(bad):
+        assert fragment in lines[0], f"{bad.case}: {fragment!r} not in {lines[0]!r}"
+
+
+def test_offline_plan_process_exits_2_without_traceback(repo_copy: Path) -> None:
+    """The installed entry point as a process: exit code 2 and one line, no traceback."""
+    _apply(repo_copy, BAD_CONFIGS[7])  # one AZ
     env = {**os.environ, "MLOPS_PLATFORM_ROOT": str(repo_copy)}
     result = subprocess.run(
         [sys.executable, "-m", "mlops_platform.cli", "plan"], capture_output=True, text=True, env=env, check=False
     )
-    assert result.returncode == 2, f"{bad.case}: exit {result.returncode}, stderr {result.stderr!r}"
-    assert result.stdout == "", f"{bad.case}: the plan printed resources despite the bad config"
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), f"{bad.case}: stderr {result.stderr!r}"
-    for fragment in bad.expected:
-        assert fragment in lines[0], f"{bad.case}: {fragment!r} not in {lines[0]!r}"
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "mlops:azIds" in result.stderr, result.stderr
 
 
 def test_committed_stacks_are_valid() -> None:
