@@ -7,8 +7,8 @@
 #   pulumi/                         the Pulumi CLI, the version of the pulumi SDK pin in constraints.txt
 #   plugins/resource-aws-v<ver>/    the pulumi-resource-aws plugin of the pulumi-aws pin
 #   wheels/                         every pin of constraints.txt as linux x86_64 wheels for CPython 3.11
-# and uploads it SSE-KMS with the release key. Until `mlops-platform bootstrap` does this step itself,
-# an administrator runs this script after the first res deploy (the bucket exists from then on).
+# and uploads it SSE-KMS with the release key. `mlops-platform bootstrap --stage-toolchain` runs it
+# (after the first res deploy: the bucket and key exist from then on).
 set -euo pipefail
 
 target="${1:?usage: stage_toolchain.sh s3://bucket/toolchain/pulumi-toolchain.zip <kms-key-arn>}"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,6 +54,24 @@ def _documents(settings: BootstrapSettings, bootstrap_role_name: str) -> dict[st
     }
 
 
+TOOLCHAIN_SCRIPT = "images/stage_toolchain.sh"
+
+
+def toolchain_command(root: Path, org: Any) -> list[str]:
+    """The staging call for the image pipeline's toolchain: the Pulumi CLI of the pinned SDK, the pinned
+    ``pulumi-resource-aws`` plugin and the wheelhouse, into RES's release bucket under the release key.
+
+    Isolated builds cannot download anything, so this runs where bootstrap runs (with internet), once
+    the res stack has created the release bucket and key: ``mlops-platform bootstrap --stage-toolchain``.
+    """
+    from components.image_pipeline import TOOLCHAIN_KEY
+
+    res = org.accounts.res
+    bucket = naming.bucket_name(org, res, "release")
+    key = f"arn:aws:kms:{org.region}:{res}:{naming.kms_alias(org, 'release')}"
+    return ["bash", str(root / TOOLCHAIN_SCRIPT), f"s3://{bucket}/{TOOLCHAIN_KEY}", key]
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``bootstrap`` command."""
 
@@ -67,8 +86,26 @@ def register(app: typer.Typer) -> None:
         assume_role_name: Annotated[str, typer.Option(
             "--assume-role-name", help="Administrator role to assume in each account.")] = "OrganizationAccountAccessRole",
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the policy documents; call nothing.")] = False,
+        stage_toolchain: Annotated[bool, typer.Option(
+            "--stage-toolchain",
+            help="After the first res deploy: stage the pinned Pulumi CLI, pulumi-resource-aws plugin and wheels "
+                 "for the isolated image builds (needs internet and RES credentials).")] = False,
     ) -> None:
         """Create (or converge) what the stacks need before their first run, in every account."""
+        if stage_toolchain:
+            try:
+                command = toolchain_command(ROOT, load_organization(ROOT))
+            except ConfigError as error:
+                typer.echo(f"error: {error}", err=True)
+                raise typer.Exit(2) from None
+            if dry_run:
+                typer.echo(" ".join(command))
+                return
+            code = subprocess.run(command, check=False).returncode
+            if code:
+                typer.echo(f"error: staging the toolchain failed (exit {code}); see the lines above", err=True)
+                raise typer.Exit(1)
+            return
         try:
             org = load_organization(ROOT)
             admin = admin_principal_arn or naming.role_arn(org.accounts.res, naming.persona_role_name(org, "platform_admin"))
