@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption import KEY_USE_ACTIONS, KeyUser, PlatformKey, PlatformKeyArgs, ServiceUse
+from components.encryption import KeyUser, PlatformKey, PlatformKeyArgs, ServiceUse
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.log_delivery import log_delivery_role
 from components.network import IsolatedNetwork, IsolatedNetworkArgs
 from components.secure_bucket import AccessLogBucket, AccessLogBucketArgs, SecureBucket, SecureBucketArgs
 from mlops_platform.config import StackSettings
@@ -287,27 +288,17 @@ class AccountBaseline(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         trail_arn = f"arn:aws:cloudtrail:{region}:{account}:trail/{trail_name}"
-        role = aws.iam.Role(
-            f"{name}-trail-logs-role",
-            aws.iam.RoleArgs(
-                description="Lets CloudTrail write the trail to CloudWatch Logs",
-                assume_role_policy=json.dumps(service_trust_policy("cloudtrail.amazonaws.com", account, trail_arn)),
-            ),
-            opts=pulumi.ResourceOptions(parent=log_group),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-trail-logs-delivery",
-            aws.iam.RolePolicyArgs(
-                role=role.id,
-                policy=log_group.arn.apply(
-                    lambda arn: json.dumps(
-                        policy_document(
-                            [statement("DeliverTrail", ["logs:CreateLogStream", "logs:PutLogEvents"], f"{arn}:*")]
-                        )
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=role),
+        role = log_delivery_role(
+            f"{name}-trail-logs",
+            service="cloudtrail.amazonaws.com",
+            account_id=account,
+            source_arn=trail_arn,
+            description="Lets CloudTrail write the trail to CloudWatch Logs",
+            sid="DeliverTrail",
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            log_group=log_group,
+            include_group_arn=False,
+            parent=log_group,
         )
         aws.cloudtrail.Trail(
             f"{name}-trail",

@@ -19,7 +19,8 @@ import pulumi_aws as aws
 
 from components.cidr import private_subnets
 from components.endpoints import aws_owned_bucket_arns, interface_endpoints
-from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_documents import policy_document, statement
+from components.log_delivery import log_delivery_role
 
 
 @dataclass
@@ -269,39 +270,17 @@ class IsolatedNetwork(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self.vpc),
         )
-        delivery_role = aws.iam.Role(
-            f"{name}-flow-logs-role",
-            aws.iam.RoleArgs(
-                description="Lets VPC Flow Logs deliver to the VPC's log group",
-                assume_role_policy=json.dumps(
-                    service_trust_policy(
-                        "vpc-flow-logs.amazonaws.com",
-                        args.account_id,
-                        f"arn:aws:ec2:{args.region}:{args.account_id}:vpc-flow-log/*",
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self.vpc),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-flow-logs-delivery",
-            aws.iam.RolePolicyArgs(
-                role=delivery_role.id,
-                policy=log_group.arn.apply(
-                    lambda arn: json.dumps(
-                        policy_document(
-                            [
-                                statement(
-                                    "DeliverFlowLogs",
-                                    ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                                    [arn, f"{arn}:*"],
-                                )
-                            ]
-                        )
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=delivery_role),
+        delivery_role = log_delivery_role(
+            f"{name}-flow-logs",
+            service="vpc-flow-logs.amazonaws.com",
+            account_id=args.account_id,
+            source_arn=f"arn:aws:ec2:{args.region}:{args.account_id}:vpc-flow-log/*",
+            description="Lets VPC Flow Logs deliver to the VPC's log group",
+            sid="DeliverFlowLogs",
+            actions=["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            log_group=log_group,
+            include_group_arn=True,
+            parent=self.vpc,
         )
         aws.ec2.FlowLog(
             f"{name}-flow-log",

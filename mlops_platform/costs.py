@@ -65,11 +65,11 @@ README_START, README_END = "<!-- cost-table:start -->", "<!-- cost-table:end -->
 def readme_table(root=None) -> str:
     """The table as the README holds it, for every committed stack."""
     from mlops_platform import REPO_ROOT
-    from mlops_platform.config import list_stacks, load_settings, read_stack_config
+    from mlops_platform.config import load_settings
+    from mlops_platform.harness import default_stacks  # the stacks the organisation uses
 
     root = root or REPO_ROOT
-    stacks = [s for s in list_stacks(root) if read_stack_config(s, root).get("mlops:role") != "identity"]
-    return markdown_table([fixed_monthly_cost(load_settings(stack, root)) for stack in stacks])
+    return markdown_table([fixed_monthly_cost(load_settings(stack, root)) for stack in default_stacks(root)])
 
 
 def update_readme(path) -> None:

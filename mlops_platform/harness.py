@@ -393,6 +393,30 @@ def run_program(
     return monitor.records, outputs, mocks.missing_references
 
 
+def _run_with_references(
+    program: Path,
+    project: str,
+    stack: str,
+    config: Mapping[str, Any],
+    account: str,
+    region: str,
+    preview: bool,
+    root: Path,
+    upstream: dict[str, dict],
+    chain: tuple[str, ...],
+) -> tuple[list[ResourceRecord], dict[str, Any]]:
+    """Run a program; when it references stacks not planned yet, plan those (known outputs) and rerun."""
+    while True:
+        records, outputs, missing = run_program(
+            program, project, stack, config, account, region, preview=preview, stack_outputs=upstream, root=root
+        )
+        missing -= set(upstream)
+        if not missing:
+            return records, outputs
+        for name in sorted(missing):
+            upstream[name] = plan_stack(name, preview=False, root=root, _chain=chain).outputs
+
+
 _CACHE: dict[tuple, StackPlan] = {}
 
 
@@ -404,25 +428,10 @@ def plan_stack(stack: str, *, preview: bool = False, root: Path = REPO_ROOT, _ch
     if stack in _chain:
         raise PlanError(f"stack references form a cycle: {' -> '.join([*_chain, stack])}")
     settings: StackSettings = load_settings(stack, root)
-    config = read_stack_config(stack, root)
-    upstream: dict[str, dict] = {}
-    while True:
-        records, outputs, missing = run_program(
-            root / PLATFORM_PROGRAM,
-            PLATFORM_PROJECT,
-            stack,
-            config,
-            settings.account_id,
-            settings.org.region,
-            preview=preview,
-            stack_outputs=upstream,
-            root=root,
-        )
-        missing -= set(upstream)
-        if not missing:
-            break
-        for name in sorted(missing):
-            upstream[name] = plan_stack(name, preview=False, root=root, _chain=(*_chain, stack)).outputs
+    records, outputs = _run_with_references(
+        root / PLATFORM_PROGRAM, PLATFORM_PROJECT, stack, read_stack_config(stack, root),
+        settings.account_id, settings.org.region, preview, root, {}, (*_chain, stack),
+    )
     plan = StackPlan(stack, settings.role, PLATFORM_PROJECT, records, outputs, settings.account_id, settings.org.region)
     _CACHE[key] = plan
     return plan
@@ -470,17 +479,10 @@ def plan_serving(
     config, stage, account = serving_stack_config(name, model_package_arn, root)
     org = load_organization(root)
     # The stage's platform stack is always upstream: plan it first so the first run sees its outputs.
-    upstream: dict[str, dict] = {stage: plan_stack(stage, root=root).outputs}
-    while True:
-        records, outputs, missing = run_program(
-            root / SERVING_PROGRAM, SERVING_PROJECT, name, config, account, org.region,
-            preview=preview, stack_outputs=upstream, root=root,
-        )
-        missing -= set(upstream)
-        if not missing:
-            break
-        for stack in sorted(missing):
-            upstream[stack] = plan_stack(stack, root=root).outputs
+    upstream = {stage: plan_stack(stage, root=root).outputs}
+    records, outputs = _run_with_references(
+        root / SERVING_PROGRAM, SERVING_PROJECT, name, config, account, org.region, preview, root, upstream, (name,)
+    )
     return StackPlan(name, stage, SERVING_PROJECT, records, outputs, account, org.region)
 
 

@@ -42,7 +42,3 @@ def config_from_pulumi() -> dict[str, object]:
 
     return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
 
-
-def run_error(message: str) -> pulumi.RunError:
-    """A program error the CLI prints as one line, without a traceback."""
-    return pulumi.RunError(message)

@@ -9,7 +9,6 @@ import pulumi
 import pulumi_aws as aws
 
 from components.baseline import AccountBaseline, AccountBaselineArgs
-from components.encryption import KeyUser
 from mlops_platform.config import StackSettings
 
 
@@ -28,15 +27,10 @@ class AccountContext:
         return pulumi.ResourceOptions(provider=self.provider)
 
 
-def extra_key_users(settings: StackSettings) -> list[KeyUser]:
-    """Cross-account users of the platform key, by account role (filled in by the role modules)."""
-    return []
-
-
 def baseline_for(settings: StackSettings, provider: aws.Provider) -> AccountContext:
     baseline = AccountBaseline(
         f"{settings.role}-baseline",
-        AccountBaselineArgs(settings=settings, extra_key_users=extra_key_users(settings)),
+        AccountBaselineArgs(settings=settings),
         opts=pulumi.ResourceOptions(provider=provider),
     )
     network = baseline.network
