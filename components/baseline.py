@@ -18,8 +18,8 @@ from components.iam_documents import policy_document, service_trust_policy, stat
 from components.log_delivery import log_delivery_role
 from components.network import IsolatedNetwork, IsolatedNetworkArgs
 from components.secure_bucket import AccessLogBucket, AccessLogBucketArgs, SecureBucket, SecureBucketArgs
-from mlops_platform.config import StackSettings
-from mlops_platform.naming import bucket_name, kms_alias
+from mlops_core.config import StackSettings
+from mlops_core.naming import bucket_name, kms_alias
 
 SERVICE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
 

@@ -32,8 +32,8 @@ import pulumi_aws as aws
 
 from components.iam_documents import policy_document, service_trust_policy, statement
 from mlops_pipelines import AthenaSource, CodeObject, PipelineSpec, SeedCode, cached_pipeline_definition
-from mlops_platform import naming
-from mlops_platform.config import OrganizationConfig
+from mlops_core import naming
+from mlops_core.config import OrganizationConfig
 
 #: Detail type SageMaker sends to the default event bus when an execution changes status.
 EXECUTION_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"

@@ -7,7 +7,7 @@ Builds, for a data set from ``organization.yaml`` (``dataSets``):
   table is declared here from :func:`mlops_etl.pseudonymise.build_curated_schema`, so its schema
   exists, and the model build pipeline's Athena input resolves, before the first ETL run;
 * the sample CSV (``sampleData``) uploaded to the raw location;
-* the Glue job running ``glue_jobs/curate_dataset.py`` with the ``mlops_etl`` zip, the lake's
+* the Glue job running ``etl/curate_dataset.py`` with the ``mlops_etl`` zip, the lake's
   security configuration and NETWORK connection, and its arguments; a scheduled trigger (the data
   set's ``curationSchedule``) and an on-demand trigger (``aws glue start-trigger --name
   <job>-on-demand``);
@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_etl.pseudonymise import build_curated_schema, columns_argument
-from mlops_platform.config import DataSet
+from mlops_core.config import DataSet
 
 CSV_SERDE = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
 TEXT_INPUT = "org.apache.hadoop.mapred.TextInputFormat"
@@ -41,7 +41,7 @@ class CuratedDatasetArgs:
     """Inputs of a :class:`CuratedDataset`."""
 
     data_set: DataSet
-    """The data set's config (``mlops_platform.config.DataSet``: name, location, columns, sample_data)."""
+    """The data set's config (``mlops_core.config.DataSet``: name, location, columns, sample_data)."""
     account_id: str
     database_name: str
     raw_table_name: str
@@ -86,7 +86,7 @@ def curated_columns(data_set: DataSet) -> list[aws.glue.CatalogTableStorageDescr
 def job_arguments(
     args: CuratedDatasetArgs, target_path: str, secret_arn: str, extra_py_files: str, etl_bucket: str
 ) -> dict[str, str]:
-    """The Glue job's default arguments (plain values; see ``glue_jobs/curate_dataset.py``)."""
+    """The Glue job's default arguments (plain values; see ``etl/curate_dataset.py``)."""
     return {
         "--job-language": "python",
         "--extra-py-files": extra_py_files,

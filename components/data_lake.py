@@ -111,7 +111,7 @@ def etl_role_policy(
     key_arn: str,
     connection_name: str,
 ) -> dict[str, Any]:
-    """The Glue job role's permissions (see ``glue_jobs/curate_dataset.py`` for why each is needed)."""
+    """The Glue job role's permissions (see ``etl/curate_dataset.py`` for why each is needed)."""
     catalog = f"arn:aws:glue:{region}:{account_id}"
     eni = f"arn:aws:ec2:{region}:{account_id}"
     return policy_document(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlops_core.roles import STAGES
+
 
 @dataclass(frozen=True)
 class InterfaceEndpoint:
@@ -101,7 +103,7 @@ def interface_endpoints(role: str, extra: tuple[str, ...] = ()) -> list[Interfac
 
     ``extra`` adds known services by short name (e.g. ``secretsmanager`` when a stack needs it).
     """
-    key = "stage" if role in ("dev", "int", "prod") else role
+    key = "stage" if role in STAGES else role
     if key not in ROLE_ENDPOINTS:
         raise ValueError(f"unknown account role {role!r}")
     unknown = [name for name in extra if name not in KNOWN_ENDPOINTS]

@@ -63,7 +63,7 @@ class EtlCodeArgs:
     kms_key_arn: pulumi.Input[str]
     """Key the objects are encrypted with (the bucket's key)."""
     script_path: Path
-    """The Glue job script in the repo (``glue_jobs/curate_dataset.py``)."""
+    """The Glue job script in the repo (``etl/curate_dataset.py``)."""
     package_dir: Path
     """The helper package shipped with ``--extra-py-files`` (``mlops_etl/``)."""
     key_prefix: str = "glue/"

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.iam_documents import policy_document, statement
-from mlops_platform.naming import PROJECT_TAG_KEY
+from mlops_core.naming import PROJECT_TAG_KEY
 
 DATA_PERSONAS = ("lead", "scientist", "ml_engineer")
 OPERATOR_PERSONAS = ("devops", "platform_admin", "auditor")

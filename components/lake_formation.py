@@ -28,8 +28,8 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_etl.pseudonymise import grantable_columns
-from mlops_platform.config import ModelProject, OrganizationConfig
-from mlops_platform.naming import (
+from mlops_core.config import ModelProject, OrganizationConfig
+from mlops_core.naming import (
     curated_table_name,
     data_cells_filter_name,
     data_database_name,

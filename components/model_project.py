@@ -33,7 +33,7 @@ from components.exp_policies import (
 from components.iam_documents import service_trust_policy
 from components.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_functions.model_trigger import event_pattern
-from mlops_platform.naming import PROJECT_TAG_KEY
+from mlops_core.naming import PROJECT_TAG_KEY
 
 
 def new_version_pattern(exp_account_id: str, model_package_group: str) -> dict[str, Any]:

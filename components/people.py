@@ -31,7 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, statement
-from mlops_platform.config import OrganizationConfig
+from mlops_core.config import OrganizationConfig
 
 #: The audience AWS sign-in puts into SAML assertions for the console and STS.
 SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"

@@ -20,8 +20,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, statement
+from mlops_functions import inference_api
 
-HANDLER_FILE = Path(__file__).absolute().parent.parent / "mlops_functions" / "inference_api.py"
+HANDLER_FILE = Path(inference_api.__file__)
 STAGE_NAME = "v1"
 RESOURCE_PATH = "invocations"
 #: API Gateway's integration timeout is 29 s; the handler answers 504 itself before that.

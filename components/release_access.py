@@ -19,8 +19,8 @@ from typing import Any
 
 from components.iam_documents import policy_document, statement
 from components.promotion_pipeline import APPROVAL_ACTION, APPROVAL_STAGES
-from mlops_platform import naming
-from mlops_platform.config import OrganizationConfig
+from mlops_core import naming
+from mlops_core.config import OrganizationConfig
 
 TROUBLESHOOT = "troubleshoot"
 READ_ONLY = "read-only"

@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, statement
-from mlops_platform.naming import ACCESS_LOG_BUCKET_TAG
+from mlops_core.naming import ACCESS_LOG_BUCKET_TAG
 
 
 def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
@@ -44,7 +44,7 @@ class SecureBucketArgs:
     """Inputs of a :class:`SecureBucket`."""
 
     bucket_name: str
-    """Globally unique name (see ``mlops_platform.naming.bucket_name``)."""
+    """Globally unique name (see ``mlops_core.naming.bucket_name``)."""
     kms_key_arn: pulumi.Input[str]
     """Customer-managed key for SSE-KMS."""
     access_log_bucket: pulumi.Input[str]

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.iam_documents import policy_document, statement
-from mlops_platform.config import OrganizationConfig
-from mlops_platform.naming import (
+from mlops_core.config import OrganizationConfig
+from mlops_core.naming import (
     bucket_name,
     endpoint_name,
     kms_alias,

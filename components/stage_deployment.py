@@ -23,8 +23,8 @@ import pulumi_aws as aws
 
 from components.iam_documents import policy_document, statement
 from components.serving_policies import serving_bucket_names
-from mlops_platform import naming
-from mlops_platform.config import OrganizationConfig
+from mlops_core import naming
+from mlops_core.config import OrganizationConfig
 
 #: Services a serving role is passed to (model/monitor: SageMaker, batch: Step Functions,
 #: batch-schedule: EventBridge Scheduler, api: Lambda).

@@ -4,7 +4,7 @@ Run once per organisation by an administrator (and again whenever its inputs cha
 checks what exists and converges). The stacks cannot create these themselves: their providers assume
 the deploy role, and their state lives in the bucket.
 
-Who is who (all role names from ``mlops_platform.naming``):
+Who is who (all role names from ``mlops_core.naming``):
 
 - **CI deploy identity**: ``<p>-deploy`` in RES, assumed through GitHub OIDC by the main-branch jobs of
   the repository's deploy environments (``sub`` = ``repo:<owner>/<repo>:environment:<env>``, env one
@@ -41,16 +41,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from mlops_platform import naming
-from mlops_platform.config import OrganizationConfig
-from mlops_platform.deployer.backends import STATE_PURPOSE
+from mlops_core import naming
+from mlops_core.config import OrganizationConfig
+from mlops_core.roles import STAGES
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 OIDC_AUDIENCE = "sts.amazonaws.com"
 #: GitHub environment whose jobs deploy each account's stack (required reviewers gate shared, int, prod).
 DEPLOY_ENVIRONMENT_OF_ROLE = {"identity": "shared", "data": "shared", "exp": "shared", "res": "shared", "dev": "dev",
                               "int": "int", "prod": "prod"}
-DEPLOY_ENVIRONMENTS = ("shared", "dev", "int", "prod")
+DEPLOY_ENVIRONMENTS = ("shared", *STAGES)
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 PREVIEW_INLINE_POLICY = "preview-limits"
@@ -109,11 +109,11 @@ class BootstrapSettings:
 
     @property
     def state_bucket(self) -> str:
-        return naming.bucket_name(self.org, self.res, STATE_PURPOSE)
+        return naming.bucket_name(self.org, self.res, naming.STATE_PURPOSE)
 
     @property
     def state_key_alias(self) -> str:
-        return naming.kms_alias(self.org, STATE_PURPOSE)
+        return naming.kms_alias(self.org, naming.STATE_PURPOSE)
 
     @property
     def admin_account(self) -> str:

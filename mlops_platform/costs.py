@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.endpoints import interface_endpoints
-from mlops_platform.config import StackSettings
+from mlops_core.config import StackSettings
 
 #: List prices, USD, us-east-1 (AWS PrivateLink and KMS pricing pages, read 2026-11-26 from a stored
 #: copy). Most other regions, eu-central-1 among them, charge somewhat more per endpoint-hour.
@@ -64,8 +64,8 @@ README_START, README_END = "<!-- cost-table:start -->", "<!-- cost-table:end -->
 
 def readme_table(root=None) -> str:
     """The table as the README holds it, for every committed stack."""
-    from mlops_platform import REPO_ROOT
-    from mlops_platform.config import load_settings
+    from mlops_core.paths import REPO_ROOT
+    from mlops_core.config import load_settings
     from mlops_platform.harness import default_stacks  # the stacks the organisation uses
 
     root = root or REPO_ROOT
@@ -81,6 +81,6 @@ def update_readme(path) -> None:
 
 
 if __name__ == "__main__":
-    from mlops_platform import REPO_ROOT
+    from mlops_core.paths import REPO_ROOT
 
     update_readme(REPO_ROOT / "README.md")

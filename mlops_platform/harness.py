@@ -31,8 +31,8 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 
-from mlops_platform import REPO_ROOT
-from mlops_platform.config import (
+from mlops_core.paths import REPO_ROOT
+from mlops_core.config import (
     CONFIG_NAMESPACE,
     ConfigError,
     StackSettings,
@@ -450,7 +450,7 @@ def plan_stacks(names: list[str] | None = None, *, preview: bool = False, root: 
 
 def serving_stack_config(name: str, model_package_arn: str | None, root: Path = REPO_ROOT) -> tuple[dict[str, Any], str, str]:
     """Config of a serving stack ``<project>-<stage>`` as the deployer sets it; (config, stage, account)."""
-    from mlops_platform.config import STAGES
+    from mlops_core.config import STAGES
 
     project, _, stage = name.rpartition("-")
     if stage not in STAGES or not project:

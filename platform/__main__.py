@@ -10,15 +10,20 @@ from pathlib import Path
 import pulumi
 
 from accounts import build_account
-from mlops_platform.config import ConfigError, settings_from_config
-from mlops_platform.providers import config_from_pulumi
+from components.providers import config_from_pulumi
+from mlops_core.config import ConfigError, settings_from_config
+from mlops_core.paths import find_project_root
 
-# Not resolve(): a symlinked program dir must read the config beside the link.
-PROJECT_ROOT = Path(__file__).absolute().parent.parent
+# Config from beside the program directory as given (a symlinked program dir in a test copy reads the
+# copy's config); sources (sample data, the deployer bundle, images) from the checkout it really lives in.
+PROJECT_ROOT = find_project_root(Path(__file__).parent)
+SOURCE_ROOT = find_project_root(Path(__file__).resolve().parent)
+if PROJECT_ROOT is None or SOURCE_ROOT is None:
+    raise pulumi.RunError("platform/: no Pulumi.yaml and organization.yaml above the program directory")
 
 try:
     settings = settings_from_config(pulumi.get_stack(), config_from_pulumi(), PROJECT_ROOT)
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
-build_account(settings)
+build_account(settings, PROJECT_ROOT, SOURCE_ROOT)

@@ -12,16 +12,19 @@ from pathlib import Path
 
 import pulumi
 
-from mlops_platform.config import ConfigError, load_organization
-from mlops_platform.providers import config_from_pulumi
+from components.providers import config_from_pulumi
+from mlops_core.config import ConfigError, load_organization
+from mlops_core.paths import find_project_root
 from serving_settings import resolve_settings
 from serving_stack import build
 
-# Not resolve(): a symlinked program dir must read the config beside the link.
-REPO_ROOT = Path(__file__).absolute().parent.parent
+# From the program's own directory, not resolved: a symlinked program dir reads the config beside the link.
+PROJECT_ROOT = find_project_root(Path(__file__).parent)
+if PROJECT_ROOT is None:
+    raise pulumi.RunError("serving/: no Pulumi.yaml and organization.yaml above the program directory")
 
 try:
-    settings = resolve_settings(pulumi.get_stack(), config_from_pulumi(), load_organization(REPO_ROOT))
+    settings = resolve_settings(pulumi.get_stack(), config_from_pulumi(), load_organization(PROJECT_ROOT))
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 

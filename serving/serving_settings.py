@@ -23,8 +23,9 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from components.serving_policies import serving_bucket_names
-from mlops_platform.config import STAGES, CamelModel, ConfigError, OrganizationConfig, ServingOverrides
-from mlops_platform.naming import endpoint_name
+from mlops_core.config import CamelModel, ConfigError, OrganizationConfig, ServingOverrides
+from mlops_core.roles import STAGES, Stage
+from mlops_core.naming import endpoint_name
 
 SERVING_DIR = Path(__file__).absolute().parent
 STAGES_DIR = SERVING_DIR / "stages"
@@ -147,7 +148,7 @@ class ServingConfig(CamelModel):
 
     project: str | None = None
     """Model project; default: the stack name without its ``-<stage>`` suffix."""
-    stage: Literal["dev", "int", "prod"] | None = None
+    stage: Stage | None = None
     """Default: the stack name's suffix."""
     platform_stack: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")] | None = None
     """The stage's platform stack (project ``mlops-platform``); default: the stage."""

@@ -30,7 +30,7 @@ from components.serving_policies import (
     serving_bucket_names,
     transform_job_prefix,
 )
-from mlops_platform.naming import PROJECT_TAG_KEY, role_arn, stack_reference_name, stage_deployment_role_name
+from mlops_core.naming import PROJECT_TAG_KEY, role_arn, stack_reference_name, stage_deployment_role_name
 from serving_settings import ServingSettings
 
 PLATFORM_PROJECT = "mlops-platform"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 from mlops_platform.harness import StackPlan, plan_stacks
 
 
@@ -26,7 +26,7 @@ def preview_plans() -> dict[str, StackPlan]:
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     """A copy of the config files beside a link to the real program, to mutate freely."""
-    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi.*.yaml")]:
+    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi*.yaml")]:
         shutil.copy(path, tmp_path / path.name)
     (tmp_path / "platform").symlink_to(REPO_ROOT / "platform", target_is_directory=True)
     return tmp_path

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_core.roles import STAGES
+
 PAYLOADS = Path(__file__).resolve().parent / "smoke_payloads"
 DEFAULT_REQUESTS = 20
 DEFAULT_P95_MS = 500.0
@@ -94,7 +96,7 @@ def run_smoke_test(
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", required=True)
-    parser.add_argument("--stage", required=True, choices=["dev", "int", "prod"])
+    parser.add_argument("--stage", required=True, choices=list(STAGES))
     parser.add_argument("--model-package-arn", required=True)
     parser.add_argument("--requests", type=int, default=DEFAULT_REQUESTS)
     parser.add_argument("--p95-ms", type=float, default=float(os.environ.get("SMOKE_P95_MS", DEFAULT_P95_MS)))
@@ -105,8 +107,8 @@ def main(argv: list[str]) -> int:
     args = _parse(argv)
     import boto3
 
-    from mlops_platform import naming
-    from mlops_platform.config import ConfigError, load_organization
+    from mlops_core import naming
+    from mlops_core.config import ConfigError, load_organization
 
     try:
         org = load_organization()

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mlops_platform import REPO_ROOT, naming
+from mlops_core import naming
+from mlops_core.paths import REPO_ROOT
 from mlops_platform.bootstrap import (
     BootstrapError,
     BootstrapSettings,
@@ -24,7 +25,7 @@ from mlops_platform.bootstrap import (
     state_bucket_policy,
     state_key_policy,
 )
-from mlops_platform.config import ConfigError, load_organization
+from mlops_core.config import ConfigError, load_organization
 
 #: Seams for tests.
 ROOT: Path = REPO_ROOT

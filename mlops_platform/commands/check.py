@@ -3,7 +3,7 @@
 Inputs: the platform's own stacks run under mocks (default: all; both with known outputs and in
 preview mode, where outputs are unknown), a serving stack (``--serving``), what ``pulumi preview
 --json`` wrote (``--preview-json``) or what ``pulumi stack export`` wrote (``--stack-export``).
-Each stack is checked with ``policy-config.<role>.json`` for its role (serving stacks: their
+Each stack is checked with ``policies/config/<role>.json`` for its role (serving stacks: their
 stage), unknown stacks with the pack's defaults, or with ``--policy-config``.
 Exit codes: 0 no mandatory violation, 1 mandatory violations, 2 bad input or nothing evaluated.
 """
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 
 if TYPE_CHECKING:  # the pack and the harness load only when the command runs
     from mlops_guard.config import PackConfig
@@ -37,22 +37,23 @@ def _relative(path: Path) -> str:
 
 def _role_of(stack: str) -> str | None:
     """The role of a stack named in a URN: its stack file's mlops:role, else a serving stage, else None."""
-    from mlops_guard.config import role_for_stack
-    from mlops_platform.config import list_stacks, load_settings
+    from mlops_core.config import list_stacks, load_settings
+    from mlops_platform.policy_config import role_for_stack
 
     return load_settings(stack, REPO_ROOT).role if stack in list_stacks(REPO_ROOT) else role_for_stack(stack)
 
 
 def _pack_config(role: str | None, override: PackConfig | None, cache: dict[str, PackConfig]) -> PackConfig:
-    """The policy config for a role: --policy-config, else policy-config.<role>.json, else pack defaults."""
-    from mlops_guard.config import PackConfig, config_file, load_pack_config
+    """The policy config for a role: --policy-config, else policies/config/<role>.json, else pack defaults."""
+    from mlops_core.paths import policy_config_file
+    from mlops_guard.config import PackConfig, load_pack_config
 
     if override is not None:
         return override
     if role is None:
         return PackConfig()
     if role not in cache:
-        path = config_file(role, REPO_ROOT)
+        path = policy_config_file(REPO_ROOT, role)
         cache[role] = load_pack_config(path) if path.exists() else PackConfig()
     return cache[role]
 
@@ -134,7 +135,7 @@ def register(app: typer.Typer) -> None:
         from mlops_guard.config import PolicyConfigError
         from mlops_guard.inputs import InputError
         from mlops_guard.report import render
-        from mlops_platform.config import ConfigError
+        from mlops_core.config import ConfigError
 
         from mlops_platform.harness import PlanError
 

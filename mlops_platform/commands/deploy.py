@@ -14,14 +14,15 @@ from typing import Annotated, Any
 
 import typer
 
-from mlops_platform import REPO_ROOT, naming
-from mlops_platform.config import (
+from mlops_core import naming
+from mlops_core.paths import REPO_ROOT
+from mlops_core.config import (
     ConfigError,
     OrganizationConfig,
     load_organization,
     load_settings,
 )
-from mlops_platform.deployer.backends import STATE_PURPOSE, Backend, resolve_backend
+from mlops_platform.deployer.backends import Backend, resolve_backend
 from mlops_platform.deployer.destroy import destroy_stack
 from mlops_platform.deployer.drift import detect_drift
 from mlops_platform.deployer.errors import EXIT_BAD_INPUT, EXIT_FAILED, DeployerError
@@ -96,7 +97,7 @@ def platform_stacks(root: Path, org: OrganizationConfig) -> dict[str, str]:
 
 def _context(root: Path, backend_url: str | None) -> tuple[OrganizationConfig, StackRunner]:
     org = load_organization(root)
-    backend = resolve_backend(root, backend_url, kms_alias=naming.kms_alias(org, STATE_PURPOSE), region=org.region)
+    backend = resolve_backend(root, backend_url, kms_alias=naming.kms_alias(org, naming.STATE_PURPOSE), region=org.region)
     runner = make_runner(root, backend)
     if isinstance(runner, AutomationStackRunner):
         runner.ensure_cli()  # before any live view starts

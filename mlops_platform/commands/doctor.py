@@ -24,8 +24,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from mlops_platform import REPO_ROOT
-from mlops_platform.config import ConfigError, StackSettings, list_stacks, load_settings, read_stack_config
+from mlops_core.paths import REPO_ROOT
+from mlops_core.config import ConfigError, StackSettings, list_stacks, load_settings, read_stack_config
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

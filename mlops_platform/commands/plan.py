@@ -11,8 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from mlops_platform import REPO_ROOT
-from mlops_platform.config import ConfigError, list_stacks
+from mlops_core.paths import REPO_ROOT
+from mlops_core.config import ConfigError, list_stacks
 from mlops_platform.harness import PlanError, ResourceRecord, StackPlan, plan_serving, plan_stacks
 
 

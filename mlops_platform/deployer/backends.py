@@ -15,8 +15,6 @@ The stack config holds no secrets; the secrets provider only protects secret *ou
 
 from __future__ import annotations
 
-from mlops_platform import naming
-
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,10 +25,6 @@ from mlops_platform.deployer.errors import DeployerError, MissingCredentialsErro
 
 LOCAL_STATE_DIR = ".pulumi-state"
 PULUMI_CLOUD_URL = "https://api.pulumi.com"
-
-
-#: Purpose part of the RES state bucket's and the state key's names.
-STATE_PURPOSE = naming.STATE_PURPOSE
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from mlops_core.roles import STACK_ROLES, STAGES
+
 #: Platform stack roles in deploy order. ``identity`` (IAM Identity Center permission sets, in the
 #: management account) is optional like ``data`` and independent of the account stacks.
-PLATFORM_ROLES: tuple[str, ...] = ("identity", "data", "exp", "res", "dev", "int", "prod")
-#: Stages a model is promoted through, in order.
-STAGES: tuple[str, ...] = ("dev", "int", "prod")
+PLATFORM_ROLES: tuple[str, ...] = STACK_ROLES
 #: The Pulumi project of the platform stacks and of the serving stacks.
 PLATFORM_PROJECT = "mlops-platform"
 SERVING_PROJECT = "mlops-serving"

@@ -29,6 +29,7 @@ from pulumi import automation as auto
 from pulumi.automation import errors as auto_errors
 from pulumi.automation.events import EngineEvent, OpType
 
+from mlops_core.paths import policy_config_file
 from mlops_platform.deployer.backends import LOCAL_STATE_DIR, Backend
 from mlops_platform.deployer.errors import (
     DeployerError,
@@ -54,7 +55,7 @@ class StackTarget:
     name: str
     """Stack name (``dev``, ``churn-prod``)."""
     role: str
-    """The role whose ``policy-config.<role>.json`` applies (for a serving stack: its stage)."""
+    """The role whose ``policies/config/<role>.json`` applies (for a serving stack: its stage)."""
     project_dir: Path
     """Directory holding the project's ``Pulumi.yaml`` (repo root, or ``serving/``)."""
     config: Mapping[str, str] = field(default_factory=dict)
@@ -295,7 +296,7 @@ class AutomationStackRunner:
     def _policy_args(self, target: StackTarget) -> dict[str, list[str]]:
         """The policy pack and the config of the stack's role, for every preview and up."""
         pack = self.repo_root / "policies"
-        config = self.repo_root / f"policy-config.{target.role}.json"
+        config = policy_config_file(self.repo_root, target.role)
         if not pack.is_dir():
             raise DeployerError(f"policy pack directory {pack} is missing")
         if not config.is_file():

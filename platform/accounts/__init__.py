@@ -6,12 +6,14 @@ program, which makes this package importable as ``accounts``; it is never import
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
 
 from accounts import data, exp, identity, res, stage
 from accounts.common import AccountContext, baseline_for
-from mlops_platform.config import IDENTITY_ROLE, StackSettings
-from mlops_platform.providers import account_provider
+from mlops_core.config import IDENTITY_ROLE, StackSettings
+from components.providers import account_provider
 
 _BUILDERS = {
     "data": data.build,
@@ -23,14 +25,18 @@ _BUILDERS = {
 }
 
 
-def build_account(settings: StackSettings) -> AccountContext | None:
-    """Declare the stack: provider, baseline, then the role's own resources; export outputs."""
+def build_account(settings: StackSettings, project_root: Path, source_root: Path) -> AccountContext | None:
+    """Declare the stack: provider, baseline, then the role's own resources; export outputs.
+
+    ``project_root`` is the checkout whose config the stack reads (organisation file, policy configs),
+    ``source_root`` the one whose files it ships (sample data, the deployer bundle, image sources).
+    """
     provider = account_provider(settings)
     if settings.role == IDENTITY_ROLE:  # management account: Identity Center only, no baseline
         for key, value in identity.build(settings, provider).items():
             pulumi.export(key, value)
         return None
-    context = baseline_for(settings, provider)
+    context = baseline_for(settings, provider, project_root, source_root)
     _BUILDERS[settings.role](context)
     for key, value in context.exports.items():
         pulumi.export(key, value)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.baseline import AccountBaseline, AccountBaselineArgs
-from mlops_platform.config import StackSettings
+from mlops_core.config import StackSettings
 
 
 @dataclass
@@ -19,6 +20,10 @@ class AccountContext:
     settings: StackSettings
     provider: aws.Provider
     baseline: AccountBaseline
+    project_root: Path
+    """The checkout whose config the stack reads (organization.yaml, policy configs)."""
+    source_root: Path
+    """The checkout whose files the stack ships (sample data, the deployer bundle, image sources)."""
     exports: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -27,7 +32,7 @@ class AccountContext:
         return pulumi.ResourceOptions(provider=self.provider)
 
 
-def baseline_for(settings: StackSettings, provider: aws.Provider) -> AccountContext:
+def baseline_for(settings: StackSettings, provider: aws.Provider, project_root: Path, source_root: Path) -> AccountContext:
     baseline = AccountBaseline(
         f"{settings.role}-baseline",
         AccountBaselineArgs(settings=settings),
@@ -48,4 +53,4 @@ def baseline_for(settings: StackSettings, provider: aws.Provider) -> AccountCont
         "accessLogBucket": baseline.access_logs.name,
         "alertsTopicArn": baseline.alerts_topic_arn,
     }
-    return AccountContext(settings, provider, baseline, exports)
+    return AccountContext(settings, provider, baseline, project_root, source_root, exports)

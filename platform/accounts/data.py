@@ -27,7 +27,7 @@ from components.lake_formation import (
     ProjectDataGrantsArgs,
     project_grants,
 )
-from mlops_platform.naming import (
+from mlops_core.naming import (
     bucket_name,
     curated_table_name,
     curation_job_name,
@@ -44,10 +44,9 @@ from mlops_platform.naming import (
     role_arn,
 )
 
-# The checkout the program runs from (resolve(): platform/ may be a symlink in test copies).
-CHECKOUT = Path(__file__).resolve().parents[2]
-GLUE_SCRIPT = CHECKOUT / "glue_jobs" / "curate_dataset.py"
+#: The ETL sources: the ``mlops_etl`` package and, beside it, the Glue job script that imports it.
 ETL_PACKAGE = Path(mlops_etl.__file__).resolve().parent
+GLUE_SCRIPT = ETL_PACKAGE.parent / "curate_dataset.py"
 
 
 def build(context: AccountContext) -> None:
@@ -148,7 +147,7 @@ def build(context: AccountContext) -> None:
                 hmac_secret_arn=lake.hmac_secret.arn,
                 script_location=code.script_location,
                 extra_py_files=code.extra_py_files,
-                repo_root=CHECKOUT,
+                repo_root=context.source_root,
             ),
             # Databases created before the settings would get the IAMAllowedPrincipals default.
             opts=pulumi.ResourceOptions(

@@ -32,8 +32,8 @@ import pulumi_aws as aws
 from accounts.common import AccountContext
 from components.iam_documents import policy_document, statement
 from components.lake_formation import LakeFormationSettings, LakeFormationSettingsArgs
-from mlops_platform.config import OrganizationConfig
-from mlops_platform.naming import (
+from mlops_core.config import OrganizationConfig
+from mlops_core.naming import (
     PROJECT_TAG_KEY,
     athena_workgroup_name,
     data_database_name,

@@ -22,7 +22,7 @@ from components.build_pipeline import (
 )
 from mlops_pipelines import package_seed_code, sample_data_object
 from mlops_pipelines.sourcedir import PREPROCESS_SCRIPT, SEED_CODE_DIR
-from mlops_platform import naming
+from mlops_core import naming
 
 
 def build(context: AccountContext, workspace: ExpWorkspace) -> None:

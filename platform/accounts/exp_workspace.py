@@ -46,8 +46,8 @@ from components.people import (
 from components.secure_bucket import SecureBucket
 from components.service_catalog import PRODUCT_PREFIX, ModelBuildingProduct, ModelBuildingProductArgs, TemplateSettings
 from components.studio import CodeArtifactLogin, SdkDefaults, Studio, StudioArgs, StudioUser, lifecycle_script, sdk_config
-from mlops_platform import naming
-from mlops_platform.config import StackSettings
+from mlops_core import naming
+from mlops_core.config import StackSettings
 
 #: Public hosts of the CodeConnections cloud providers (self-managed ones come from config).
 PROVIDER_HOSTS = {"GitHub": "https://github.com", "GitLab": "https://gitlab.com", "Bitbucket": "https://bitbucket.org"}

@@ -30,8 +30,8 @@ from components.people import (
     personas_in_use,
 )
 from components.release_access import RELEASE_APPROVERS, RES_ACCESS, STAGE_ACCESS
-from mlops_platform import naming
-from mlops_platform.config import OrganizationConfig, StackSettings
+from mlops_core import naming
+from mlops_core.config import OrganizationConfig, StackSettings
 
 
 def persona_sign_in_roles(org: OrganizationConfig, persona: str) -> dict[str, list[str]]:

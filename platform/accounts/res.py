@@ -33,50 +33,74 @@ from components.promotion_pipeline import BUNDLE_KEY, PromotionPipeline, Promoti
 from components.registry import ContainerRegistry, ContainerRegistryArgs, ImagePull, ImageRepositorySpec
 from components.release_access import RELEASE_APPROVERS, RES_ACCESS, approver_policy, res_persona_policy
 from components.release_roles import ReleaseNames, ReleaseRoles, ReleaseRolesArgs
-from mlops_platform import naming
-from mlops_platform.config import STAGES
-from mlops_platform.deployer.backends import STATE_PURPOSE
+from mlops_core import naming
+from mlops_core.paths import policy_config_file
+from mlops_core.roles import STAGES
 
-#: Configuration (organisation file, policy configs) is read beside the program dir, as __main__ does
-#: (not resolve(): tests link the program into a copy of the config); sources from the real checkout.
-CONFIG_ROOT = Path(__file__).absolute().parent.parent.parent
-SOURCE_ROOT = Path(__file__).resolve().parent.parent.parent
-CONFIG_FILES = {"organization.yaml", *(f"policy-config.{role}.json" for role in ("dev", "int", "prod"))}
-#: What the deploy actions run: the serving program with the packages it and the deployer import
-#: (first on PYTHONPATH, so program and library always match), the organisation file and the policy
-#: pack with its stage configs. Never ``platform/``: at the root it would shadow the stdlib module.
-DEPLOYER_BUNDLE = ["serving", "components", "mlops_platform", "mlops_functions", "mlops_pipelines", "mlops_etl",
-                   "policies", "organization.yaml", *(f"policy-config.{role}.json" for role in ("dev", "int", "prod"))]
-#: What the image pipeline builds from: the images and the packages the deploy image installs.
-IMAGE_SOURCES = ["images", "components", "mlops_platform", "mlops_functions", "mlops_pipelines", "mlops_etl",
-                 "policies", "pyproject.toml", "constraints.txt", "README.md"]
+#: What the deploy actions run, archive path -> repository path: the serving program with the
+#: packages it and the deployer import (first on PYTHONPATH, so program and library always match) and
+#: the policy pack. Never ``platform/``: at the root it would shadow the stdlib module.
+DEPLOYER_BUNDLE_SOURCES = {
+    "serving": "serving",
+    "mlops_core": "mlops_core",
+    "components": "components",
+    "mlops_platform": "mlops_platform",
+    "mlops_functions": "mlops_functions",
+    "mlops_pipelines": "mlops_pipelines",
+    "mlops_etl": "etl/mlops_etl",
+    "policies": "policies",
+}
+#: What the image pipeline builds from: the images and what the deploy image installs (pyproject's layout).
+IMAGE_SOURCES = {
+    path: path
+    for path in ("images", "mlops_core", "components", "mlops_platform", "mlops_functions", "mlops_pipelines", "etl",
+                 "policies", "pyproject.toml", "constraints.txt", "README.md")
+}
 PLATFORM_IMAGES = ("deploy", "inference")
 
 
-def image_tag(image: str) -> str:
+def image_tag(source_root: Path, image: str) -> str:
     """The released tag of a platform image: ``images/<image>/VERSION`` (tags are immutable)."""
-    return (SOURCE_ROOT / "images" / image / "VERSION").read_text(encoding="utf-8").strip()
+    return (source_root / "images" / image / "VERSION").read_text(encoding="utf-8").strip()
 
 
 #: Never shipped: byte code and caches change on every run and would make every preview show a diff.
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+#: Generated per checkout from its organization.yaml: taken from the project root, never from the sources.
+GENERATED_PARTS = ("policies/config/",)
 
 
-def archive_files(paths: list[str]) -> dict[str, Path]:
-    """Archive name -> file for the existing ``paths`` (files, or directories walked), sorted, no caches."""
+def archive_files(sources: dict[str, str], root: Path) -> dict[str, Path]:
+    """Archive name -> file for the existing ``sources`` (archive path -> path under ``root``: files,
+    or directories walked), sorted, without caches and generated files."""
     files: dict[str, Path] = {}
-    for relative in paths:
-        path = (CONFIG_ROOT if relative in CONFIG_FILES else SOURCE_ROOT) / relative
-        candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
-        for file in candidates:
-            name = relative if file == path else f"{relative}/{file.relative_to(path).as_posix()}"
-            if not SKIPPED_PARTS & set(Path(name).parts) and not name.endswith(".pyc"):
+    for archive_path, relative in sources.items():
+        path = root / relative
+        if path.is_file():
+            members = {archive_path: path}
+        else:
+            walked = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else []
+            members = {f"{archive_path}/{f.relative_to(path).as_posix()}": f for f in walked}
+        for name, file in members.items():
+            skipped = SKIPPED_PARTS & set(Path(name).parts) or name.endswith(".pyc")
+            if not skipped and not file.relative_to(root).as_posix().startswith(GENERATED_PARTS):
                 files[name] = file
     return files
 
 
-def _archive(paths: list[str]) -> pulumi.AssetArchive:
-    return pulumi.AssetArchive({name: pulumi.FileAsset(str(file)) for name, file in archive_files(paths).items()})
+def deployer_bundle_files(source_root: Path, project_root: Path) -> dict[str, Path]:
+    """The deployer bundle: the sources, plus the organisation file and the stages' policy configs of
+    the checkout the stack reads its config from."""
+    files = archive_files(DEPLOYER_BUNDLE_SOURCES, source_root)
+    files["organization.yaml"] = project_root / "organization.yaml"
+    for stage in STAGES:
+        config = policy_config_file(project_root, stage)
+        files[config.relative_to(project_root).as_posix()] = config
+    return dict(sorted(files.items()))
+
+
+def _archive(files: dict[str, Path]) -> pulumi.AssetArchive:
+    return pulumi.AssetArchive({name: pulumi.FileAsset(str(file)) for name, file in files.items()})
 
 
 def build(context: AccountContext) -> None:
@@ -132,8 +156,8 @@ def build(context: AccountContext) -> None:
                 deployer_role_name=naming.serving_deployer_role_name(org),
                 pipeline_role_name=naming.release_pipeline_role_name(org),
                 stage_deployment_role_arns=stage_roles,
-                state_bucket=naming.bucket_name(org, account, STATE_PURPOSE),
-                state_key_alias=naming.kms_alias(org, STATE_PURPOSE),
+                state_bucket=naming.bucket_name(org, account, naming.STATE_PURPOSE),
+                state_key_alias=naming.kms_alias(org, naming.STATE_PURPOSE),
                 deploy_repository=naming.image_repository_name(org, "deploy"),
             ),
             artifact_bucket=release_bucket.name,
@@ -192,13 +216,13 @@ def build(context: AccountContext) -> None:
     bundle = aws.s3.BucketObjectv2(
         "res-deployer-bundle",
         aws.s3.BucketObjectv2Args(
-            bucket=release_bucket.name, key=BUNDLE_KEY, source=_archive(DEPLOYER_BUNDLE),
+            bucket=release_bucket.name, key=BUNDLE_KEY, source=_archive(deployer_bundle_files(context.source_root, context.project_root)),
             server_side_encryption="aws:kms", kms_key_id=release_key.arn,
         ),
         opts=pulumi.ResourceOptions(provider=context.provider, parent=release_bucket),
     )
-    deploy_image = naming.image_uri(org, "deploy", image_tag("deploy"))
-    backend_url = state_backend_url(naming.bucket_name(org, account, STATE_PURPOSE), region)
+    deploy_image = naming.image_uri(org, "deploy", image_tag(context.source_root, "deploy"))
+    backend_url = state_backend_url(naming.bucket_name(org, account, naming.STATE_PURPOSE), region)
     pipelines = {}
     for project in org.model_projects:
         group = naming.model_package_group_name(project.name)
@@ -243,7 +267,7 @@ def build(context: AccountContext) -> None:
     aws.s3.BucketObjectv2(
         "res-image-sources",
         aws.s3.BucketObjectv2Args(
-            bucket=release_bucket.name, key=SOURCE_KEY, source=_archive(IMAGE_SOURCES),
+            bucket=release_bucket.name, key=SOURCE_KEY, source=_archive(archive_files(IMAGE_SOURCES, context.source_root)),
             server_side_encryption="aws:kms", kms_key_id=release_key.arn,
         ),
         opts=pulumi.ResourceOptions(provider=context.provider, parent=release_bucket, depends_on=[images]),

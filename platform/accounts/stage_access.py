@@ -17,7 +17,7 @@ from accounts.common import AccountContext
 from components.people import PersonaRole, PersonaRoleArgs, persona_user_names, sign_in_trust_policy
 from components.release_access import STAGE_ACCESS, stage_persona_policy
 from components.stage_deployment import StageDeploymentRole, StageDeploymentRoleArgs
-from mlops_platform import naming
+from mlops_core import naming
 
 
 def build(context: AccountContext) -> None:

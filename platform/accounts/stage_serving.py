@@ -32,7 +32,7 @@ from components.serving_policies import (
     serving_role_policy,
     serving_trust_policy,
 )
-from mlops_platform.naming import PROJECT_TAG_KEY, serving_role_name
+from mlops_core.naming import PROJECT_TAG_KEY, serving_role_name
 
 
 def build(context: AccountContext) -> None:

@@ -1,55 +1,32 @@
-"""Policy configuration: schemas, defaults applied offline, and the per-role config files.
+"""Policy configuration: schemas, defaults applied offline, and reading a ``--policy-pack-config`` file.
 
 The Pulumi CLI applies each policy's ``PolicyConfigSchema`` defaults before the pack sees its
 config; the Python policy server does not. The offline gate therefore applies them itself here,
 with ``jsonschema``, so offline and CLI runs see the same values.
 
-``policy-config.<role>.json`` at the repo root is the file passed as ``--policy-pack-config`` to a
-stack of that role (a serving stack ``<project>-<stage>`` uses its stage's file). The files are
-generated from the validated organisation config (:func:`generate_policy_config`) and a test proves
-the committed files equal the generated ones.
+The pack only reads its config. The per-role files (``policies/config/<role>.json``) are generated
+from the platform's validated organisation config by the CLI (``mlops_platform.policy_config``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from mlops_guard.allowlists import ecr_host, sagemaker_registry_hosts
 from mlops_guard.model import GuardPolicy
 from mlops_guard.registry import ALL_POLICIES, BY_NAME
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 DEFAULT_LEVEL = "mandatory"
-ROLES = ("data", "exp", "res", "dev", "int", "prod", "identity")
-STAGES = ("dev", "int", "prod")
 
 
 class PolicyConfigError(Exception):
     """A policy config file or value is invalid; ``str()`` is one line naming the problem."""
-
-
-@dataclass(frozen=True)
-class AdvisoryException:
-    policy: str
-    roles: tuple[str, ...]
-    reason: str
-
-
-ADVISORY_EXCEPTIONS: tuple[AdvisoryException, ...] = (
-    AdvisoryException(
-        "sagemaker-endpoint-data-capture",
-        ("exp", "dev", "int"),
-        "Endpoints outside PROD serve tests and experiments; captured traffic only feeds Model Monitor in PROD. "
-        "Capture stays mandatory in PROD.",
-    ),
-)
-"""The only places a mandatory policy is downgraded. Mirrored, with reasons, in policies/EXCEPTIONS.md."""
 
 
 def policy_schema(gp: GuardPolicy) -> dict[str, Any]:
@@ -131,94 +108,3 @@ def load_pack_config(path: Path) -> PackConfig:
     except json.JSONDecodeError as exc:
         raise PolicyConfigError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
     return parse_pack_config(raw, str(path))
-
-
-def role_for_stack(stack: str) -> str | None:
-    """The role whose policy config a serving stack ``<project>-<stage>`` uses; None if no stage suffix."""
-    for stage in STAGES:
-        if stack.endswith(f"-{stage}"):
-            return stage
-    return None
-
-
-def config_file(role: str, root: Path) -> Path:
-    return root / f"policy-config.{role}.json"
-
-
-# --- generation from the validated organisation config --------------------------------------------
-
-
-IMAGE_BUILD_ROLES = ("res",)
-"""Roles whose stacks run the image pipeline (the only place Docker-in-CodeBuild is allowed)."""
-
-
-def generate_policy_config(
-    role: str, account_ids: Mapping[str, str], region: str, privileged_projects: Sequence[str] = ()
-) -> dict[str, Any]:
-    """The ``--policy-pack-config`` document for stacks of ``role``.
-
-    ``account_ids`` is role -> account id (the validated ``organization.yaml`` accounts); images may
-    come from those accounts' ECR in ``region`` and from SageMaker's registries in ``region``.
-    ``privileged_projects`` are the image-builder CodeBuild projects allowed privileged mode in the
-    image-build roles.
-    """
-    if role not in ROLES:
-        raise PolicyConfigError(f"unknown role {role!r}")
-    platform_accounts = sorted(set(account_ids.values()))
-    overrides = {
-        "platformAccountIds": platform_accounts,
-        "approvedImageRegistries": sorted(
-            {*sagemaker_registry_hosts([region]), *(ecr_host(a, region) for a in platform_accounts)}
-        ),
-    }
-    if role in IMAGE_BUILD_ROLES and privileged_projects:
-        overrides["privilegedProjects"] = sorted(privileged_projects)
-    document: dict[str, Any] = {"all": DEFAULT_LEVEL}
-    for gp in ALL_POLICIES:
-        entry = {k: v for k, v in overrides.items() if k in gp.config}
-        for exception in ADVISORY_EXCEPTIONS:
-            if exception.policy == gp.name and role in exception.roles:
-                entry["enforcementLevel"] = "advisory"
-        if entry:
-            document[gp.name] = dict(sorted(entry.items()))
-    apply_all = parse_pack_config(document, f"generated policy-config.{role}.json")
-    del apply_all  # validates the generated document against every policy schema
-    return document
-
-
-def render(document: Mapping[str, Any]) -> str:
-    return json.dumps(document, indent=2) + "\n"
-
-
-def generate_all(root: Path | None = None) -> dict[str, str]:
-    """File name -> content of every ``policy-config.<role>.json``, from the validated config."""
-    from mlops_platform import REPO_ROOT
-    from mlops_platform.config import load_organization
-
-    from components.image_pipeline import privileged_project_names
-
-    org = load_organization(root or REPO_ROOT)
-    accounts = org.accounts.by_role()
-    privileged = privileged_project_names(org.platform_name)
-    return {
-        f"policy-config.{role}.json": render(generate_policy_config(role, accounts, org.region, privileged))
-        for role in ROLES
-    }
-
-
-def write_all(root: Path | None = None) -> list[Path]:
-    """Regenerate the committed files (``python -m mlops_guard.config``)."""
-    from mlops_platform import REPO_ROOT
-
-    base = root or REPO_ROOT
-    written = []
-    for name, content in generate_all(base).items():
-        path = base / name
-        path.write_text(content, encoding="utf-8")
-        written.append(path)
-    return written
-
-
-if __name__ == "__main__":
-    for written_path in write_all():
-        print(written_path)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops_platform import REPO_ROOT
-from mlops_platform.config import load_organization
+from mlops_core.paths import REPO_ROOT
+from mlops_core.config import load_organization
 from mlops_platform.harness import StackPlan, plan_stack
 
 
@@ -27,7 +27,7 @@ def org():
 def no_data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A config copy without the DATA account: no data sets, no project data access, no data stack."""
     root = tmp_path_factory.mktemp("no-data-account")
-    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi.*.yaml")]:
+    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi*.yaml")]:
         if path.name != "Pulumi.data.yaml":
             shutil.copy(path, root / path.name)
     (root / "platform").symlink_to(REPO_ROOT / "platform", target_is_directory=True)

@@ -9,7 +9,7 @@ from build_pipeline_helpers import PIPELINE, SCHEDULE, children, pipeline_of
 from typer.testing import CliRunner
 
 from mlops_platform.cli import app
-from mlops_platform.config import load_organization
+from mlops_core.config import load_organization
 from mlops_platform.harness import plan_stack
 
 ORG = load_organization()

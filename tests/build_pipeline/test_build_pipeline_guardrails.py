@@ -16,13 +16,14 @@ from collections.abc import Callable
 
 import pytest
 from build_pipeline_helpers import children, pipeline_of
-from mlops_guard.config import config_file, load_pack_config
+from mlops_core.paths import policy_config_file
+from mlops_guard.config import load_pack_config
 from mlops_guard.engine import evaluate_stack
 from mlops_guard.inputs import from_records
 
 from mlops_pipelines.definition import STEP_BASELINE, STEP_EVALUATE, STEP_PREPROCESS, STEP_TRAIN
-from mlops_platform import REPO_ROOT
-from mlops_platform.config import load_organization
+from mlops_core.paths import REPO_ROOT
+from mlops_core.config import load_organization
 
 ORG = load_organization()
 PROJECTS = [p.name for p in ORG.model_projects]
@@ -31,7 +32,7 @@ PIPELINE_POLICIES = {"sagemaker-pipeline-steps-in-vpc", "sagemaker-pipeline-step
 
 @pytest.fixture(scope="module")
 def exp_config():
-    return load_pack_config(config_file("exp", REPO_ROOT))
+    return load_pack_config(policy_config_file(REPO_ROOT, "exp"))
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from components.build_pipeline import (
 )
 from mlops_pipelines import AthenaSource, build_pipeline_definition, package_seed_code, sample_data_object
 from mlops_pipelines.sourcedir import SEED_CODE_DIR
-from mlops_platform.config import load_organization
+from mlops_core.config import load_organization
 
 ACCOUNT, REGION = "222222222222", "eu-central-1"
 BUCKET = "mlops-weld-gun-pm-art-222222222222-eu-central-1"

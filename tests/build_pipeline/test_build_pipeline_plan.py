@@ -23,7 +23,7 @@ from build_pipeline_helpers import (
 )
 
 from components.exp_policies import allows
-from mlops_platform.config import load_organization
+from mlops_core.config import load_organization
 from mlops_platform.harness import fake_state
 
 ORG = load_organization()

@@ -8,9 +8,9 @@ from types import ModuleType
 
 import pytest
 
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 
-from mlops_platform.config import OrganizationConfig, load_organization
+from mlops_core.config import OrganizationConfig, load_organization
 from mlops_platform.harness import StackPlan, plan_stack
 
 

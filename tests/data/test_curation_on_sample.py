@@ -11,7 +11,7 @@ import io
 import re
 
 from mlops_etl.pseudonymise import build_curated_schema, check_declared_schema, make_row_transformer, parse_columns
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 
 KEY = b"k" * 32
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops_platform.config import ConfigError, load_organization
+from mlops_core.config import ConfigError, load_organization
 from mlops_platform.harness import plan_stack
 
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import zipfile
 
-from mlops_platform.config import OrganizationConfig
+from mlops_core.config import OrganizationConfig
 from mlops_platform.harness import ResourceRecord, StackPlan
 
 ACCOUNT = "111111111111"
@@ -218,8 +218,8 @@ def test_job_ships_the_etl_package_zip(data_plan, org) -> None:
 
 def test_job_runs_the_repo_script(data_plan, org) -> None:
     (script,) = [r for r in data_plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if r.inputs["key"].endswith(".py")]
-    with open("glue_jobs/curate_dataset.py", encoding="utf-8") as source:
-        assert script.inputs["content"] == source.read(), f"{script.urn}: not the repo's glue_jobs/curate_dataset.py"
+    with open("etl/curate_dataset.py", encoding="utf-8") as source:
+        assert script.inputs["content"] == source.read(), f"{script.urn}: not the repo's etl/curate_dataset.py"
     for data_set in org.data_sets:
         job = curation_job(data_plan, data_set.name)
         assert job.inputs["command"]["name"] == "glueetl", job.urn

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from components.etl_package import ZIP_TIMESTAMP, build_package_zip, content_key
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 
-PACKAGE = REPO_ROOT / "mlops_etl"
+PACKAGE = REPO_ROOT / "etl" / "mlops_etl"
 
 
 def test_two_builds_are_byte_identical() -> None:

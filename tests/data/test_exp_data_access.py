@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from data_policy_lint import lint_findings
-from mlops_platform.config import OrganizationConfig
+from mlops_core.config import OrganizationConfig
 from mlops_platform.harness import StackPlan, default_stacks, plan_stack
 
 EXP = "222222222222"

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from components.lake_formation import GrantError, project_grants
-from mlops_platform.config import DataAccess, ModelProject, OrganizationConfig
+from mlops_core.config import DataAccess, ModelProject, OrganizationConfig
 from mlops_platform.harness import ResourceRecord, StackPlan, plan_stack
 
 PERMISSIONS = "aws:lakeformation/permissions:Permissions"
@@ -171,7 +171,7 @@ def test_columns_null_grants_every_non_pii_column(repo_copy: Path) -> None:
         raw["modelProjects"][0]["dataAccess"][0]["columns"] = None
 
     _edit_org(repo_copy, all_columns)
-    from mlops_platform.config import load_organization
+    from mlops_core.config import load_organization
 
     org = load_organization(repo_copy)
     plan = plan_stack("data", root=repo_copy)
@@ -186,7 +186,7 @@ def test_a_project_without_data_access_gets_no_grant(repo_copy: Path) -> None:
         raw["modelProjects"][1]["dataAccess"] = []
 
     _edit_org(repo_copy, drop_access)
-    from mlops_platform.config import load_organization
+    from mlops_core.config import load_organization
 
     org = load_organization(repo_copy)
     plan = plan_stack("data", root=repo_copy)

@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 
-SCRIPT = REPO_ROOT / "data_lake" / "make_raw_sample.py"
+SCRIPT = REPO_ROOT / "etl" / "make_raw_sample.py"
 SEED = REPO_ROOT / "seed_code" / "predictive_maintenance" / "data" / "welding_sensors.csv"
-COMMITTED = REPO_ROOT / "data_lake" / "sample" / "welding_sensors_raw.csv"
+COMMITTED = REPO_ROOT / "etl" / "sample" / "welding_sensors_raw.csv"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -22,7 +22,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def test_committed_sample_is_up_to_date(tmp_path: Path) -> None:
     target = tmp_path / "raw.csv"
     assert run(str(SEED), str(target)).returncode == 0
-    assert target.read_bytes() == COMMITTED.read_bytes(), "rerun data_lake/make_raw_sample.py and commit the CSV"
+    assert target.read_bytes() == COMMITTED.read_bytes(), "rerun etl/make_raw_sample.py and commit the CSV"
 
 
 def test_sample_header_matches_the_configured_columns(org) -> None:

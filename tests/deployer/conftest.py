@@ -66,10 +66,10 @@ def json_progress():
 @pytest.fixture
 def config_repo(tmp_path, passphrase) -> Path:
     """The fixture repository with this repo's real (validated) organization.yaml and stack files."""
-    from mlops_platform import REPO_ROOT
+    from mlops_core.paths import REPO_ROOT
 
     root = write_repo(tmp_path / "cfg-repo", {})
-    for source in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi.*.yaml")]:
+    for source in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi*.yaml")]:
         (root / source.name).write_text(source.read_text())
     return root
 

@@ -27,8 +27,9 @@ def write_repo(root: Path, stacks: dict[str, str]) -> Path:
         )
     (root / "policies").mkdir(exist_ok=True)
     (root / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 1.0.0\n")
+    (root / "policies" / "config").mkdir(exist_ok=True)
     for role in ROLES:
-        (root / f"policy-config.{role}.json").write_text('{"all": "mandatory"}\n')
+        (root / f"policies/config/{role}.json").write_text('{"all": "mandatory"}\n')
     serving = root / "serving"
     serving.mkdir(exist_ok=True)
     # As the real serving/Pulumi.yaml: the program is the project directory, the virtualenv the repo's.

@@ -23,7 +23,7 @@ from mlops_platform.bootstrap import (
     deploy_trust_policy,
     state_bucket_policy,
 )
-from mlops_platform.config import OrganizationConfig
+from mlops_core.config import OrganizationConfig
 
 REGION = "eu-central-1"
 DATA, EXP, RES, DEV, INT, PROD = ("111111111111", "222222222222", "333333333333", "444444444444", "555555555555",

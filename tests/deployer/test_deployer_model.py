@@ -69,7 +69,7 @@ def test_deploy_model_sets_the_package_arn_before_preview_and_up(runner, cli, re
 def test_deploy_model_previews_with_the_stage_policy_config(runner, cli, repo):
     run_model(runner, repo, "int", V1, status="PendingManualApproval")
     preview = next(c for c in cli.calls if c.verb == "preview")
-    assert preview.values("--policy-pack-config") == [str(repo / "policy-config.int.json")]
+    assert preview.values("--policy-pack-config") == [str(repo / "policies/config/int.json")]
 
 
 def test_prod_refuses_a_package_that_is_not_approved(runner, cli, repo):

@@ -65,13 +65,13 @@ def test_every_up_is_preceded_by_a_preview_with_the_policy_pack_of_its_role(firs
         assert [c.verb for c in calls] == ["preview", "up"], f"{stack}: expected a preview before the up"
         preview = calls[0]
         assert (preview.values("--policy-pack"), preview.values("--policy-pack-config")) == (
-            [str(repo / "policies")], [str(repo / f"policy-config.{stack}.json")]
+            [str(repo / "policies")], [str(repo / f"policies/config/{stack}.json")]
         ), f"{stack}: preview must run the policy pack with policy-config.{stack}.json"
 
 
 def test_the_up_also_enforces_the_policy_pack(first_run):
     up = next(c for c in first_run.cli.calls if c.verb == "up" and c.stack == "prod")
-    assert up.values("--policy-pack-config") == [str(first_run.repo / "policy-config.prod.json")]
+    assert up.values("--policy-pack-config") == [str(first_run.repo / "policies/config/prod.json")]
 
 
 def test_a_mandatory_violation_stops_the_stack_and_skips_its_dependents(platform, runner, cli, behaviour, json_progress):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 from mlops_platform.commands.deploy import platform_stacks
-from mlops_platform.config import load_organization
+from mlops_core.config import load_organization
 from mlops_platform.deployer.graph import STAGES, build_graph, serving_stack_name, undeclared_references
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 from mlops_platform.bootstrap import DEPLOY_ENVIRONMENT_OF_ROLE
 from mlops_platform.deployer.graph import build_graph
 

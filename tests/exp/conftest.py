@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlops_platform.config import load_organization
+from mlops_core.config import load_organization
 from mlops_platform.harness import StackPlan, plan_stack
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from mlops_platform.config import ConfigError, load_organization
+from mlops_core.config import ConfigError, load_organization
 
 
 def write(repo_copy, workspace: dict) -> None:

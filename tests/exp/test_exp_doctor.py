@@ -119,7 +119,7 @@ def test_unknown_stack_is_one_line() -> None:
 
 def test_codecommit_has_nothing_to_check(monkeypatch, ram) -> None:
     ram.add_response("get_resource_share_invitations", {"resourceShareInvitations": []}, {})
-    from mlops_platform.config import SourceControlSettings, WorkspaceSettings, load_settings
+    from mlops_core.config import SourceControlSettings, WorkspaceSettings, load_settings
 
     settings = load_settings("exp")
     org = settings.org.model_copy(update={"workspace": WorkspaceSettings(source_control=SourceControlSettings(provider="codecommit"))})

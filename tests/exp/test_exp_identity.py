@@ -17,10 +17,10 @@ INSTANCE = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
 def identity_center_plan(tmp_path_factory):
     import shutil
 
-    from mlops_platform import REPO_ROOT
+    from mlops_core.paths import REPO_ROOT
 
     root = tmp_path_factory.mktemp("identity-center")
-    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi.*.yaml")]:
+    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi*.yaml")]:
         shutil.copy(path, root / path.name)
     (root / "platform").symlink_to(REPO_ROOT / "platform", target_is_directory=True)
     raw = yaml.safe_load((root / "organization.yaml").read_text())

@@ -13,7 +13,7 @@ from components.people import (
     personas_in_use,
     saml_provider_arn,
 )
-from mlops_platform.config import load_organization
+from mlops_core.config import load_organization
 
 
 @pytest.fixture(scope="module")

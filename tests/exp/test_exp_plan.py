@@ -8,7 +8,7 @@ import json
 import pytest
 
 from exp_helpers import by_name, document, matches_pattern
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 
 FIXTURES = REPO_ROOT / "tests" / "functions" / "fixtures"
 DOMAIN = "aws:sagemaker/domain:Domain"

@@ -10,7 +10,7 @@ import pytest
 
 from components.exp_policies import PERSONA_MATRIX, allows
 from exp_helpers import by_name, combined, document, role_policies
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 
 PERSONAS = ["lead", "scientist", "ml_engineer", "devops", "platform_admin", "auditor"]
 ACCOUNT, REGION = "222222222222", "eu-central-1"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from exp_helpers import by_name, document, matches_pattern
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 

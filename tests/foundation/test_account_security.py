@@ -97,7 +97,7 @@ def test_subnets_never_map_public_ips(platform_plans) -> None:
 
 
 def test_subnets_use_the_configured_az_ids(platform_plans) -> None:
-    from mlops_platform.config import load_settings
+    from mlops_core.config import load_settings
 
     for stack, plan in platform_plans.items():
         az_ids = sorted(s.inputs["availabilityZoneId"] for s in plan.of_type("aws:ec2/subnet:Subnet"))

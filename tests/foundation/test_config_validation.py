@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops_platform import REPO_ROOT
-from mlops_platform.config import ConfigError, load_settings, read_stack_config
+from mlops_core.paths import REPO_ROOT
+from mlops_core.config import ConfigError, load_settings, read_stack_config
 from mlops_platform.harness import PLATFORM_PROJECT, PlanError, run_program
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from mlops_platform.harness import UNKNOWN, _plain, plan_stacks, run_program
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 
 REQUIRED_KEYS = {"urn", "type", "name", "custom", "parent", "provider", "inputs"}
 
@@ -82,7 +82,7 @@ def test_declaring_source_lines_are_recorded(platform_plans) -> None:
 
 def test_plan_runs_referenced_stacks_first(tmp_path: Path) -> None:
     """A program that references another stack gets that stack's real outputs."""
-    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi.*.yaml")]:
+    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi*.yaml")]:
         (tmp_path / path.name).write_text(path.read_text())
     program = tmp_path / "platform"
     program.mkdir()
@@ -115,7 +115,7 @@ def test_data_stack_is_optional(repo_copy: Path) -> None:
 
 
 def test_stack_references_are_part_of_the_plan(tmp_path: Path) -> None:
-    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi.*.yaml")]:
+    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi*.yaml")]:
         (tmp_path / path.name).write_text(path.read_text())
     program = tmp_path / "platform"
     program.mkdir()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 
 
 def test_stdlib_platform_module_works() -> None:

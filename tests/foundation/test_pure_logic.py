@@ -12,7 +12,7 @@ from components.cidr import private_subnets
 from components.encryption import KeyUser, PlatformKeyArgs, ServiceUse, key_policy
 from components.endpoints import KNOWN_ENDPOINTS, interface_endpoints
 from components.secure_bucket import access_log_bucket_policy, bucket_policy
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 
 
 def test_subnets_are_quarters_of_the_vpc() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 from mlops_platform.costs import README_END, README_START, readme_table
 
 

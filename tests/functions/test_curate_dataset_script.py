@@ -26,7 +26,7 @@ from botocore.stub import Stubber
 from mlops_etl import pseudonymise
 from mlops_etl.pseudonymise import build_curated_schema, columns_argument
 
-SCRIPT = Path(__file__).resolve().parents[2] / "glue_jobs" / "curate_dataset.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "etl" / "curate_dataset.py"
 EXPECTED_ARGUMENTS = [
     "JOB_NAME",
     "source_database",
@@ -65,7 +65,7 @@ def test_script_uses_only_names_that_exist_in_mlops_etl():
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mlops_etl"):
             module = importlib.import_module(node.module)
             missing += [f"{node.module}.{alias.name}" for alias in node.names if not hasattr(module, alias.name)]
-    assert not missing, f"glue_jobs/curate_dataset.py imports names mlops_etl does not define: {missing}"
+    assert not missing, f"etl/curate_dataset.py imports names mlops_etl does not define: {missing}"
 
 
 def test_script_imports_only_what_glue_provides_and_mlops_etl(source_imports):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops_platform import REPO_ROOT
-from mlops_platform.config import ConfigError, load_settings
+from mlops_core.paths import REPO_ROOT
+from mlops_core.config import ConfigError, load_settings
 from mlops_platform.harness import default_stacks, plan_stack
 
 INSTANCE = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
@@ -19,7 +19,7 @@ GROUP = "9067b3c1d2-1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901"
 @pytest.fixture(scope="module")
 def ic_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("identity")
-    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi.*.yaml")]:
+    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi*.yaml")]:
         (root / path.name).write_text(path.read_text())
     (root / "platform").symlink_to(REPO_ROOT / "platform", target_is_directory=True)
     org = yaml.safe_load((root / "organization.yaml").read_text())
@@ -115,7 +115,7 @@ def test_gate_is_clean_on_the_identity_stack(identity_plan) -> None:
 
     result = evaluate_stack(
         from_records(identity_plan.resources),
-        load_pack_config(REPO_ROOT / "policy-config.identity.json"),
+        load_pack_config(REPO_ROOT / "policies" / "config" / "identity.json"),
         stack="identity",
         project="mlops-platform",
     )

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from mlops_guard.config import PackConfig, generate_policy_config, parse_pack_config
+from mlops_guard.config import PackConfig, parse_pack_config
+from mlops_platform.policy_config import generate_policy_config
 from mlops_guard.model import Resource
 from mlops_guard.normalize import UNKNOWN
 

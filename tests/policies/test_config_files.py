@@ -7,31 +7,26 @@ import re
 
 import pytest
 
-from mlops_guard.config import (
-    ROLES,
-    PolicyConfigError,
-    apply_defaults,
-    generate_all,
-    load_pack_config,
-    parse_pack_config,
-    role_for_stack,
-)
+from mlops_core.paths import REPO_ROOT
+from mlops_core.roles import STACK_ROLES as ROLES
+from mlops_guard.config import PolicyConfigError, apply_defaults, load_pack_config, parse_pack_config
 from mlops_guard.registry import BY_NAME
-from mlops_platform import REPO_ROOT
+from mlops_platform.policy_config import generate_all, role_for_stack
 
 EXCEPTIONS_MD = REPO_ROOT / "README.md"  # the README lists every advisory exception with its reason
 
 
 def test_committed_policy_configs_match_the_generator() -> None:
     generated = generate_all(REPO_ROOT)
-    for name, content in generated.items():
-        path = REPO_ROOT / name
-        assert path.exists(), f"{name} is missing; run `python -m mlops_guard.config`"
+    for path, content in generated.items():
+        name = path.relative_to(REPO_ROOT)
+        assert path.exists(), f"{name} is missing; run `python -m mlops_platform.policy_config`"
         assert path.read_text(encoding="utf-8") == content, f"{name} differs from the generated config; regenerate it"
 
 
 def test_there_is_one_config_file_per_role() -> None:
-    assert sorted(generate_all(REPO_ROOT)) == sorted(f"policy-config.{role}.json" for role in ROLES)
+    generated = sorted(path.relative_to(REPO_ROOT).as_posix() for path in generate_all(REPO_ROOT))
+    assert generated == sorted(f"policies/config/{role}.json" for role in ROLES)
 
 
 def _documented_exceptions() -> set[tuple[str, str]]:
@@ -48,8 +43,8 @@ def _documented_exceptions() -> set[tuple[str, str]]:
 def _advisory_in_files() -> set[tuple[str, str]]:
     found = set()
     for role in ROLES:
-        document = json.loads((REPO_ROOT / f"policy-config.{role}.json").read_text(encoding="utf-8"))
-        assert document.get("all") == "mandatory", f"policy-config.{role}.json: default enforcement must be mandatory"
+        document = json.loads((REPO_ROOT / f"policies/config/{role}.json").read_text(encoding="utf-8"))
+        assert document.get("all") == "mandatory", f"policies/config/{role}.json: default enforcement must be mandatory"
         for name, entry in document.items():
             if isinstance(entry, dict) and entry.get("enforcementLevel") == "advisory":
                 found.add((name, role))
@@ -111,7 +106,7 @@ def test_level_resolution_follows_the_policy_server() -> None:
 
 
 def test_generated_config_lists_platform_accounts_and_regional_sagemaker_registries() -> None:
-    from mlops_guard.config import generate_policy_config
+    from mlops_platform.policy_config import generate_policy_config
 
     document = generate_policy_config("dev", {"dev": "111111111111"}, "eu-west-1")
     registries = document["sagemaker-image-approved-registry"]["approvedImageRegistries"]
@@ -121,7 +116,7 @@ def test_generated_config_lists_platform_accounts_and_regional_sagemaker_registr
 
 
 def test_privileged_codebuild_is_allowed_only_for_the_image_builders_of_res() -> None:
-    from mlops_guard.config import generate_policy_config
+    from mlops_platform.policy_config import generate_policy_config
 
     accounts = {"res": "333333333333"}
     res = generate_policy_config("res", accounts, "eu-central-1", ["mlops-image-build"])

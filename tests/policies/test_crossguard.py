@@ -19,7 +19,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from mlops_guard.normalize import UNKNOWN
 from mlops_guard.registry import PACK_NAME, crossguard_policies
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 
 from .conftest import GOLDEN
 

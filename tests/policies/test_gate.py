@@ -112,7 +112,7 @@ def test_the_stack_in_the_urn_selects_its_role_config(tmp_path: Path) -> None:
     steps = [_step("create", "dev", ENDPOINT, "ep", _endpoint_without_capture())]
     result = _run("--preview-json", str(_preview(tmp_path, steps)), "--format", "json")
     levels = {v["policy"]: v["enforcementLevel"] for v in _json(result)["violations"]}
-    assert levels["sagemaker-endpoint-data-capture"] == "advisory", "dev uses policy-config.dev.json"
+    assert levels["sagemaker-endpoint-data-capture"] == "advisory", "dev uses policies/config/dev.json"
     assert result.exit_code == 0
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.deployment_product import ProductTemplateValues
-from mlops_platform.config import load_organization
+from mlops_core.config import load_organization
 from mlops_platform.harness import ResourceRecord, StackPlan
 
 #: Sample values for the generated product template (documentation account and IDs).

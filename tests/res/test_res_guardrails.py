@@ -2,7 +2,7 @@
 
 RES's image-build CodeBuild project runs Docker (privileged). The pack allows that only for
 projects listed in ``codebuild-project-hardened.privilegedProjects``, which the generated
-policy-config.res.json takes from :func:`components.image_pipeline.privileged_project_names`.
+policies/config/res.json takes from :func:`components.image_pipeline.privileged_project_names`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def pack_config(role: str):
-    return parse_pack_config(json.loads((REPO / f"policy-config.{role}.json").read_text()), f"policy-config.{role}.json")
+    return parse_pack_config(json.loads((REPO / f"policies/config/{role}.json").read_text()), f"policies/config/{role}.json")
 
 
 def mandatory(plan, config) -> list[str]:
@@ -45,5 +45,5 @@ def test_res_has_no_mandatory_violation(platform_plans, preview_plans, mode) -> 
 
 
 def test_only_the_image_builder_is_allow_listed_as_privileged() -> None:
-    raw = json.loads((REPO / "policy-config.res.json").read_text())
+    raw = json.loads((REPO / "policies/config/res.json").read_text())
     assert raw["codebuild-project-hardened"]["privilegedProjects"] == privileged_project_names("mlops") == ["mlops-image-build"]

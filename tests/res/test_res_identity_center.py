@@ -11,10 +11,10 @@ from mlops_platform.harness import plan_stack
 
 @pytest.fixture(scope="module")
 def identity_center_root(tmp_path_factory):
-    from mlops_platform import REPO_ROOT
+    from mlops_core.paths import REPO_ROOT
 
     root = tmp_path_factory.mktemp("identity-center")
-    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi.*.yaml")]:
+    for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi*.yaml")]:
         (root / path.name).write_text(path.read_text())
     (root / "platform").symlink_to(REPO_ROOT / "platform", target_is_directory=True)
     org = yaml.safe_load((root / "organization.yaml").read_text())

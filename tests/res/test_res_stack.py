@@ -11,7 +11,7 @@ import pytest
 
 from components.promotion_pipeline import PIPELINE_VARIABLE
 from mlops_functions.model_trigger import event_pattern
-from mlops_platform import naming
+from mlops_core import naming
 
 from .conftest import as_list, children, doc, statements
 

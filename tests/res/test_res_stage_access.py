@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.people import persona_user_names
-from mlops_platform import naming
+from mlops_core import naming
 
 from .conftest import as_list, children, doc, statements
 

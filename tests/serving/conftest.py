@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 from mlops_platform.harness import StackPlan, plan_serving, plan_stacks
 from serving_helpers import PROJECT
 

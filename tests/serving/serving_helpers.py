@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import REPO_ROOT
 from mlops_platform.harness import SERVING_PROJECT, StackPlan, plan_stack, run_program, serving_stack_config
 
 PROJECT = "weld-gun-pm"

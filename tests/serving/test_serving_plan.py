@@ -434,7 +434,7 @@ def test_a_new_package_gets_a_new_model_name(prod_plan) -> None:
 
 
 def test_without_a_package_arn_the_stack_serves_its_last_exported_version() -> None:
-    from mlops_platform import REPO_ROOT
+    from mlops_core.paths import REPO_ROOT
     from mlops_platform.harness import SERVING_PROJECT, run_program, serving_stack_config
 
     name, served = f"{PROJECT}-dev", "arn:aws:sagemaker:eu-central-1:222222222222:model-package/weld-gun-pm/5"

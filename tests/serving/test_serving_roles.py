@@ -15,7 +15,7 @@ from components.serving_policies import (
     serving_role_policy,
     serving_trust_policy,
 )
-from mlops_platform.config import OrganizationConfig, load_organization
+from mlops_core.config import OrganizationConfig, load_organization
 
 ORG = load_organization()
 KEY = "arn:aws:kms:eu-central-1:666666666666:key/11111111-2222-3333-4444-555555555555"

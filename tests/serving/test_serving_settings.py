@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from components.batch_inference import transform_state_machine_definition
-from mlops_platform.config import STAGES, ConfigError, OrganizationConfig, load_organization
-from mlops_platform.naming import endpoint_name
+from mlops_core.config import STAGES, ConfigError, OrganizationConfig, load_organization
+from mlops_core.naming import endpoint_name
 
 ORG = load_organization()
 

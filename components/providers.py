@@ -10,8 +10,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from mlops_platform.config import StackSettings
-from mlops_platform.naming import deploy_role_name, role_arn
+from mlops_core.config import StackSettings
+from mlops_core.naming import deploy_role_name, role_arn
 
 
 def account_provider(settings: StackSettings, name: str | None = None) -> aws.Provider:

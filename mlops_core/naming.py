@@ -6,7 +6,7 @@ to exist first (a StackReference carries one-way outputs only).
 
 from __future__ import annotations
 
-from mlops_platform.config import OrganizationConfig
+from mlops_core.config import OrganizationConfig
 
 #: Tag on the access-log bucket: SSE-S3 and no logging to itself, as S3 log delivery requires.
 ACCESS_LOG_BUCKET_TAG = ("mlops:access-log-bucket", "true")

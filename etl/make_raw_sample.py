@@ -6,7 +6,7 @@ shift's operator, pseudonymised by the ETL) and ``operator_name`` (dropped by th
 adds those columns deterministically (same input, same output, byte for byte): the plant follows
 the robot, the operator follows the robot and the cycle count's shift. Names are invented.
 
-Usage: ``python data_lake/make_raw_sample.py [SOURCE] [TARGET]`` (defaults below). Exit 2 with one
+Usage: ``python etl/make_raw_sample.py [SOURCE] [TARGET]`` (defaults below). Exit 2 with one
 line on a missing or malformed source.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "seed_code" / "predictive_maintenance" / "data" / "welding_sensors.csv"
-TARGET = ROOT / "data_lake" / "sample" / "welding_sensors_raw.csv"
+TARGET = Path(__file__).resolve().parent / "sample" / "welding_sensors_raw.csv"
 PII_COLUMNS = ("plant", "worker_id", "operator_name")
 PLANTS = ("wolfsburg", "zwickau", "emden")
 #: Fictional operators: worker ID -> name (small set, as real shift rosters are).

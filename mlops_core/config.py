@@ -34,18 +34,21 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from mlops_platform import REPO_ROOT
+from mlops_core.paths import ORGANIZATION_FILE, REPO_ROOT
+from mlops_core.roles import (
+    ACCOUNT_ROLES,
+    IDENTITY_ROLE,
+    OPERATOR_PERSONAS,
+    PERSONAS,
+    STAGES,
+    AccountRole,
+    AnyPersona,
+    OperatorPersona,
+    Persona,
+    Stage,
+)
 
-ORGANIZATION_FILE = "organization.yaml"
 CONFIG_NAMESPACE = "mlops"
-
-AccountRole = Literal["data", "exp", "res", "dev", "int", "prod", "identity"]
-#: The optional ``identity`` stack runs in the management (or delegated-administrator) account with
-#: IAM Identity Center; it is not a workload account and gets no VPC or baseline.
-IDENTITY_ROLE = "identity"
-Stage = Literal["dev", "int", "prod"]
-ACCOUNT_ROLES: tuple[str, ...] = ("data", "exp", "res", "dev", "int", "prod")
-STAGES: tuple[str, ...] = ("dev", "int", "prod")
 
 
 class ConfigError(Exception):
@@ -137,10 +140,6 @@ class GitHubSettings(CamelModel):
     repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")]
 
 
-Persona = Literal["lead", "scientist", "ml_engineer"]
-#: Personas of people who are not data scientists; each gets a sign-in role per account.
-OPERATOR_PERSONAS: tuple[str, ...] = ("devops", "platform_admin", "auditor")
-PERSONAS: tuple[str, ...] = ("lead", "scientist", "ml_engineer", *OPERATOR_PERSONAS)
 UserName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")]
 ProjectName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{2,20}[a-z0-9]$")]
 DataSetName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,40}$")]
@@ -163,7 +162,7 @@ class IdentitySettings(CamelModel):
     management_account: AccountId | None = None
     """Account that runs the ``identity`` stack (management or delegated administrator)."""
     group_ids: dict[
-        Literal["lead", "scientist", "ml_engineer", "devops", "platform_admin", "auditor"],
+        AnyPersona,
         Annotated[str, Field(pattern=r"^([0-9a-f]{10}-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")],
     ] = {}
     """Identity Store group per persona; the identity stack assigns its permission set to those groups."""
@@ -185,7 +184,7 @@ class Operator(CamelModel):
     """A DevOps engineer, platform administrator or auditor."""
 
     name: UserName
-    persona: Literal["devops", "platform_admin", "auditor"]
+    persona: OperatorPersona
 
 
 class Column(CamelModel):

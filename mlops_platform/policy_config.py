@@ -1,0 +1,118 @@
+"""The policy pack's per-role configs, generated from the validated organisation config.
+
+``policies/config/<role>.json`` is what ``--policy-pack-config`` gets for a stack of that role (a
+serving stack ``<project>-<stage>`` uses its stage's file): the allow-lists of platform accounts and
+approved image registries, the image-builder projects allowed privileged mode, and the few places a
+mandatory policy is downgraded (:data:`ADVISORY_EXCEPTIONS`). The pack itself only reads such a file;
+deriving it from ``organization.yaml`` belongs here, on the CLI's side. A test proves the committed
+files equal the generated ones (``python -m mlops_platform.policy_config`` rewrites them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from components.image_pipeline import privileged_project_names
+from mlops_core.config import load_organization
+from mlops_core.paths import REPO_ROOT, policy_config_file
+from mlops_core.roles import STACK_ROLES, STAGES
+from mlops_guard.allowlists import ecr_host, sagemaker_registry_hosts
+from mlops_guard.config import DEFAULT_LEVEL, PolicyConfigError, parse_pack_config
+from mlops_guard.registry import ALL_POLICIES
+
+#: Roles whose stacks run the image pipeline (the only place Docker-in-CodeBuild is allowed).
+IMAGE_BUILD_ROLES = ("res",)
+
+
+@dataclass(frozen=True)
+class AdvisoryException:
+    policy: str
+    roles: tuple[str, ...]
+    reason: str
+
+
+ADVISORY_EXCEPTIONS: tuple[AdvisoryException, ...] = (
+    AdvisoryException(
+        "sagemaker-endpoint-data-capture",
+        ("exp", "dev", "int"),
+        "Endpoints outside PROD serve tests and experiments; captured traffic only feeds Model Monitor in PROD. "
+        "Capture stays mandatory in PROD.",
+    ),
+)
+"""The only places a mandatory policy is downgraded. Mirrored, with reasons, in the README."""
+
+
+def role_for_stack(stack: str) -> str | None:
+    """The role whose policy config a serving stack ``<project>-<stage>`` uses; None if no stage suffix."""
+    for stage in STAGES:
+        if stack.endswith(f"-{stage}"):
+            return stage
+    return None
+
+
+def generate_policy_config(
+    role: str, account_ids: Mapping[str, str], region: str, privileged_projects: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The ``--policy-pack-config`` document for stacks of ``role``.
+
+    ``account_ids`` is role -> account id (the validated ``organization.yaml`` accounts); images may
+    come from those accounts' ECR in ``region`` and from SageMaker's registries in ``region``.
+    ``privileged_projects`` are the image-builder CodeBuild projects allowed privileged mode in the
+    image-build roles.
+    """
+    if role not in STACK_ROLES:
+        raise PolicyConfigError(f"unknown role {role!r}")
+    platform_accounts = sorted(set(account_ids.values()))
+    overrides = {
+        "platformAccountIds": platform_accounts,
+        "approvedImageRegistries": sorted(
+            {*sagemaker_registry_hosts([region]), *(ecr_host(a, region) for a in platform_accounts)}
+        ),
+    }
+    if role in IMAGE_BUILD_ROLES and privileged_projects:
+        overrides["privilegedProjects"] = sorted(privileged_projects)
+    document: dict[str, Any] = {"all": DEFAULT_LEVEL}
+    for gp in ALL_POLICIES:
+        entry = {k: v for k, v in overrides.items() if k in gp.config}
+        for exception in ADVISORY_EXCEPTIONS:
+            if exception.policy == gp.name and role in exception.roles:
+                entry["enforcementLevel"] = "advisory"
+        if entry:
+            document[gp.name] = dict(sorted(entry.items()))
+    # Validates the generated document against every policy's schema.
+    parse_pack_config(document, f"generated policies/config/{role}.json")
+    return document
+
+
+def render(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, indent=2) + "\n"
+
+
+def generate_all(root: Path = REPO_ROOT) -> dict[Path, str]:
+    """Path -> content of every role's policy config, from the validated config at ``root``."""
+    org = load_organization(root)
+    accounts = org.accounts.by_role()
+    privileged = privileged_project_names(org.platform_name)
+    return {
+        policy_config_file(root, role): render(generate_policy_config(role, accounts, org.region, privileged))
+        for role in STACK_ROLES
+    }
+
+
+def write_all(root: Path = REPO_ROOT) -> list[Path]:
+    """Regenerate the committed files."""
+    written = []
+    for path, content in generate_all(root).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in write_all():
+        print(written_path)
