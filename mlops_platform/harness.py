@@ -22,7 +22,7 @@ import json
 import re
 import runpy
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -391,6 +391,63 @@ def run_program(
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PlanError(f"{stack}: program failed: {type(exc).__name__}: {message}", monitor.records) from exc
     return monitor.records, outputs, mocks.missing_references
+
+
+@dataclass
+class DeclarationPlan:
+    """What one callable declared under mocks (see :func:`plan_declaration`)."""
+
+    resources: list[ResourceRecord]
+    outputs: dict[str, Any]
+    """The resolved values of what the callable returned (a mapping of outputs, or ``{}``)."""
+
+    def of_type(self, type_token: str) -> list[ResourceRecord]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def named(self, name: str) -> ResourceRecord:
+        for record in self.resources:
+            if record.name == name:
+                return record
+        raise KeyError(f"no resource named {name!r} (declared: {sorted(r.name for r in self.resources)})")
+
+
+def plan_declaration(
+    declare: Callable[[], Mapping[str, Any] | None],
+    *,
+    account: str = "111111111111",
+    region: str = "eu-central-1",
+    preview: bool = False,
+    stack: str = "components",
+    project: str = "mlops-components",
+    root: Path = REPO_ROOT,
+) -> DeclarationPlan:
+    """Run ``declare`` (e.g. one component with chosen Args) under the same mocks as the programs.
+
+    Component tests use it for branches the committed config never takes (three AZs, another region,
+    optional parts off). ``declare`` may return a mapping of outputs to resolve (known, or
+    :data:`UNKNOWN` in preview mode).
+    """
+    mocks = PlatformMocks(account, region, preview, {})
+    monitor = RecordingMonitor(mocks, root)
+    resolved: dict[str, Any] = {}
+
+    def run() -> None:
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+
+        def program():
+            returned = dict(declare() or {})
+
+            async def collect() -> None:
+                for key, value in returned.items():
+                    output = pulumi.Output.from_input(value)
+                    resolved[key] = await output.future() if await output.is_known() else UNKNOWN
+
+            return pulumi.Output.from_input(collect())
+
+        pulumi.runtime.test(program)()
+
+    contextvars.Context().run(run)
+    return DeclarationPlan(monitor.records, json.loads(json.dumps(resolved, default=str)))
 
 
 def _run_with_references(
