@@ -102,3 +102,9 @@ def is_exempt_platform_policy(res: Resource) -> bool:
     a policy is attached to exempt, boundary-carrying roles only.
     """
     return res.type == "aws:iam/policy:Policy" and tag_value(res, EXEMPTION_TAG) == EXEMPTION_VALUE
+
+
+def is_platform_deploy_identity(res: Resource) -> bool:
+    """The platform deploy role (tag and boundary) or a managed policy tagged for it: what
+    ``exempt_platform_deploy_role`` policies skip."""
+    return is_exempt_platform_role(res) or is_exempt_platform_policy(res)

@@ -1,7 +1,8 @@
 """The data types every rule module shares: a resource, a rule's report and a policy definition.
 
-Rules are plain functions over plain data so they are tested without Pulumi. ``registry`` turns each
-:class:`GuardPolicy` into a CrossGuard policy for the real CLI, ``engine`` runs them offline.
+Rules are plain functions over plain data so they are tested without Pulumi. ``define`` builds each
+:class:`GuardPolicy` from the decorator on its check function, ``registry`` turns them into CrossGuard
+policies for the real CLI, ``engine`` runs them offline.
 """
 
 from __future__ import annotations
@@ -80,13 +81,16 @@ class Reference:
 
 @dataclass(frozen=True)
 class GuardPolicy:
-    """A guardrail: metadata plus the function that checks it."""
+    """A guardrail: metadata plus the function that checks it (built by ``define``, never by hand)."""
 
     name: str
     description: str
     severity: Severity
     area: str
     check: Callable[..., None]
+    """The check as the engine and the server run it (with the platform deploy exemption applied)."""
+    control: str
+    """The guardrail catalogue control it implements (shared/reference/guardrails.md §2)."""
     kind: Kind = "resource"
     types: tuple[str, ...] = ()
     """Resource type tokens a resource policy applies to (stack policies: the types they read)."""
@@ -96,46 +100,9 @@ class GuardPolicy:
     """JSON-schema properties of this policy's configuration (with defaults)."""
     uses_context: bool = False
     """A stack policy that may look up resources of other stacks (offline gate only)."""
+    exempt_platform_deploy_role: bool = False
+    """The check skips the platform deploy role and the managed policies tagged for it."""
 
     @property
     def tags(self) -> list[str]:
         return [self.area, *(r.tag for r in self.references)]
-
-
-def policy(
-    name: str,
-    description: str,
-    *,
-    severity: Severity,
-    types: Sequence[str],
-    refs: Sequence[str] = (),
-    remediation: str,
-    config: Mapping[str, Mapping[str, Any]] | None = None,
-    kind: Kind = "resource",
-    area: str = "",
-    uses_context: bool = False,
-) -> Callable[[Callable[..., None]], GuardPolicy]:
-    """Decorator that turns a check function into a :class:`GuardPolicy`.
-
-    ``refs`` are strings ``"SH:S3.17"``, ``"CIS:2.1.1"``, ``"CKV:CKV_AWS_145"``.
-    """
-    frameworks = {"SH": "AWS-FSBP", "CIS": "CIS", "CKV": "checkov"}
-    references = tuple(Reference(frameworks[r.split(":", 1)[0]], r.split(":", 1)[1]) for r in refs)  # type: ignore[arg-type]
-
-    def wrap(fn: Callable[..., None]) -> GuardPolicy:
-        module_area = area or fn.__module__.rsplit(".", 1)[-1]
-        return GuardPolicy(
-            name=name,
-            description=description,
-            severity=severity,
-            area=module_area,
-            check=fn,
-            kind=kind,
-            types=tuple(types),
-            references=references,
-            remediation=remediation,
-            config=config or {},
-            uses_context=uses_context,
-        )
-
-    return wrap

@@ -5,23 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mlops_guard.controls import CONTROLS
+from mlops_guard.define import REGISTER
 from mlops_guard.model import GuardPolicy, Report, Resource
 from mlops_guard.normalize import UNKNOWN, unwrap
 from mlops_guard.rules import encryption, iam, images, logging, network, pipeline_definition, public_access, stack
 
 PACK_NAME = "mlops-guardrails"
 
-ALL_POLICIES: tuple[GuardPolicy, ...] = tuple(
-    p
-    for module in (encryption, network, iam, logging, images, public_access, pipeline_definition, stack)
-    for p in module.POLICIES
-)
+RULE_MODULES = (encryption, network, iam, logging, images, public_access, pipeline_definition, stack)
+"""Importing them defines their policies (``define``); this order is the pack's order."""
+
+ALL_POLICIES: tuple[GuardPolicy, ...] = tuple(p for module in RULE_MODULES for p in REGISTER.defined_in(module.__name__))
+_outside = sorted({p.name for p in REGISTER} - {p.name for p in ALL_POLICIES})
+if _outside:  # a policy defined outside the rule modules would silently never run
+    raise RuntimeError(f"mlops_guard.registry: policies defined outside RULE_MODULES: {_outside}")
 BY_NAME: Mapping[str, GuardPolicy] = {p.name: p for p in ALL_POLICIES}
-if len(BY_NAME) != len(ALL_POLICIES):  # a duplicate name would silently shadow a policy
-    raise RuntimeError("duplicate policy names in mlops_guard.registry")
-if set(BY_NAME) - set(CONTROLS):  # every policy traces to a catalogue control
-    raise RuntimeError(f"policies without a control ID: {sorted(set(BY_NAME) - set(CONTROLS))}")
 
 RESOURCE_POLICIES = tuple(p for p in ALL_POLICIES if p.kind == "resource")
 STACK_POLICIES = tuple(p for p in ALL_POLICIES if p.kind == "stack")
@@ -34,12 +32,12 @@ def framework_of(gp: GuardPolicy) -> tuple[str, str | None, str]:
     if gp.references:
         ref = gp.references[0]
         return ref.framework, FRAMEWORK_VERSIONS.get(ref.framework), ref.id
-    return "mlops-guardrails", "1", CONTROLS[gp.name]
+    return "mlops-guardrails", "1", gp.control
 
 
 def tags_of(gp: GuardPolicy) -> list[str]:
     """Area, external references (securityhub:/cis:/checkov:) and the catalogue control."""
-    return [*gp.tags, f"control:{CONTROLS[gp.name]}"]
+    return [*gp.tags, f"control:{gp.control}"]
 
 
 def _unknown_error(reason: str) -> Exception:

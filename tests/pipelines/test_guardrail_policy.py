@@ -10,10 +10,14 @@ import json
 
 import pytest
 from mlops_guard.model import Report, Resource
-from mlops_guard.rules.pipeline_definition import PIPELINE, POLICIES
+from mlops_guard.registry import ALL_POLICIES
+from mlops_guard.rules.pipeline_definition import PIPELINE
 from pipeline_helpers import step_named
 
 from mlops_pipelines.definition import STEP_BASELINE, STEP_TRAIN
+
+
+POLICIES = [guard for guard in ALL_POLICIES if guard.area == "pipeline_definition"]
 
 
 def evaluate(definition_text: str) -> dict[str, Report]:

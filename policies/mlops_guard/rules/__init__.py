@@ -1,1 +1,1 @@
-"""The guardrail rules, one module per area; ``mlops_guard.registry`` collects their ``POLICIES``."""
+"""The guardrail rules, one module per area; each policy is one decorated check (``mlops_guard.define``)."""

@@ -14,7 +14,8 @@ from mlops_guard.checks import (
     require_present,
     require_true,
 )
-from mlops_guard.model import Report, Resource, policy
+from mlops_guard.define import resource_policy
+from mlops_guard.model import Report, Resource
 from mlops_guard.normalize import MISSING, as_bool, as_list, is_present, is_unknown, lookup
 
 S3_SSE_TYPES = (
@@ -24,9 +25,10 @@ S3_SSE_TYPES = (
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
 
-@policy(
-    "s3-sse-customer-managed-key",
-    "An S3 encryption configuration uses SSE-KMS with a customer managed key; SSE-S3 only for the "
+@resource_policy(
+    name="s3-sse-customer-managed-key",
+    control="ENC-S3-KMS",
+    description="An S3 encryption configuration uses SSE-KMS with a customer managed key; SSE-S3 only for the "
     "access-log bucket (checked with the bucket's tag by s3-bucket-encrypted-with-kms).",
     severity="high",
     types=S3_SSE_TYPES,
@@ -53,9 +55,10 @@ def s3_sse_customer_managed_key(res: Resource, config: Mapping[str, Any], report
             report.violation(f"{res.name}: sseAlgorithm {algorithm!r} is not SSE-KMS")
 
 
-@policy(
-    "kms-key-rotation-enabled",
-    "Symmetric customer managed KMS keys rotate yearly.",
+@resource_policy(
+    name="kms-key-rotation-enabled",
+    control="ENC-KMS-ROTATION",
+    description="Symmetric customer managed KMS keys rotate yearly.",
     severity="medium",
     types=("aws:kms/key:Key",),
     refs=("SH:KMS.4", "CIS:3.6", "CKV:CKV_AWS_7"),
@@ -72,9 +75,10 @@ def kms_key_rotation(res: Resource, config: Mapping[str, Any], report: Report) -
     require_true(report, res, "enableKeyRotation", "key rotation (enableKeyRotation) is not enabled")
 
 
-@policy(
-    "kms-key-deletion-window",
-    "KMS keys keep a deletion window of at least the configured days and are not disabled.",
+@resource_policy(
+    name="kms-key-deletion-window",
+    control="ENC-KMS-DELETION",
+    description="KMS keys keep a deletion window of at least the configured days and are not disabled.",
     severity="medium",
     types=("aws:kms/key:Key",),
     refs=("SH:KMS.3", "CKV:CKV_AWS_227"),
@@ -94,9 +98,10 @@ def kms_key_deletion_window(res: Resource, config: Mapping[str, Any], report: Re
     require(report, res, "isEnabled", lambda v: as_bool(v) is not False, "the key is disabled", missing_ok=True)
 
 
-@policy(
-    "sagemaker-domain-encrypted",
-    "A SageMaker Studio domain encrypts its EFS and space volumes with a customer key, and shared "
+@resource_policy(
+    name="sagemaker-domain-encrypted",
+    control="ENC-SM-DOMAIN",
+    description="A SageMaker Studio domain encrypts its EFS and space volumes with a customer key, and shared "
     "notebook output is disabled or encrypted.",
     severity="high",
     types=("aws:sagemaker/domain:Domain", "aws:sagemaker/userProfile:UserProfile"),
@@ -125,9 +130,10 @@ def _all_nvme(instance_types: list[Any], patterns: list[str]) -> bool | None:
     return bool(instance_types) and all(isinstance(t, str) and matches_any(t, patterns) for t in instance_types)
 
 
-@policy(
-    "sagemaker-endpoint-config-encrypted",
-    "Endpoint configurations encrypt their storage volume (unless every variant is an NVMe instance), "
+@resource_policy(
+    name="sagemaker-endpoint-config-encrypted",
+    control="ENC-SM-ENDPOINT",
+    description="Endpoint configurations encrypt their storage volume (unless every variant is an NVMe instance), "
     "captured data and async inference output with customer keys.",
     severity="high",
     types=("aws:sagemaker/endpointConfiguration:EndpointConfiguration",),
@@ -165,9 +171,10 @@ def _job_keys(res: Resource, report: Report, prefix: str, nvme_patterns: list[st
         report.violation(f"{res.name}: the volume KMS key ({prefix}{volume_path}.volumeKmsKeyId) is not set")
 
 
-@policy(
-    "sagemaker-training-encrypted",
-    "Training and tuning jobs encrypt their ML storage volumes (except NVMe instance types) and output.",
+@resource_policy(
+    name="sagemaker-training-encrypted",
+    control="ENC-SM-TRAINING",
+    description="Training and tuning jobs encrypt their ML storage volumes (except NVMe instance types) and output.",
     severity="high",
     types=("aws:sagemaker/trainingJob:TrainingJob", "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob"),
     remediation="Set resourceConfig.volumeKmsKeyId and outputDataConfig.kmsKeyId.",
@@ -189,9 +196,10 @@ def sagemaker_training_encrypted(res: Resource, config: Mapping[str, Any], repor
         _job_keys(res, report, prefix, patterns, resource_path)
 
 
-@policy(
-    "sagemaker-monitoring-encrypted",
-    "Model Monitor schedules and data-quality job definitions encrypt volumes and output.",
+@resource_policy(
+    name="sagemaker-monitoring-encrypted",
+    control="ENC-SM-MONITOR",
+    description="Model Monitor schedules and data-quality job definitions encrypt volumes and output.",
     severity="high",
     types=(
         "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
@@ -212,9 +220,10 @@ def sagemaker_monitoring_encrypted(res: Resource, config: Mapping[str, Any], rep
     require_present(report, res, f"{definition}.monitoringResources.clusterConfig.volumeKmsKeyId", "the volume KMS key")
 
 
-@policy(
-    "sagemaker-inter-container-encryption",
-    "Distributed training, tuning and monitoring jobs encrypt traffic between containers.",
+@resource_policy(
+    name="sagemaker-inter-container-encryption",
+    control="ENC-SM-ICT",
+    description="Distributed training, tuning and monitoring jobs encrypt traffic between containers.",
     severity="medium",
     types=(
         "aws:sagemaker/trainingJob:TrainingJob",
@@ -252,9 +261,10 @@ def sagemaker_inter_container_encryption(res: Resource, config: Mapping[str, Any
         require_true(report, res, path, f"{path} is not true")
 
 
-@policy(
-    "sagemaker-feature-group-encrypted",
-    "Feature groups encrypt the offline store (S3) and the online store with customer keys.",
+@resource_policy(
+    name="sagemaker-feature-group-encrypted",
+    control="ENC-SM-FEATURESTORE",
+    description="Feature groups encrypt the offline store (S3) and the online store with customer keys.",
     severity="high",
     types=("aws:sagemaker/featureGroup:FeatureGroup",),
     refs=("SH:SageMaker.17", "SH:SageMaker.18"),
@@ -269,9 +279,10 @@ def sagemaker_feature_group_encrypted(res: Resource, config: Mapping[str, Any], 
         require_present(report, res, "onlineStoreConfig.securityConfig.kmsKeyId", "the online store KMS key")
 
 
-@policy(
-    "sagemaker-notebook-encrypted",
-    "Notebook instances encrypt their storage volume with a customer key.",
+@resource_policy(
+    name="sagemaker-notebook-encrypted",
+    control="ENC-SM-NOTEBOOK",
+    description="Notebook instances encrypt their storage volume with a customer key.",
     severity="high",
     types=("aws:sagemaker/notebookInstance:NotebookInstance",),
     refs=("SH:SageMaker.21", "CKV:CKV_AWS_22"),
@@ -281,9 +292,10 @@ def sagemaker_notebook_encrypted(res: Resource, config: Mapping[str, Any], repor
     require_present(report, res, "kmsKeyId", "the volume KMS key (kmsKeyId)")
 
 
-@policy(
-    "ecr-repository-kms",
-    "ECR repositories encrypt images with a customer KMS key.",
+@resource_policy(
+    name="ecr-repository-kms",
+    control="ENC-ECR-KMS",
+    description="ECR repositories encrypt images with a customer KMS key.",
     severity="medium",
     types=("aws:ecr/repository:Repository",),
     refs=("SH:ECR.5", "CKV:CKV_AWS_136"),
@@ -301,9 +313,10 @@ def ecr_repository_kms(res: Resource, config: Mapping[str, Any], report: Report)
     require_customer_key(report, res, "encryptionConfigurations.0.kmsKey", "the KMS key (kmsKey)")
 
 
-@policy(
-    "cloudwatch-log-group-kms",
-    "CloudWatch log groups are encrypted with a customer KMS key.",
+@resource_policy(
+    name="cloudwatch-log-group-kms",
+    control="ENC-CW-LOGS",
+    description="CloudWatch log groups are encrypted with a customer KMS key.",
     severity="medium",
     types=("aws:cloudwatch/logGroup:LogGroup",),
     refs=("CKV:CKV_AWS_158",),
@@ -313,9 +326,10 @@ def cloudwatch_log_group_kms(res: Resource, config: Mapping[str, Any], report: R
     require_present(report, res, "kmsKeyId", "the KMS key (kmsKeyId)")
 
 
-@policy(
-    "codebuild-project-encrypted",
-    "CodeBuild projects encrypt artifacts with a customer key and never disable artifact or S3 log encryption.",
+@resource_policy(
+    name="codebuild-project-encrypted",
+    control="ENC-CICD",
+    description="CodeBuild projects encrypt artifacts with a customer key and never disable artifact or S3 log encryption.",
     severity="medium",
     types=("aws:codebuild/project:Project",),
     refs=("SH:CodeBuild.3", "CKV:CKV_AWS_147", "CKV:CKV_AWS_78", "CKV:CKV_AWS_311"),
@@ -329,9 +343,10 @@ def codebuild_project_encrypted(res: Resource, config: Mapping[str, Any], report
     require_not_true(report, res, "logsConfig.s3Logs.encryptionDisabled")
 
 
-@policy(
-    "codepipeline-artifacts-kms",
-    "CodePipeline artifact stores are encrypted with a customer KMS key.",
+@resource_policy(
+    name="codepipeline-artifacts-kms",
+    control="ENC-CICD",
+    description="CodePipeline artifact stores are encrypted with a customer KMS key.",
     severity="medium",
     types=("aws:codepipeline/pipeline:Pipeline",),
     refs=("CKV:CKV_AWS_219",),
@@ -347,9 +362,10 @@ def codepipeline_artifacts_kms(res: Resource, config: Mapping[str, Any], report:
             require(report, res, f"artifactStores.{index}.encryptionKey.type", lambda v: v == "KMS", "encryptionKey.type must be KMS")
 
 
-@policy(
-    "codeartifact-domain-kms",
-    "CodeArtifact domains are encrypted with a customer KMS key.",
+@resource_policy(
+    name="codeartifact-domain-kms",
+    control="ENC-CICD",
+    description="CodeArtifact domains are encrypted with a customer KMS key.",
     severity="medium",
     types=("aws:codeartifact/domain:Domain",),
     refs=("CKV:CKV_AWS_221",),
@@ -359,9 +375,10 @@ def codeartifact_domain_kms(res: Resource, config: Mapping[str, Any], report: Re
     require_customer_key(report, res, "encryptionKey", "the KMS key (encryptionKey)")
 
 
-@policy(
-    "glue-data-catalog-encrypted",
-    "The Glue Data Catalog encrypts metadata and connection passwords with KMS.",
+@resource_policy(
+    name="glue-data-catalog-encrypted",
+    control="ENC-GLUE-CATALOG",
+    description="The Glue Data Catalog encrypts metadata and connection passwords with KMS.",
     severity="medium",
     types=("aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings",),
     refs=("CKV:CKV_AWS_94",),
@@ -382,9 +399,10 @@ def glue_data_catalog_encrypted(res: Resource, config: Mapping[str, Any], report
     require_present(report, res, f"{base}.connectionPasswordEncryption.awsKmsKeyId", "the connection password KMS key")
 
 
-@policy(
-    "glue-jobs-encrypted",
-    "Glue security configurations use KMS for S3, CloudWatch and job bookmarks; jobs and crawlers use one.",
+@resource_policy(
+    name="glue-jobs-encrypted",
+    control="ENC-GLUE-SECCFG",
+    description="Glue security configurations use KMS for S3, CloudWatch and job bookmarks; jobs and crawlers use one.",
     severity="medium",
     types=("aws:glue/securityConfiguration:SecurityConfiguration", "aws:glue/job:Job", "aws:glue/crawler:Crawler"),
     refs=("CKV:CKV_AWS_99", "CKV:CKV_AWS_195"),
@@ -406,9 +424,10 @@ def glue_jobs_encrypted(res: Resource, config: Mapping[str, Any], report: Report
         require_present(report, res, f"{base}.{part}.kmsKeyArn", f"{part}.kmsKeyArn")
 
 
-@policy(
-    "messaging-encrypted",
-    "SNS topics, SQS queues, Secrets Manager secrets and custom event buses use customer KMS keys.",
+@resource_policy(
+    name="messaging-encrypted",
+    control="ENC-MSG",
+    description="SNS topics, SQS queues, Secrets Manager secrets and custom event buses use customer KMS keys.",
     severity="medium",
     types=(
         "aws:sns/topic:Topic",
@@ -431,9 +450,10 @@ def messaging_encrypted(res: Resource, config: Mapping[str, Any], report: Report
     require_customer_key(report, res, path, f"the KMS key ({path})")
 
 
-@policy(
-    "lambda-environment-encrypted",
-    "Lambda functions with environment variables encrypt them with a customer key.",
+@resource_policy(
+    name="lambda-environment-encrypted",
+    control="ENC-LAMBDA-ENV",
+    description="Lambda functions with environment variables encrypt them with a customer key.",
     severity="medium",
     types=("aws:lambda/function:Function",),
     refs=("CKV:CKV_AWS_173",),
@@ -444,9 +464,10 @@ def lambda_environment_encrypted(res: Resource, config: Mapping[str, Any], repor
         require_customer_key(report, res, "kmsKeyArn", "the environment KMS key (kmsKeyArn)")
 
 
-@policy(
-    "ebs-encryption-by-default",
-    "EBS encryption by default is enabled, with a customer key when one is set.",
+@resource_policy(
+    name="ebs-encryption-by-default",
+    control="ENC-EBS-DEFAULT",
+    description="EBS encryption by default is enabled, with a customer key when one is set.",
     severity="medium",
     types=("aws:ebs/encryptionByDefault:EncryptionByDefault", "aws:ebs/defaultKmsKey:DefaultKmsKey"),
     refs=("SH:EC2.7", "CIS:2.2.1", "CKV:CKV_AWS_106"),
@@ -459,9 +480,10 @@ def ebs_encryption_by_default(res: Resource, config: Mapping[str, Any], report: 
     require(report, res, "enabled", lambda v: as_bool(v) is not False, "EBS encryption by default is disabled", missing_ok=True)
 
 
-@policy(
-    "efs-encrypted",
-    "EFS file systems are encrypted with a customer key.",
+@resource_policy(
+    name="efs-encrypted",
+    control="ENC-EFS",
+    description="EFS file systems are encrypted with a customer key.",
     severity="high",
     types=("aws:efs/fileSystem:FileSystem",),
     refs=("SH:EFS.1", "CIS:2.4.1", "CKV:CKV_AWS_42", "CKV:CKV_AWS_184"),
@@ -472,9 +494,10 @@ def efs_encrypted(res: Resource, config: Mapping[str, Any], report: Report) -> N
     require_customer_key(report, res, "kmsKeyId", "the KMS key (kmsKeyId)")
 
 
-@policy(
-    "apigateway-cache-encrypted",
-    "API Gateway method caches are encrypted.",
+@resource_policy(
+    name="apigateway-cache-encrypted",
+    control="ENC-APIGW-CACHE",
+    description="API Gateway method caches are encrypted.",
     severity="medium",
     types=("aws:apigateway/methodSettings:MethodSettings",),
     refs=("SH:APIGateway.5", "CKV:CKV_AWS_308"),
@@ -486,29 +509,3 @@ def apigateway_cache_encrypted(res: Resource, config: Mapping[str, Any], report:
         report.unknown(f"{res.name}: settings.cachingEnabled is not known until apply")
     elif as_bool(caching):
         require_true(report, res, "settings.cacheDataEncrypted", "the cache is not encrypted")
-
-
-POLICIES = [
-    s3_sse_customer_managed_key,
-    kms_key_rotation,
-    kms_key_deletion_window,
-    sagemaker_domain_encrypted,
-    sagemaker_endpoint_config_encrypted,
-    sagemaker_training_encrypted,
-    sagemaker_monitoring_encrypted,
-    sagemaker_inter_container_encryption,
-    sagemaker_feature_group_encrypted,
-    sagemaker_notebook_encrypted,
-    ecr_repository_kms,
-    cloudwatch_log_group_kms,
-    codebuild_project_encrypted,
-    codepipeline_artifacts_kms,
-    codeartifact_domain_kms,
-    glue_data_catalog_encrypted,
-    glue_jobs_encrypted,
-    messaging_encrypted,
-    lambda_environment_encrypted,
-    ebs_encryption_by_default,
-    efs_encrypted,
-    apigateway_cache_encrypted,
-]

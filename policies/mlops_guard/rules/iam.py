@@ -1,9 +1,11 @@
 """Least privilege on IAM documents and trust policies (guardrails.md §2.3 and §3).
 
 Documents arrive as dicts or JSON strings; ``normalize.parse_policy_document`` gives one shape.
-The platform's own deploy/bootstrap role is exempt from the identity-document rules only when it
-carries the tag ``mlops:guardrail-exemption=platform-deploy`` AND a permissions boundary (see
-``policies/EXCEPTIONS.md``); the rules themselves are never relaxed.
+The platform's own deploy/bootstrap role is exempt from the identity-document rules (those defined
+with ``exempt_platform_deploy_role=True``) only when it carries the tag
+``mlops:guardrail-exemption=platform-deploy`` AND a permissions boundary; so is a managed policy with
+that tag, which ``iam-exemption-requires-boundary`` keeps on such roles only (see
+``policies/EXCEPTIONS.md``). The rules themselves are never relaxed.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ from mlops_guard.allowlists import MANAGED_POLICY_DENYLIST, PLATFORM_ACCOUNT_IDS
 from mlops_guard.checks import (
     EXEMPTION_TAG,
     EXEMPTION_VALUE,
-    is_exempt_platform_policy,
-    is_exempt_platform_role,
     require,
     require_not_true,
     require_present,
 )
-from mlops_guard.model import Report, Resource, policy
+from mlops_guard.define import resource_policy
+from mlops_guard.model import Report, Resource
 from mlops_guard.normalize import (
     PolicyDocumentView,
     Statement,
@@ -102,10 +103,6 @@ def resource_documents(res: Resource) -> Iterator[tuple[str, PolicyDocumentView]
             yield "assumeRolePolicy", doc
 
 
-def _exempt(res: Resource) -> bool:
-    return is_exempt_platform_role(res) or is_exempt_platform_policy(res)
-
-
 def _each_allow(res: Resource, report: Report, docs: Iterator[tuple[str, PolicyDocumentView]]) -> Iterator[tuple[str, Statement]]:
     """Allow statements of every document; unknown or malformed documents are reported once."""
     for label, doc in docs:
@@ -127,17 +124,17 @@ def _star_resource(stmt: Statement) -> bool | None:
     return "*" in stmt.resources or bool(stmt.not_resources)
 
 
-@policy(
-    "iam-no-admin-statements",
-    "No identity policy allows every action on every resource.",
+@resource_policy(
+    name="iam-no-admin-statements",
+    control="IAM-NO-ADMIN",
+    description="No identity policy allows every action on every resource.",
     severity="critical",
     types=IDENTITY_POLICY_TYPES,
     refs=("SH:IAM.1", "CIS:1.16", "CKV:CKV_AWS_62", "CKV:CKV_AWS_1"),
     remediation="Grant the specific actions and resources the workload needs.",
+    exempt_platform_deploy_role=True,
 )
 def iam_no_admin(res: Resource, config: Mapping[str, Any], report: Report) -> None:
-    if _exempt(res):
-        return
     for label, stmt in _each_allow(res, report, identity_documents(res)):
         if any(a in ("*", "*:*") for a in stmt.actions):
             star = _star_resource(stmt)
@@ -147,17 +144,17 @@ def iam_no_admin(res: Resource, config: Mapping[str, Any], report: Report) -> No
                 report.violation(f"{res.name}: {label} allows '*' on '*' (administrator access)")
 
 
-@policy(
-    "iam-no-service-wildcard-actions",
-    "No identity policy allows a whole service (`service:*`) or every action.",
+@resource_policy(
+    name="iam-no-service-wildcard-actions",
+    control="IAM-NO-SVC-WILDCARD",
+    description="No identity policy allows a whole service (`service:*`) or every action.",
     severity="high",
     types=IDENTITY_POLICY_TYPES,
     refs=("SH:IAM.21", "CKV:CKV_AWS_63", "CKV:CKV_AWS_49", "CKV:CKV_AWS_355"),
     remediation="List the actions explicitly (policy_sentry can generate them).",
+    exempt_platform_deploy_role=True,
 )
 def iam_no_service_wildcard(res: Resource, config: Mapping[str, Any], report: Report) -> None:
-    if _exempt(res):
-        return
     for label, stmt in _each_allow(res, report, identity_documents(res)):
         if any(is_unknown(a) for a in stmt.actions):
             report.unknown(f"{res.name}: an action in {label} is not known until apply")
@@ -166,17 +163,17 @@ def iam_no_service_wildcard(res: Resource, config: Mapping[str, Any], report: Re
             report.violation(f"{res.name}: {label} allows wildcard actions {', '.join(wild)}")
 
 
-@policy(
-    "iam-passrole-restricted",
-    "iam:PassRole (also through wildcards) names explicit role ARNs and the service it is passed to.",
+@resource_policy(
+    name="iam-passrole-restricted",
+    control="IAM-PASSROLE",
+    description="iam:PassRole (also through wildcards) names explicit role ARNs and the service it is passed to.",
     severity="critical",
     types=IDENTITY_POLICY_TYPES,
     refs=("CKV:CKV_AWS_286", "CKV:CKV_AWS_110"),
     remediation="Resource: the role ARNs; Condition: StringEquals iam:PassedToService (e.g. sagemaker.amazonaws.com).",
+    exempt_platform_deploy_role=True,
 )
 def iam_passrole_restricted(res: Resource, config: Mapping[str, Any], report: Report) -> None:
-    if _exempt(res):
-        return
     for label, stmt in _each_allow(res, report, identity_documents(res)):
         if not any(not is_unknown(a) and action_matches(a, "iam:passrole") for a in stmt.actions):
             continue
@@ -189,9 +186,10 @@ def iam_passrole_restricted(res: Resource, config: Mapping[str, Any], report: Re
             report.violation(f"{res.name}: {label} allows iam:PassRole without an iam:PassedToService condition")
 
 
-@policy(
-    "iam-no-not-action-not-principal",
-    "No Allow with NotAction or NotResource and no NotPrincipal, in identity, resource and trust policies.",
+@resource_policy(
+    name="iam-no-not-action-not-principal",
+    control="IAM-NO-NOT",
+    description="No Allow with NotAction or NotResource and no NotPrincipal, in identity, resource and trust policies.",
     severity="high",
     types=tuple(dict.fromkeys((*IDENTITY_POLICY_TYPES, *RESOURCE_POLICY_PATHS))),
     remediation="Rewrite the statement with positive Action/Resource/Principal lists.",
@@ -212,17 +210,17 @@ def iam_no_not_action(res: Resource, config: Mapping[str, Any], report: Report) 
                 report.violation(f"{res.name}: {label} uses Allow with NotResource")
 
 
-@policy(
-    "iam-no-kms-decrypt-on-all-keys",
-    "Identity policies never allow kms:Decrypt or kms:ReEncryptFrom on every key.",
+@resource_policy(
+    name="iam-no-kms-decrypt-on-all-keys",
+    control="IAM-KMS-DECRYPT",
+    description="Identity policies never allow kms:Decrypt or kms:ReEncryptFrom on every key.",
     severity="high",
     types=IDENTITY_POLICY_TYPES,
     refs=("SH:KMS.1", "SH:KMS.2"),
     remediation="Name the key ARNs (a key policy's Resource '*' means the key itself and is not affected).",
+    exempt_platform_deploy_role=True,
 )
 def iam_no_kms_decrypt_on_all(res: Resource, config: Mapping[str, Any], report: Report) -> None:
-    if _exempt(res):
-        return
     for label, stmt in _each_allow(res, report, identity_documents(res)):
         decrypt = [a for a in stmt.actions if action_matches(a, "kms:decrypt") or action_matches(a, "kms:reencryptfrom")]
         if not decrypt:
@@ -234,9 +232,10 @@ def iam_no_kms_decrypt_on_all(res: Resource, config: Mapping[str, Any], report: 
             report.violation(f"{res.name}: {label} allows {decrypt[0]} on every KMS key")
 
 
-@policy(
-    "iam-managed-policy-denylist",
-    "No role, user or group gets an AWS managed policy from the denylist (AdministratorAccess, ...).",
+@resource_policy(
+    name="iam-managed-policy-denylist",
+    control="IAM-MANAGED-DENYLIST",
+    description="No role, user or group gets an AWS managed policy from the denylist (AdministratorAccess, ...).",
     severity="critical",
     types=(
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -248,12 +247,11 @@ def iam_no_kms_decrypt_on_all(res: Resource, config: Mapping[str, Any], report: 
     refs=("SH:IAM.1", "CIS:1.16", "CKV:CKV_AWS_274", "CKV:CKV2_AWS_56"),
     remediation="Attach a scoped customer managed policy instead.",
     config=MANAGED_POLICY_DENYLIST,
+    exempt_platform_deploy_role=True,
 )
 def iam_managed_policy_denylist(res: Resource, config: Mapping[str, Any], report: Report) -> None:
     denied = {a.lower() for a in config.get("deniedManagedPolicyArns", [])}
     if res.type == "aws:iam/role:Role":
-        if _exempt(res):
-            return
         arns = as_list(lookup(res.props, "managedPolicyArns"))
     else:
         arns = as_list(lookup(res.props, "policyArn"))
@@ -282,9 +280,10 @@ def _trust_statements(res: Resource, report: Report) -> Iterator[Statement]:
     yield from (s for s in doc.statements if s.allows)
 
 
-@policy(
-    "iam-trust-policy-principals",
-    "Trust policies name no wildcard principal, grant only sts:AssumeRole-family actions, and admit "
+@resource_policy(
+    name="iam-trust-policy-principals",
+    control="IAM-TRUST",
+    description="Trust policies name no wildcard principal, grant only sts:AssumeRole-family actions, and admit "
     "other accounts only from the platform allow-list (account roots with aws:PrincipalArn) or with an external id.",
     severity="critical",
     types=("aws:iam/role:Role",),
@@ -316,9 +315,10 @@ def iam_trust_policy_principals(res: Resource, config: Mapping[str, Any], report
                 report.violation(f"{res.name}: account root {principal} is trusted without an aws:PrincipalArn condition")
 
 
-@policy(
-    "iam-trust-confused-deputy",
-    "Trust policies for AWS service principals carry aws:SourceAccount or aws:SourceArn (confused deputy).",
+@resource_policy(
+    name="iam-trust-confused-deputy",
+    control="IAM-TRUST",
+    description="Trust policies for AWS service principals carry aws:SourceAccount or aws:SourceArn (confused deputy).",
     severity="medium",
     types=("aws:iam/role:Role",),
     remediation="Add Condition StringEquals aws:SourceAccount (the account id) or ArnLike aws:SourceArn.",
@@ -345,9 +345,10 @@ def iam_trust_confused_deputy(res: Resource, config: Mapping[str, Any], report: 
             report.violation(f"{res.name}: service principal {named[0]} is trusted without aws:SourceAccount/aws:SourceArn")
 
 
-@policy(
-    "iam-trust-federation-pinned",
-    "Web-identity (OIDC) trust pins the audience and a non-wildcard subject; SAML trust pins SAML:aud.",
+@resource_policy(
+    name="iam-trust-federation-pinned",
+    control="IAM-TRUST",
+    description="Web-identity (OIDC) trust pins the audience and a non-wildcard subject; SAML trust pins SAML:aud.",
     severity="critical",
     types=("aws:iam/role:Role",),
     refs=("CKV:CKV_AWS_358", "CKV:CKV_AWS_393"),
@@ -418,34 +419,34 @@ def _replace_unknown(value: Any) -> Any:
     return value
 
 
-@policy(
-    "iam-no-privilege-escalation",
-    "No identity policy allows a known privilege-escalation path (cloudsplaining / Rhino Security Labs).",
+@resource_policy(
+    name="iam-no-privilege-escalation",
+    control="IAM-NO-ADMIN",
+    description="No identity policy allows a known privilege-escalation path (cloudsplaining / Rhino Security Labs).",
     severity="critical",
     types=IDENTITY_POLICY_TYPES,
     refs=("CKV:CKV_AWS_286", "CKV:CKV_AWS_110"),
     remediation="Scope iam:* write actions and iam:PassRole to named resources; split the permissions.",
+    exempt_platform_deploy_role=True,
 )
 def iam_no_privilege_escalation(res: Resource, config: Mapping[str, Any], report: Report) -> None:
-    if _exempt(res):
-        return
     for label, escalations, _ in _scan(res, report):
         if escalations:
             report.violation(f"{res.name}: {label} allows privilege escalation ({', '.join(escalations)})")
 
 
-@policy(
-    "iam-no-data-exfiltration",
-    "No identity policy allows data-reading actions (s3:GetObject, secrets, parameters) on every resource.",
+@resource_policy(
+    name="iam-no-data-exfiltration",
+    control="IAM-NO-SVC-WILDCARD",
+    description="No identity policy allows data-reading actions (s3:GetObject, secrets, parameters) on every resource.",
     severity="high",
     types=IDENTITY_POLICY_TYPES,
     refs=("CKV:CKV_AWS_288", "CKV:CKV_AWS_108"),
     remediation="Name the buckets, secrets and parameters in Resource.",
     config={"allowedExfiltrationActions": {"type": "array", "items": {"type": "string"}, "default": []}},
+    exempt_platform_deploy_role=True,
 )
 def iam_no_data_exfiltration(res: Resource, config: Mapping[str, Any], report: Report) -> None:
-    if _exempt(res):
-        return
     allowed = {a.lower() for a in config.get("allowedExfiltrationActions", [])}
     for label, _, exfiltration in _scan(res, report):
         found = [a for a in exfiltration if a.lower() not in allowed]
@@ -453,9 +454,10 @@ def iam_no_data_exfiltration(res: Resource, config: Mapping[str, Any], report: R
             report.violation(f"{res.name}: {label} allows {', '.join(found)} on every resource")
 
 
-@policy(
-    "iam-no-users-or-access-keys",
-    "No IAM users, access keys or login profiles: people sign in through IAM Identity Center.",
+@resource_policy(
+    name="iam-no-users-or-access-keys",
+    control="IAM-NO-USERS-AND-ROOT-SHELLS",
+    description="No IAM users, access keys or login profiles: people sign in through IAM Identity Center.",
     severity="high",
     types=(
         "aws:iam/user:User",
@@ -471,9 +473,10 @@ def iam_no_users(res: Resource, config: Mapping[str, Any], report: Report) -> No
     report.violation(f"{res.name}: {res.type.rsplit(':', 1)[-1]} creates long-lived IAM user credentials")
 
 
-@policy(
-    "iam-exempt-role-has-boundary",
-    f"A role tagged {EXEMPTION_TAG}={EXEMPTION_VALUE} must carry a permissions boundary; without one "
+@resource_policy(
+    name="iam-exempt-role-has-boundary",
+    control="IAM-NO-ADMIN",
+    description=f"A role tagged {EXEMPTION_TAG}={EXEMPTION_VALUE} must carry a permissions boundary; without one "
     "it is not exempt and the exemption tag is a violation.",
     severity="critical",
     types=("aws:iam/role:Role",),
@@ -489,9 +492,10 @@ def iam_exempt_role_has_boundary(res: Resource, config: Mapping[str, Any], repor
     require_present(report, res, "permissionsBoundary", "the permissions boundary an exempt role needs")
 
 
-@policy(
-    "sagemaker-no-root-or-remote-access",
-    "No root access on notebook instances, no SSM access to endpoint variants, no remote debugging of training.",
+@resource_policy(
+    name="sagemaker-no-root-or-remote-access",
+    control="IAM-NO-USERS-AND-ROOT-SHELLS",
+    description="No root access on notebook instances, no SSM access to endpoint variants, no remote debugging of training.",
     severity="high",
     types=(
         "aws:sagemaker/notebookInstance:NotebookInstance",
@@ -510,21 +514,3 @@ def sagemaker_no_root_or_remote(res: Resource, config: Mapping[str, Any], report
         for key in ("productionVariants", "shadowProductionVariants"):
             for index, _ in enumerate(as_list(lookup(res.props, key))):
                 require_not_true(report, res, f"{key}.{index}.enableSsmAccess")
-
-
-POLICIES = [
-    iam_no_admin,
-    iam_no_service_wildcard,
-    iam_passrole_restricted,
-    iam_no_not_action,
-    iam_no_kms_decrypt_on_all,
-    iam_managed_policy_denylist,
-    iam_trust_policy_principals,
-    iam_trust_confused_deputy,
-    iam_trust_federation_pinned,
-    iam_no_privilege_escalation,
-    iam_no_data_exfiltration,
-    iam_no_users,
-    iam_exempt_role_has_boundary,
-    sagemaker_no_root_or_remote,
-]

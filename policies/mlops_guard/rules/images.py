@@ -8,7 +8,8 @@ from typing import Any
 
 from mlops_guard.allowlists import APPROVED_IMAGE_REGISTRIES, ECR_IMAGE, PLATFORM_ACCOUNT_IDS
 from mlops_guard.checks import require, require_true
-from mlops_guard.model import Report, Resource, policy
+from mlops_guard.define import resource_policy
+from mlops_guard.model import Report, Resource
 from mlops_guard.normalize import MISSING, as_bool, as_list, is_unknown, lookup
 
 IMAGE_CONFIG = {**PLATFORM_ACCOUNT_IDS, **APPROVED_IMAGE_REGISTRIES}
@@ -37,9 +38,10 @@ def check_image(report: Report, subject: str, where: str, image: Any, config: Ma
         report.violation(f"{subject}: image {image!r} at {where} is not from the platform's ECR or SageMaker's registries")
 
 
-@policy(
-    "ecr-repository-scan-on-push",
-    "ECR repositories scan images on push.",
+@resource_policy(
+    name="ecr-repository-scan-on-push",
+    control="IMG-ECR-SCAN",
+    description="ECR repositories scan images on push.",
     severity="high",
     types=("aws:ecr/repository:Repository",),
     refs=("SH:ECR.1", "CKV:CKV_AWS_163"),
@@ -49,9 +51,10 @@ def ecr_scan_on_push(res: Resource, config: Mapping[str, Any], report: Report) -
     require_true(report, res, "imageScanningConfiguration.scanOnPush", "scan on push is not enabled")
 
 
-@policy(
-    "ecr-repository-immutable-tags",
-    "ECR image tags are immutable.",
+@resource_policy(
+    name="ecr-repository-immutable-tags",
+    control="IMG-ECR-IMMUTABLE",
+    description="ECR image tags are immutable.",
     severity="high",
     types=("aws:ecr/repository:Repository",),
     refs=("SH:ECR.2", "CKV:CKV_AWS_51"),
@@ -67,9 +70,10 @@ def ecr_immutable_tags(res: Resource, config: Mapping[str, Any], report: Report)
     )
 
 
-@policy(
-    "sagemaker-image-approved-registry",
-    "SageMaker models, training jobs and monitoring jobs use images from the platform's ECR or "
+@resource_policy(
+    name="sagemaker-image-approved-registry",
+    control="IMG-SM-IMAGE-SOURCE",
+    description="SageMaker models, training jobs and monitoring jobs use images from the platform's ECR or "
     "SageMaker's own image registries (derived from the SageMaker SDK's image URI config).",
     severity="high",
     types=(
@@ -111,9 +115,10 @@ def sagemaker_image_approved(res: Resource, config: Mapping[str, Any], report: R
 CREDENTIAL_NAME = re.compile(r"(secret|password|passwd|token|api[_-]?key|access[_-]?key|private[_-]?key)", re.I)
 
 
-@policy(
-    "codebuild-project-hardened",
-    "CodeBuild projects run unprivileged (unless allow-listed image builders) and keep no credentials "
+@resource_policy(
+    name="codebuild-project-hardened",
+    control="IMG-CB-HARDEN",
+    description="CodeBuild projects run unprivileged (unless allow-listed image builders) and keep no credentials "
     "in plaintext environment variables or the source URL.",
     severity="high",
     types=("aws:codebuild/project:Project",),
@@ -137,6 +142,3 @@ def codebuild_project_hardened(res: Resource, config: Mapping[str, Any], report:
     location = lookup(res.props, "source.location")
     if isinstance(location, str) and re.match(r"^https?://[^/@\s]+:[^/@\s]+@", location):
         report.violation(f"{res.name}: source.location embeds credentials")
-
-
-POLICIES = [ecr_scan_on_push, ecr_immutable_tags, sagemaker_image_approved, codebuild_project_hardened]

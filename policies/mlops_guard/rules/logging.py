@@ -6,13 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlops_guard.checks import require, require_present, require_true
-from mlops_guard.model import Report, Resource, policy
+from mlops_guard.define import resource_policy
+from mlops_guard.model import Report, Resource
 from mlops_guard.normalize import as_bool, is_present, is_unknown, lookup
 
 
-@policy(
-    "cloudtrail-trail-secure",
-    "CloudTrail trails are multi-region, validate log files, are KMS-encrypted, feed CloudWatch Logs and log.",
+@resource_policy(
+    name="cloudtrail-trail-secure",
+    control="LOG-CLOUDTRAIL",
+    description="CloudTrail trails are multi-region, validate log files, are KMS-encrypted, feed CloudWatch Logs and log.",
     severity="high",
     types=("aws:cloudtrail/trail:Trail",),
     refs=("SH:CloudTrail.1", "SH:CloudTrail.2", "SH:CloudTrail.4", "SH:CloudTrail.5", "CIS:3.1", "CIS:3.2", "CIS:3.5", "CKV:CKV_AWS_67", "CKV:CKV_AWS_36", "CKV:CKV_AWS_35"),
@@ -26,9 +28,10 @@ def cloudtrail_trail_secure(res: Resource, config: Mapping[str, Any], report: Re
     require(report, res, "enableLogging", lambda v: as_bool(v) is not False, "logging is switched off", missing_ok=True)
 
 
-@policy(
-    "config-recorder-all-resources",
-    "AWS Config records all supported resources, is switched on and delivers to a KMS-encrypted bucket.",
+@resource_policy(
+    name="config-recorder-all-resources",
+    control="LOG-CONFIG",
+    description="AWS Config records all supported resources, is switched on and delivers to a KMS-encrypted bucket.",
     severity="medium",
     types=("aws:cfg/recorder:Recorder", "aws:cfg/recorderStatus:RecorderStatus", "aws:cfg/deliveryChannel:DeliveryChannel"),
     refs=("SH:Config.1", "CIS:3.3", "CKV:CKV2_AWS_45", "CKV:CKV2_AWS_48"),
@@ -50,9 +53,10 @@ def config_recorder_all_resources(res: Resource, config: Mapping[str, Any], repo
         require_present(report, res, "s3KmsKeyArn", "the delivery KMS key (s3KmsKeyArn)")
 
 
-@policy(
-    "vpc-flow-log-all-traffic",
-    "Flow logs capture ALL traffic to a destination.",
+@resource_policy(
+    name="vpc-flow-log-all-traffic",
+    control="LOG-FLOWLOGS",
+    description="Flow logs capture ALL traffic to a destination.",
     severity="medium",
     types=("aws:ec2/flowLog:FlowLog",),
     refs=("SH:EC2.6", "CIS:3.7", "CKV:CKV2_AWS_11"),
@@ -64,9 +68,10 @@ def vpc_flow_log_all_traffic(res: Resource, config: Mapping[str, Any], report: R
         report.violation(f"{res.name}: the flow log has no destination")
 
 
-@policy(
-    "cloudwatch-log-retention",
-    "Log groups keep logs at least the configured number of days (0 / unset = forever).",
+@resource_policy(
+    name="cloudwatch-log-retention",
+    control="LOG-RETENTION",
+    description="Log groups keep logs at least the configured number of days (0 / unset = forever).",
     severity="medium",
     types=("aws:cloudwatch/logGroup:LogGroup",),
     refs=("SH:CloudWatch.16", "CKV:CKV_AWS_66", "CKV:CKV_AWS_338"),
@@ -85,9 +90,10 @@ def cloudwatch_log_retention(res: Resource, config: Mapping[str, Any], report: R
     )
 
 
-@policy(
-    "s3-access-logging-target",
-    "S3 server access logging configurations name a target bucket.",
+@resource_policy(
+    name="s3-access-logging-target",
+    control="LOG-S3-ACCESS",
+    description="S3 server access logging configurations name a target bucket.",
     severity="medium",
     types=("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2"),
     refs=("SH:S3.9", "CIS:3.4", "CKV:CKV_AWS_18"),
@@ -97,9 +103,10 @@ def s3_access_logging_target(res: Resource, config: Mapping[str, Any], report: R
     require_present(report, res, "targetBucket", "targetBucket")
 
 
-@policy(
-    "sagemaker-endpoint-data-capture",
-    "Endpoint configurations capture requests and responses, encrypted, to S3 (feeds Model Monitor).",
+@resource_policy(
+    name="sagemaker-endpoint-data-capture",
+    control="LOG-SM-CAPTURE",
+    description="Endpoint configurations capture requests and responses, encrypted, to S3 (feeds Model Monitor).",
     severity="medium",
     types=("aws:sagemaker/endpointConfiguration:EndpointConfiguration",),
     remediation="Set dataCaptureConfig with enableCapture=True, destinationS3Uri and kmsKeyId.",
@@ -111,9 +118,10 @@ def sagemaker_endpoint_data_capture(res: Resource, config: Mapping[str, Any], re
     require_present(report, res, "dataCaptureConfig.destinationS3Uri", "dataCaptureConfig.destinationS3Uri")
 
 
-@policy(
-    "apigateway-logging",
-    "API Gateway stages log access and trace with X-Ray; method logging is on without full request data.",
+@resource_policy(
+    name="apigateway-logging",
+    control="LOG-APIGW-CB",
+    description="API Gateway stages log access and trace with X-Ray; method logging is on without full request data.",
     severity="medium",
     types=("aws:apigateway/stage:Stage", "aws:apigateway/methodSettings:MethodSettings", "aws:apigatewayv2/stage:Stage"),
     refs=("SH:APIGateway.1", "SH:APIGateway.3", "SH:APIGateway.9", "CKV:CKV_AWS_76", "CKV:CKV_AWS_73"),
@@ -129,9 +137,10 @@ def apigateway_logging(res: Resource, config: Mapping[str, Any], report: Report)
         require_true(report, res, "xrayTracingEnabled", "xrayTracingEnabled is not true")
 
 
-@policy(
-    "codebuild-project-logging",
-    "CodeBuild projects keep build logs (CloudWatch not disabled, or S3 enabled).",
+@resource_policy(
+    name="codebuild-project-logging",
+    control="LOG-APIGW-CB",
+    description="CodeBuild projects keep build logs (CloudWatch not disabled, or S3 enabled).",
     severity="medium",
     types=("aws:codebuild/project:Project",),
     refs=("SH:CodeBuild.4", "CKV:CKV_AWS_314"),
@@ -146,9 +155,10 @@ def codebuild_project_logging(res: Resource, config: Mapping[str, Any], report: 
         report.violation(f"{res.name}: build logs are disabled")
 
 
-@policy(
-    "threat-detection-enabled",
-    "GuardDuty detectors are enabled and IAM Access Analyzer covers the account or organisation.",
+@resource_policy(
+    name="threat-detection-enabled",
+    control="LOG-DETECT",
+    description="GuardDuty detectors are enabled and IAM Access Analyzer covers the account or organisation.",
     severity="medium",
     types=("aws:guardduty/detector:Detector", "aws:accessanalyzer/analyzer:Analyzer"),
     refs=("SH:GuardDuty.1", "CIS:1.20"),
@@ -161,16 +171,3 @@ def threat_detection_enabled(res: Resource, config: Mapping[str, Any], report: R
         require(
             report, res, "type", lambda v: v in ("ACCOUNT", "ORGANIZATION"), "type must be ACCOUNT or ORGANIZATION", missing_ok=True
         )
-
-
-POLICIES = [
-    cloudtrail_trail_secure,
-    config_recorder_all_resources,
-    vpc_flow_log_all_traffic,
-    cloudwatch_log_retention,
-    s3_access_logging_target,
-    sagemaker_endpoint_data_capture,
-    apigateway_logging,
-    codebuild_project_logging,
-    threat_detection_enabled,
-]

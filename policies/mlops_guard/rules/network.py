@@ -6,15 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlops_guard.checks import require, require_present, require_true
-from mlops_guard.model import Report, Resource, policy
+from mlops_guard.define import resource_policy
+from mlops_guard.model import Report, Resource
 from mlops_guard.normalize import MISSING, as_bool, as_list, is_present, is_unknown, lookup, parse_policy_document
 
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 
 
-@policy(
-    "sagemaker-domain-vpc-only",
-    "Studio domains run VpcOnly in the platform VPC with private subnets and security groups.",
+@resource_policy(
+    name="sagemaker-domain-vpc-only",
+    control="NET-SM-DOMAIN-VPCONLY",
+    description="Studio domains run VpcOnly in the platform VPC with private subnets and security groups.",
     severity="critical",
     types=("aws:sagemaker/domain:Domain", "aws:sagemaker/userProfile:UserProfile"),
     remediation="Set appNetworkAccessType='VpcOnly', vpcId, subnetIds (2+) and "
@@ -48,9 +50,10 @@ def _vpc_config(res: Resource, report: Report, path: str, subnets_key: str = "su
         require_present(report, res, f"{path}.securityGroupIds", f"{path}.securityGroupIds")
 
 
-@policy(
-    "sagemaker-model-in-vpc",
-    "SageMaker models (and the batch transforms and endpoints that use them) run in the VPC.",
+@resource_policy(
+    name="sagemaker-model-in-vpc",
+    control="NET-SM-MODEL-VPC",
+    description="SageMaker models (and the batch transforms and endpoints that use them) run in the VPC.",
     severity="critical",
     types=("aws:sagemaker/model:Model",),
     remediation="Set vpcConfig with the platform's private subnets and the workload security group.",
@@ -59,9 +62,10 @@ def sagemaker_model_in_vpc(res: Resource, config: Mapping[str, Any], report: Rep
     _vpc_config(res, report, "vpcConfig")
 
 
-@policy(
-    "sagemaker-model-network-isolation",
-    "SageMaker model containers run with network isolation.",
+@resource_policy(
+    name="sagemaker-model-network-isolation",
+    control="NET-SM-MODEL-ISOLATION",
+    description="SageMaker model containers run with network isolation.",
     severity="high",
     types=("aws:sagemaker/model:Model",),
     refs=("SH:SageMaker.5", "CKV:CKV_AWS_370"),
@@ -96,9 +100,10 @@ def _job_applies(res: Resource) -> bool:
     return True
 
 
-@policy(
-    "sagemaker-job-in-vpc",
-    "Training, tuning and monitoring jobs run in the VPC.",
+@resource_policy(
+    name="sagemaker-job-in-vpc",
+    control="NET-SM-JOB-VPC",
+    description="Training, tuning and monitoring jobs run in the VPC.",
     severity="critical",
     types=tuple(JOB_NETWORK_PATHS),
     remediation="Set vpcConfig (networkConfig.vpcConfig for monitoring) with private subnets and security groups.",
@@ -108,9 +113,10 @@ def sagemaker_job_in_vpc(res: Resource, config: Mapping[str, Any], report: Repor
         _vpc_config(res, report, JOB_NETWORK_PATHS[res.type][0])
 
 
-@policy(
-    "sagemaker-job-network-isolation",
-    "Training, tuning and monitoring job containers run with network isolation.",
+@resource_policy(
+    name="sagemaker-job-network-isolation",
+    control="NET-SM-JOB-ISOLATION",
+    description="Training, tuning and monitoring job containers run with network isolation.",
     severity="high",
     types=tuple(JOB_NETWORK_PATHS),
     refs=("SH:SageMaker.11", "SH:SageMaker.12", "SH:SageMaker.14", "SH:SageMaker.20", "SH:SageMaker.25"),
@@ -122,9 +128,10 @@ def sagemaker_job_network_isolation(res: Resource, config: Mapping[str, Any], re
         require_true(report, res, path, f"{path} is not true")
 
 
-@policy(
-    "sagemaker-notebook-no-direct-internet",
-    "Notebook instances have no direct internet access and sit in a VPC subnet.",
+@resource_policy(
+    name="sagemaker-notebook-no-direct-internet",
+    control="NET-SM-NOTEBOOK",
+    description="Notebook instances have no direct internet access and sit in a VPC subnet.",
     severity="critical",
     types=("aws:sagemaker/notebookInstance:NotebookInstance",),
     refs=("SH:SageMaker.1", "SH:SageMaker.2", "CKV:CKV_AWS_122", "CKV:CKV_AWS_306"),
@@ -155,9 +162,10 @@ def _open_cidrs(res: Resource, report: Report, paths: list[str], what: str) -> N
                 report.violation(f"{res.name}: {what} from {cidr} ({path})")
 
 
-@policy(
-    "security-group-no-public-ingress",
-    "No security group admits traffic from 0.0.0.0/0 or ::/0 (inline rules and rule resources).",
+@resource_policy(
+    name="security-group-no-public-ingress",
+    control="NET-SG-INGRESS",
+    description="No security group admits traffic from 0.0.0.0/0 or ::/0 (inline rules and rule resources).",
     severity="critical",
     types=(
         "aws:ec2/securityGroup:SecurityGroup",
@@ -191,9 +199,10 @@ def _all_traffic(protocol: Any) -> bool:
     return str(protocol) in ("-1", "all")
 
 
-@policy(
-    "security-group-no-open-egress",
-    "No security group allows all traffic to 0.0.0.0/0 or ::/0: egress goes to the VPC, prefix lists or groups.",
+@resource_policy(
+    name="security-group-no-open-egress",
+    control="NET-SG-EGRESS",
+    description="No security group allows all traffic to 0.0.0.0/0 or ::/0: egress goes to the VPC, prefix lists or groups.",
     severity="high",
     types=(
         "aws:ec2/securityGroup:SecurityGroup",
@@ -226,9 +235,10 @@ def security_group_no_open_egress(res: Resource, config: Mapping[str, Any], repo
             check(rule.get("protocol"), as_list(rule.get("cidrBlocks")) + as_list(rule.get("ipv6CidrBlocks")), f"egress[{index}]")
 
 
-@policy(
-    "vpc-default-security-group-closed",
-    "The default security group of every VPC has no rules.",
+@resource_policy(
+    name="vpc-default-security-group-closed",
+    control="NET-DEFAULT-SG",
+    description="The default security group of every VPC has no rules.",
     severity="high",
     types=("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",),
     refs=("SH:EC2.2", "CIS:5.4", "CKV:CKV2_AWS_12"),
@@ -243,9 +253,10 @@ def vpc_default_security_group_closed(res: Resource, config: Mapping[str, Any], 
             report.violation(f"{res.name}: the default security group has {path} rules")
 
 
-@policy(
-    "vpc-no-internet-path",
-    "Workload VPCs have no internet or NAT gateway and no route to one.",
+@resource_policy(
+    name="vpc-no-internet-path",
+    control="NET-NO-PUBLIC-PATH",
+    description="Workload VPCs have no internet or NAT gateway and no route to one.",
     severity="critical",
     types=(
         "aws:ec2/internetGateway:InternetGateway",
@@ -271,9 +282,10 @@ def vpc_no_internet_path(res: Resource, config: Mapping[str, Any], report: Repor
             report.violation(f"{res.name}: the route targets a {key[:-2]} (known later, but any is forbidden)")
 
 
-@policy(
-    "vpc-subnet-private",
-    "Subnets never assign public IP addresses on launch.",
+@resource_policy(
+    name="vpc-subnet-private",
+    control="NET-NO-PUBLIC-PATH",
+    description="Subnets never assign public IP addresses on launch.",
     severity="high",
     types=("aws:ec2/subnet:Subnet",),
     refs=("SH:EC2.15", "CKV:CKV_AWS_130"),
@@ -283,9 +295,10 @@ def vpc_subnet_private(res: Resource, config: Mapping[str, Any], report: Report)
     require(report, res, "mapPublicIpOnLaunch", lambda v: as_bool(v) is not True, "mapPublicIpOnLaunch is true", missing_ok=True)
 
 
-@policy(
-    "vpc-endpoint-policy-restricted",
-    "VPC endpoint policies never allow every action to every principal without a condition; "
+@resource_policy(
+    name="vpc-endpoint-policy-restricted",
+    control="NET-VPCE-POLICY",
+    description="VPC endpoint policies never allow every action to every principal without a condition; "
     "gateway endpoints always carry a policy.",
     severity="high",
     types=("aws:ec2/vpcEndpoint:VpcEndpoint", "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy"),
@@ -312,9 +325,10 @@ def vpc_endpoint_policy_restricted(res: Resource, config: Mapping[str, Any], rep
             report.violation(f"{res.name}: the endpoint policy allows every action to every principal")
 
 
-@policy(
-    "vpc-endpoint-private-dns",
-    "Interface endpoints have private DNS enabled so SDK calls stay in the VPC.",
+@resource_policy(
+    name="vpc-endpoint-private-dns",
+    control="NET-VPCE-REQUIRED",
+    description="Interface endpoints have private DNS enabled so SDK calls stay in the VPC.",
     severity="medium",
     types=("aws:ec2/vpcEndpoint:VpcEndpoint",),
     refs=("SH:EC2.10",),
@@ -328,9 +342,10 @@ def vpc_endpoint_private_dns(res: Resource, config: Mapping[str, Any], report: R
         require_true(report, res, "privateDnsEnabled", "privateDnsEnabled is not true")
 
 
-@policy(
-    "lambda-in-vpc",
-    "Lambda functions run inside the VPC.",
+@resource_policy(
+    name="lambda-in-vpc",
+    control="NET-COMPUTE-VPC",
+    description="Lambda functions run inside the VPC.",
     severity="high",
     types=("aws:lambda/function:Function",),
     refs=("SH:Lambda.3", "CKV:CKV_AWS_117"),
@@ -342,9 +357,10 @@ def lambda_in_vpc(res: Resource, config: Mapping[str, Any], report: Report) -> N
         require_present(report, res, "vpcConfig.securityGroupIds", "vpcConfig.securityGroupIds")
 
 
-@policy(
-    "apigateway-private-endpoint",
-    "REST APIs are PRIVATE endpoints reachable only through the VPC endpoint.",
+@resource_policy(
+    name="apigateway-private-endpoint",
+    control="NET-APIGW-PRIVATE",
+    description="REST APIs are PRIVATE endpoints reachable only through the VPC endpoint.",
     severity="high",
     types=("aws:apigateway/restApi:RestApi",),
     refs=("CKV:CKV2_AWS_29",),
@@ -358,22 +374,3 @@ def apigateway_private_endpoint(res: Resource, config: Mapping[str, Any], report
         lambda v: as_list(v) == ["PRIVATE"],
         "endpointConfiguration.types must be ['PRIVATE']",
     )
-
-
-POLICIES = [
-    sagemaker_domain_vpc_only,
-    sagemaker_model_in_vpc,
-    sagemaker_model_network_isolation,
-    sagemaker_job_in_vpc,
-    sagemaker_job_network_isolation,
-    sagemaker_notebook_no_direct_internet,
-    security_group_no_public_ingress,
-    security_group_no_open_egress,
-    vpc_default_security_group_closed,
-    vpc_no_internet_path,
-    vpc_subnet_private,
-    vpc_endpoint_policy_restricted,
-    vpc_endpoint_private_dns,
-    lambda_in_vpc,
-    apigateway_private_endpoint,
-]

@@ -16,7 +16,8 @@ from typing import Any
 
 from mlops_guard.allowlists import NVME_INSTANCE_TYPES
 from mlops_guard.checks import matches_any
-from mlops_guard.model import Report, Resource, policy
+from mlops_guard.define import resource_policy
+from mlops_guard.model import Report, Resource
 from mlops_guard.normalize import MISSING, UNKNOWN, as_bool, as_list, is_present, is_unknown, lookup, parse_json_value
 from mlops_guard.rules.images import IMAGE_CONFIG, check_image
 
@@ -146,9 +147,10 @@ def _vpc(report: Report, res: Resource, step: Step, prefix: str) -> None:
     _need(report, res, step, f"{prefix}VpcConfig.SecurityGroupIds", "VPC security groups")
 
 
-@policy(
-    "sagemaker-pipeline-steps-in-vpc",
-    "Processing, quality/clarify check, training, tuning and model steps of a pipeline run in the VPC "
+@resource_policy(
+    name="sagemaker-pipeline-steps-in-vpc",
+    control="NET-SM-JOB-VPC",
+    description="Processing, quality/clarify check, training, tuning and model steps of a pipeline run in the VPC "
     "with network isolation; a transform's model is a model step of the pipeline.",
     severity="critical",
     types=(PIPELINE,),
@@ -210,9 +212,10 @@ def _volume_key(report: Report, res: Resource, step: Step, key_path: str, type_p
         report.violation(f"{res.name}: step {step.name!r} has no volume KMS key ({key_path})")
 
 
-@policy(
-    "sagemaker-pipeline-steps-encrypted",
-    "Pipeline processing, training, tuning and transform steps encrypt volumes (except NVMe instance "
+@resource_policy(
+    name="sagemaker-pipeline-steps-encrypted",
+    control="ENC-SM-PIPELINE",
+    description="Pipeline processing, training, tuning and transform steps encrypt volumes (except NVMe instance "
     "types) and outputs with KMS keys.",
     severity="high",
     types=(PIPELINE,),
@@ -236,9 +239,10 @@ def pipeline_steps_encrypted(res: Resource, config: Mapping[str, Any], report: R
             _need(report, res, step, "TransformOutput.KmsKeyId", "output KMS key")
 
 
-@policy(
-    "sagemaker-pipeline-images-approved",
-    "Pipeline steps use images from the platform's ECR or SageMaker's own registries.",
+@resource_policy(
+    name="sagemaker-pipeline-images-approved",
+    control="IMG-SM-IMAGE-SOURCE",
+    description="Pipeline steps use images from the platform's ECR or SageMaker's own registries.",
     severity="high",
     types=(PIPELINE,),
     remediation="Use image_uris.retrieve(...) or images pushed to the platform's ECR.",
@@ -263,6 +267,3 @@ def pipeline_images_approved(res: Resource, config: Mapping[str, Any], report: R
                 report.violation(f"{res.name}: step {step.name!r} has no image at {path}")
             else:
                 check_image(report, res.name, f"step {step.name!r} {path}", image, config)
-
-
-POLICIES = [pipeline_steps_in_vpc, pipeline_steps_encrypted, pipeline_images_approved]

@@ -12,7 +12,8 @@ from typing import Any
 
 from mlops_guard.allowlists import PLATFORM_ACCOUNT_IDS
 from mlops_guard.checks import require
-from mlops_guard.model import Report, Resource, policy
+from mlops_guard.define import resource_policy
+from mlops_guard.model import Report, Resource
 from mlops_guard.normalize import as_bool, as_list, is_present, is_unknown, lookup, parse_policy_document
 from mlops_guard.rules.iam import _principal_account
 
@@ -56,9 +57,10 @@ def check_resource_policy(res: Resource, report: Report, path: str, config: Mapp
                 report.violation(f"{res.name}: {path} grants access to account {account}, not a platform account")
 
 
-@policy(
-    "s3-public-access-block",
-    "Bucket and account public access blocks set all four switches.",
+@resource_policy(
+    name="s3-public-access-block",
+    control="PUB-S3-BPA",
+    description="Bucket and account public access blocks set all four switches.",
     severity="critical",
     types=("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"),
     refs=("SH:S3.1", "SH:S3.8", "CIS:2.1.4", "CKV:CKV_AWS_53", "CKV:CKV_AWS_54", "CKV:CKV_AWS_55", "CKV:CKV_AWS_56"),
@@ -69,9 +71,10 @@ def s3_public_access_block(res: Resource, config: Mapping[str, Any], report: Rep
         require(report, res, switch, lambda v: as_bool(v) is True, f"{switch} is not true")
 
 
-@policy(
-    "s3-bucket-owner-enforced",
-    "Buckets disable ACLs (BucketOwnerEnforced) and grant nothing through ACLs.",
+@resource_policy(
+    name="s3-bucket-owner-enforced",
+    control="PUB-S3-ACL",
+    description="Buckets disable ACLs (BucketOwnerEnforced) and grant nothing through ACLs.",
     severity="high",
     types=(
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
@@ -95,9 +98,10 @@ def s3_bucket_owner_enforced(res: Resource, config: Mapping[str, Any], report: R
         report.violation(f"{res.name}: ACL grants are set; use bucket policies with BucketOwnerEnforced")
 
 
-@policy(
-    "s3-bucket-policy-not-public",
-    "Bucket policies do not allow the public or foreign accounts.",
+@resource_policy(
+    name="s3-bucket-policy-not-public",
+    control="PUB-S3-POLICY",
+    description="Bucket policies do not allow the public or foreign accounts.",
     severity="critical",
     types=("aws:s3/bucketPolicy:BucketPolicy",),
     refs=("SH:S3.6", "SH:S3.2", "SH:S3.3", "CKV:CKV_AWS_70"),
@@ -129,9 +133,10 @@ def denies_insecure_transport(value: Any) -> bool | None:
     return False
 
 
-@policy(
-    "s3-bucket-policy-tls-only",
-    "Bucket policies deny every request that does not use TLS.",
+@resource_policy(
+    name="s3-bucket-policy-tls-only",
+    control="ENC-S3-TLS",
+    description="Bucket policies deny every request that does not use TLS.",
     severity="high",
     types=("aws:s3/bucketPolicy:BucketPolicy",),
     refs=("SH:S3.5", "CIS:2.1.1"),
@@ -145,9 +150,10 @@ def s3_bucket_policy_tls_only(res: Resource, config: Mapping[str, Any], report: 
         report.violation(f"{res.name}: the bucket policy does not deny aws:SecureTransport=false")
 
 
-@policy(
-    "kms-key-policy-not-public",
-    "KMS key policies grant nothing to the public or foreign accounts and never bypass the lockout check.",
+@resource_policy(
+    name="kms-key-policy-not-public",
+    control="PUB-KMS-POLICY",
+    description="KMS key policies grant nothing to the public or foreign accounts and never bypass the lockout check.",
     severity="critical",
     types=("aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy"),
     refs=("SH:KMS.5", "CKV:CKV_AWS_33"),
@@ -166,9 +172,10 @@ def kms_key_policy_not_public(res: Resource, config: Mapping[str, Any], report: 
     )
 
 
-@policy(
-    "ecr-policy-not-public",
-    "ECR repository and registry policies grant nothing to the public or foreign accounts.",
+@resource_policy(
+    name="ecr-policy-not-public",
+    control="PUB-ECR-POLICY",
+    description="ECR repository and registry policies grant nothing to the public or foreign accounts.",
     severity="critical",
     types=("aws:ecr/repositoryPolicy:RepositoryPolicy", "aws:ecr/registryPolicy:RegistryPolicy"),
     refs=("CKV:CKV_AWS_32",),
@@ -179,9 +186,10 @@ def ecr_policy_not_public(res: Resource, config: Mapping[str, Any], report: Repo
     check_resource_policy(res, report, "policy", config)
 
 
-@policy(
-    "messaging-policy-not-public",
-    "SNS topic and SQS queue policies grant nothing to the public or foreign accounts.",
+@resource_policy(
+    name="messaging-policy-not-public",
+    control="PUB-RESOURCE-POLICIES",
+    description="SNS topic and SQS queue policies grant nothing to the public or foreign accounts.",
     severity="critical",
     types=("aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy", "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy"),
     refs=("SH:SNS.4", "SH:SQS.3", "CKV:CKV_AWS_169", "CKV:CKV_AWS_168"),
@@ -192,9 +200,10 @@ def messaging_policy_not_public(res: Resource, config: Mapping[str, Any], report
     check_resource_policy(res, report, "policy", config)
 
 
-@policy(
-    "eventbridge-policy-not-public",
-    "Event bus policies and permissions admit only platform accounts or the organisation.",
+@resource_policy(
+    name="eventbridge-policy-not-public",
+    control="PUB-RESOURCE-POLICIES",
+    description="Event bus policies and permissions admit only platform accounts or the organisation.",
     severity="critical",
     types=("aws:cloudwatch/eventBusPolicy:EventBusPolicy", "aws:cloudwatch/eventPermission:EventPermission"),
     refs=("SH:EventBridge.3",),
@@ -215,9 +224,10 @@ def eventbridge_policy_not_public(res: Resource, config: Mapping[str, Any], repo
         report.violation(f"{res.name}: account {principal} is not a platform account")
 
 
-@policy(
-    "model-registry-policy-restricted",
-    "Model Registry (model package group) policies admit only platform accounts.",
+@resource_policy(
+    name="model-registry-policy-restricted",
+    control="PUB-RESOURCE-POLICIES",
+    description="Model Registry (model package group) policies admit only platform accounts.",
     severity="high",
     types=("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy",),
     remediation="Name the DEV/INT/PROD account roles in the resource policy.",
@@ -227,9 +237,10 @@ def model_registry_policy_restricted(res: Resource, config: Mapping[str, Any], r
     check_resource_policy(res, report, "resourcePolicy", config)
 
 
-@policy(
-    "lambda-not-public",
-    "Lambda permissions never grant '*' and name the source ARN for service principals; function URLs use IAM auth.",
+@resource_policy(
+    name="lambda-not-public",
+    control="PUB-LAMBDA",
+    description="Lambda permissions never grant '*' and name the source ARN for service principals; function URLs use IAM auth.",
     severity="critical",
     types=("aws:lambda/permission:Permission", "aws:lambda/functionUrl:FunctionUrl"),
     refs=("SH:Lambda.1", "CKV:CKV_AWS_301", "CKV:CKV_AWS_364", "CKV:CKV_AWS_258"),
@@ -248,9 +259,10 @@ def lambda_not_public(res: Resource, config: Mapping[str, Any], report: Report) 
         report.violation(f"{res.name}: service principal {principal} without sourceArn")
 
 
-@policy(
-    "apigateway-authorization",
-    "API Gateway methods and routes require authorization (IAM, Cognito or a custom authorizer).",
+@resource_policy(
+    name="apigateway-authorization",
+    control="PUB-APIGW-AUTH",
+    description="API Gateway methods and routes require authorization (IAM, Cognito or a custom authorizer).",
     severity="high",
     types=("aws:apigateway/method:Method", "aws:apigatewayv2/route:Route"),
     refs=("SH:APIGateway.8", "CKV:CKV2_AWS_70", "CKV:CKV_AWS_59", "CKV:CKV_AWS_309"),
@@ -263,18 +275,3 @@ def apigateway_authorization(res: Resource, config: Mapping[str, Any], report: R
         require(report, res, "authorization", lambda v: v in ("AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"), "authorization must not be NONE")
     else:
         require(report, res, "authorizationType", lambda v: v != "NONE", "authorizationType must not be NONE")
-
-
-POLICIES = [
-    s3_public_access_block,
-    s3_bucket_owner_enforced,
-    s3_bucket_policy_not_public,
-    s3_bucket_policy_tls_only,
-    kms_key_policy_not_public,
-    ecr_policy_not_public,
-    messaging_policy_not_public,
-    eventbridge_policy_not_public,
-    model_registry_policy_restricted,
-    lambda_not_public,
-    apigateway_authorization,
-]

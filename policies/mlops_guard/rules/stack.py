@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mlops_guard.checks import EXEMPTION_TAG, EXEMPTION_VALUE, is_exempt_platform_role
-from mlops_guard.model import Report, Resource, policy
+from mlops_guard.define import resource_policy, stack_policy
+from mlops_guard.model import Report, Resource
 from mlops_guard.normalize import UNKNOWN, as_list, is_present, is_unknown, lookup, parse_policy_document
 from mlops_guard.rules.encryption import KMS_ALGORITHMS, S3_SSE_TYPES
 from mlops_guard.rules.public_access import denies_insecure_transport
@@ -94,12 +95,12 @@ def _buckets(resources: Sequence[Resource]) -> list[Resource]:
     return [r for r in resources if r.type in BUCKET_TYPES]
 
 
-@policy(
-    "s3-bucket-encrypted-with-kms",
-    "Every bucket has SSE-KMS with a customer key; only the bucket tagged mlops:access-log-bucket=true "
+@stack_policy(
+    name="s3-bucket-encrypted-with-kms",
+    control="ENC-S3-KMS",
+    description="Every bucket has SSE-KMS with a customer key; only the bucket tagged mlops:access-log-bucket=true "
     "may use SSE-S3 (S3 log delivery requires it).",
     severity="high",
-    kind="stack",
     types=(*BUCKET_TYPES, *S3_SSE_TYPES),
     refs=("SH:S3.17", "CKV:CKV_AWS_145"),
     remediation="Use components.SecureBucket or declare BucketServerSideEncryptionConfiguration with aws:kms.",
@@ -155,11 +156,11 @@ def _every_bucket_has(
     return linked
 
 
-@policy(
-    "s3-bucket-has-public-access-block",
-    "Every bucket has a public access block resource (its four switches are checked by s3-public-access-block).",
+@stack_policy(
+    name="s3-bucket-has-public-access-block",
+    control="PUB-S3-BPA",
+    description="Every bucket has a public access block resource (its four switches are checked by s3-public-access-block).",
     severity="critical",
-    kind="stack",
     types=(*BUCKET_TYPES, PAB_TYPE),
     refs=("SH:S3.8", "CIS:2.1.4", "CKV:CKV2_AWS_6"),
     remediation="Declare aws.s3.BucketPublicAccessBlock for the bucket (SecureBucket does).",
@@ -168,11 +169,11 @@ def s3_bucket_has_public_access_block(resources: Sequence[Resource], config: Map
     _every_bucket_has(resources, report, (PAB_TYPE,), "public access block")
 
 
-@policy(
-    "s3-bucket-has-tls-policy",
-    "Every bucket has a bucket policy that denies non-TLS requests.",
+@stack_policy(
+    name="s3-bucket-has-tls-policy",
+    control="ENC-S3-TLS",
+    description="Every bucket has a bucket policy that denies non-TLS requests.",
     severity="high",
-    kind="stack",
     types=(*BUCKET_TYPES, POLICY_TYPE),
     refs=("SH:S3.5", "CIS:2.1.1"),
     remediation="Declare a BucketPolicy with the aws:SecureTransport=false Deny statement.",
@@ -190,11 +191,11 @@ def s3_bucket_has_tls_policy(resources: Sequence[Resource], config: Mapping[str,
             report.violation(f"{buckets[urn].name}: no bucket policy denies non-TLS requests")
 
 
-@policy(
-    "s3-bucket-has-access-logging",
-    "Every bucket except the access-log bucket (tag mlops:access-log-bucket=true) logs server access.",
+@stack_policy(
+    name="s3-bucket-has-access-logging",
+    control="LOG-S3-ACCESS",
+    description="Every bucket except the access-log bucket (tag mlops:access-log-bucket=true) logs server access.",
     severity="medium",
-    kind="stack",
     types=(*BUCKET_TYPES, *LOGGING_TYPES),
     refs=("SH:S3.9", "CIS:3.4", "CKV:CKV_AWS_18"),
     remediation="Declare aws.s3.BucketLogging targeting the account's access-log bucket.",
@@ -203,11 +204,11 @@ def s3_bucket_has_access_logging(resources: Sequence[Resource], config: Mapping[
     _every_bucket_has(resources, report, LOGGING_TYPES, "server access logging", skip_access_log=True)
 
 
-@policy(
-    "vpc-has-flow-logs",
-    "Every VPC has a flow log.",
+@stack_policy(
+    name="vpc-has-flow-logs",
+    control="LOG-FLOWLOGS",
+    description="Every VPC has a flow log.",
     severity="medium",
-    kind="stack",
     types=(VPC_TYPE, FLOW_LOG_TYPE),
     refs=("SH:EC2.6", "CIS:3.7", "CKV:CKV2_AWS_11"),
     remediation="Declare aws.ec2.FlowLog(vpc_id=..., traffic_type='ALL') (IsolatedNetwork does).",
@@ -219,11 +220,11 @@ def vpc_has_flow_logs(resources: Sequence[Resource], config: Mapping[str, Any], 
             report.violation(f"{vpc.name}: the VPC has no flow log")
 
 
-@policy(
-    "vpc-has-closed-default-security-group",
-    "Every VPC manages its default security group and leaves it without rules.",
+@stack_policy(
+    name="vpc-has-closed-default-security-group",
+    control="NET-DEFAULT-SG",
+    description="Every VPC manages its default security group and leaves it without rules.",
     severity="high",
-    kind="stack",
     types=(VPC_TYPE, DEFAULT_SG_TYPE),
     refs=("SH:EC2.2", "CIS:5.4", "CKV:CKV2_AWS_12"),
     remediation="Declare aws.ec2.DefaultSecurityGroup(vpc_id=vpc.id, ingress=[], egress=[]).",
@@ -282,13 +283,13 @@ def _guardrail_kind(policy_res: Resource) -> str | None:
     return value if value in DENY_GUARDRAILS else None
 
 
-@policy(
-    "sagemaker-roles-carry-deny-guardrails",
-    "Every role a SageMaker resource uses has both explicit deny guardrail policies attached "
+@stack_policy(
+    name="sagemaker-roles-carry-deny-guardrails",
+    control="IAM-DENY-ATTACHED",
+    description="Every role a SageMaker resource uses has both explicit deny guardrail policies attached "
     "(managed policies tagged mlops:guardrail=sagemaker-deny-network and =sagemaker-deny-encryption). "
     "Offline, a serving stack's roles are looked up in its platform stack.",
     severity="critical",
-    kind="stack",
     types=(*SAGEMAKER_ROLE_PATHS, ROLE_TYPE, MANAGED_POLICY_TYPE, *ATTACHMENT_TYPES),
     remediation="Attach the SageMakerGuardrails component's two deny policies to the role.",
     uses_context=True,
@@ -324,9 +325,10 @@ def sagemaker_roles_carry_deny_guardrails(resources: Sequence[Resource], config:
                 report.violation(f"{role.name}: role used by {res.name} lacks the deny guardrail(s) {', '.join(missing)}")
 
 
-@policy(
-    "sagemaker-deny-guardrail-content",
-    "A policy tagged as a SageMaker deny guardrail really denies: network = Deny without VPC subnets, "
+@resource_policy(
+    name="sagemaker-deny-guardrail-content",
+    control="IAM-DENY-ATTACHED",
+    description="A policy tagged as a SageMaker deny guardrail really denies: network = Deny without VPC subnets, "
     "encryption = Deny without a volume KMS key.",
     severity="high",
     types=(MANAGED_POLICY_TYPE,),
@@ -351,11 +353,11 @@ def sagemaker_deny_guardrail_content(res: Resource, config: Mapping[str, Any], r
         report.violation(f"{res.name}: the {kind} guardrail has no Deny statement on {key}")
 
 
-@policy(
-    "ecr-repository-has-lifecycle-policy",
-    "Every ECR repository has a lifecycle policy.",
+@stack_policy(
+    name="ecr-repository-has-lifecycle-policy",
+    control="IMG-ECR-LIFECYCLE",
+    description="Every ECR repository has a lifecycle policy.",
     severity="low",
-    kind="stack",
     types=("aws:ecr/repository:Repository", "aws:ecr/lifecyclePolicy:LifecyclePolicy"),
     refs=("SH:ECR.3",),
     remediation="Declare aws.ecr.LifecyclePolicy for the repository.",
@@ -368,12 +370,12 @@ def ecr_repository_has_lifecycle(resources: Sequence[Resource], config: Mapping[
             report.violation(f"{repo.name}: the repository has no lifecycle policy")
 
 
-@policy(
-    "iam-exemption-requires-boundary",
-    f"A managed policy tagged {EXEMPTION_TAG}={EXEMPTION_VALUE} is attached only to roles that carry "
+@stack_policy(
+    name="iam-exemption-requires-boundary",
+    control="IAM-NO-ADMIN",
+    description=f"A managed policy tagged {EXEMPTION_TAG}={EXEMPTION_VALUE} is attached only to roles that carry "
     "the same tag and a permissions boundary.",
     severity="critical",
-    kind="stack",
     types=(MANAGED_POLICY_TYPE, ROLE_TYPE, *ATTACHMENT_TYPES),
     remediation="Attach exempt policies only to the platform deploy role, which needs a permissions boundary.",
 )
@@ -397,17 +399,3 @@ def iam_exemption_requires_boundary(resources: Sequence[Resource], config: Mappi
                     f"{attachment.name}: exempt policy {exempt_policies[0].name} is attached to {role.name}, which lacks "
                     f"the {EXEMPTION_TAG} tag or a permissions boundary"
                 )
-
-
-POLICIES = [
-    s3_bucket_encrypted_with_kms,
-    s3_bucket_has_public_access_block,
-    s3_bucket_has_tls_policy,
-    s3_bucket_has_access_logging,
-    vpc_has_flow_logs,
-    vpc_has_closed_default_sg,
-    sagemaker_roles_carry_deny_guardrails,
-    sagemaker_deny_guardrail_content,
-    ecr_repository_has_lifecycle,
-    iam_exemption_requires_boundary,
-]
