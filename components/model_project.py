@@ -31,6 +31,7 @@ from components.exp_policies import (
     stage_read_statements,
 )
 from components.iam_documents import service_trust_policy
+from components.network import endpoint_egress
 from components.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_functions.model_trigger import event_pattern
 from mlops_core.naming import PROJECT_TAG_KEY
@@ -62,6 +63,8 @@ class ModelProjectArgs:
     key_alias: str
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
+    s3_prefix_list_id: pulumi.Input[str]
+    """The S3 gateway endpoint's prefix list (job egress to S3)."""
     res_account_id: str
     stage_account_ids: list[str]
     reader_role_patterns: dict[str, list[str]]
@@ -74,8 +77,6 @@ class ModelProjectArgs:
     """Role EventBridge uses for the cross-account PutEvents."""
     member_role_arns: list[str] = field(default_factory=list)
     """Studio execution roles of the project's members (admitted by the key policy)."""
-    s3_prefix_list_id: pulumi.Input[str] | None = None
-    """The S3 gateway endpoint's prefix list (job egress to S3); None leaves that rule out."""
 
 
 class ModelProject(pulumi.ComponentResource):
@@ -166,14 +167,12 @@ class ModelProject(pulumi.ComponentResource):
             opts=here,
         )
 
+        to_endpoints = endpoint_egress(args.vpc_cidr, args.s3_prefix_list_id)
         egress = [
-            aws.ec2.SecurityGroupEgressArgs(description="HTTPS to the VPC endpoints", protocol="tcp", from_port=443, to_port=443, cidr_blocks=[args.vpc_cidr]),
+            to_endpoints.interface_endpoints,
             aws.ec2.SecurityGroupEgressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True),
+            to_endpoints.s3_gateway,
         ]
-        if args.s3_prefix_list_id is not None:
-            egress.append(
-                aws.ec2.SecurityGroupEgressArgs(description="S3 through the gateway endpoint", protocol="tcp", from_port=443, to_port=443, prefix_list_ids=[args.s3_prefix_list_id])
-            )
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-jobs-sg",
             aws.ec2.SecurityGroupArgs(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pulumi
 import pulumi_aws as aws
@@ -44,6 +44,33 @@ class IsolatedNetworkArgs:
     log_retention_days: int = 365
     extra_endpoints: tuple[str, ...] = ()
     """Further interface endpoint services (short names) beyond the role's list."""
+
+
+class EndpointEgress(NamedTuple):
+    """The two egress rules of a workload in an isolated VPC: HTTPS to the interface endpoints (the VPC
+    CIDR) and HTTPS to S3 through the gateway endpoint (its prefix list). Iterate for both, or place
+    each where a group's rule list needs it."""
+
+    interface_endpoints: aws.ec2.SecurityGroupEgressArgs
+    s3_gateway: aws.ec2.SecurityGroupEgressArgs
+
+
+def endpoint_egress(
+    vpc_cidr: pulumi.Input[str],
+    s3_prefix_list_id: pulumi.Input[str],
+    *,
+    endpoints_description: str = "HTTPS to the VPC endpoints",
+    s3_description: str = "S3 through the gateway endpoint",
+) -> EndpointEgress:
+    """Egress to the VPC's interface endpoints and to S3 through the gateway endpoint (443 only)."""
+    return EndpointEgress(
+        interface_endpoints=aws.ec2.SecurityGroupEgressArgs(
+            description=endpoints_description, protocol="tcp", from_port=443, to_port=443, cidr_blocks=[vpc_cidr]
+        ),
+        s3_gateway=aws.ec2.SecurityGroupEgressArgs(
+            description=s3_description, protocol="tcp", from_port=443, to_port=443, prefix_list_ids=[s3_prefix_list_id]
+        ),
+    )
 
 
 def interface_endpoint_policy(platform_account_ids: list[str]) -> dict[str, Any]:
@@ -133,6 +160,8 @@ class IsolatedNetwork(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     subnet_ids: list[pulumi.Output[str]]
     route_table_id: pulumi.Output[str]
+    cidr: str
+    """The VPC's CIDR (where the interface endpoints are)."""
     s3_prefix_list_id: pulumi.Output[str]
     """Prefix list of the S3 gateway endpoint, for security-group egress rules to S3."""
     endpoint_security_group_id: pulumi.Output[str]
@@ -249,6 +278,7 @@ class IsolatedNetwork(pulumi.ComponentResource):
         )
         self.endpoint_ids["s3"] = s3_gateway.id
         self.s3_prefix_list_id = s3_gateway.prefix_list_id
+        self.cidr = args.cidr
         self.vpc_id = self.vpc.id
         self.route_table_id = route_table.id
         self.register_outputs(
@@ -258,6 +288,10 @@ class IsolatedNetwork(pulumi.ComponentResource):
                 "endpointSecurityGroupId": self.endpoint_security_group_id,
             }
         )
+
+    def endpoint_egress(self, **descriptions: str) -> EndpointEgress:
+        """This VPC's :func:`endpoint_egress` rules (``endpoints_description``/``s3_description`` name them)."""
+        return endpoint_egress(self.cidr, self.s3_prefix_list_id, **descriptions)
 
     def _flow_logs(self, name: str, args: IsolatedNetworkArgs) -> None:
         """All traffic to a KMS-encrypted log group, delivered by a role only VPC Flow Logs can assume."""

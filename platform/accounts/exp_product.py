@@ -63,7 +63,7 @@ def build_foundation(context: AccountContext) -> ProductFoundation:
         policy_statements=stage_read_statements(f"arn:aws:s3:::{bucket_name}", readers),
         opts=top,
     )
-    s3_prefix_list = baseline.network.s3_prefix_list_id
+    to_endpoints = baseline.network.endpoint_egress()
     security_group = aws.ec2.SecurityGroup(
         "exp-sc-build-sg",
         aws.ec2.SecurityGroupArgs(
@@ -71,9 +71,9 @@ def build_foundation(context: AccountContext) -> ProductFoundation:
             description="Model Building product: builds and pipeline jobs",
             ingress=[aws.ec2.SecurityGroupIngressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True)],
             egress=[
-                aws.ec2.SecurityGroupEgressArgs(description="HTTPS to the VPC endpoints", protocol="tcp", from_port=443, to_port=443, cidr_blocks=[settings.config.vpc_cidr]),
+                to_endpoints.interface_endpoints,
                 aws.ec2.SecurityGroupEgressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True),
-                aws.ec2.SecurityGroupEgressArgs(description="S3 through the gateway endpoint", protocol="tcp", from_port=443, to_port=443, prefix_list_ids=[s3_prefix_list]),
+                to_endpoints.s3_gateway,
             ],
             tags={"Name": "exp-sc-build"},
         ),
