@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from accounts.common import AccountContext
 from components.encryption import KeyUser, PlatformKey, PlatformKeyArgs, ServiceUse
 from components.iam_documents import policy_document, statement
+from components.network import endpoint_egress
 from components.secure_bucket import SecureBucket
 from mlops_core import naming
 
@@ -75,8 +76,14 @@ def _workloads_security_group(context: AccountContext) -> aws.ec2.SecurityGroup:
     """The trigger Lambda's and the release builds' security group: HTTPS to the endpoints and S3 only."""
     settings = context.settings
     p, region = settings.org.platform_name, settings.org.region
+    # Looked up rather than ``network.s3_prefix_list_id``: the same value, but already known at a first
+    # preview (the gateway endpoint's output is not), as this group's plan has always shown it.
     s3_prefix_list = aws.ec2.get_prefix_list_output(
         name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOptions(provider=context.provider)
+    )
+    to_endpoints = endpoint_egress(
+        settings.config.vpc_cidr, s3_prefix_list.id,
+        endpoints_description="interface endpoints", s3_description="S3 gateway endpoint",
     )
     return aws.ec2.SecurityGroup(
         "res-release-workloads",
@@ -85,16 +92,7 @@ def _workloads_security_group(context: AccountContext) -> aws.ec2.SecurityGroup:
             description="Trigger Lambda and release builds: HTTPS to the VPC endpoints and S3 only",
             vpc_id=context.baseline.network.vpc_id,
             ingress=[],
-            egress=[
-                aws.ec2.SecurityGroupEgressArgs(
-                    description="interface endpoints", protocol="tcp", from_port=443, to_port=443,
-                    cidr_blocks=[settings.config.vpc_cidr],
-                ),
-                aws.ec2.SecurityGroupEgressArgs(
-                    description="S3 gateway endpoint", protocol="tcp", from_port=443, to_port=443,
-                    prefix_list_ids=[s3_prefix_list.id],
-                ),
-            ],
+            egress=list(to_endpoints),
             tags={"Name": f"{p}-release-workloads"},
         ),
         opts=context.opts,

@@ -60,29 +60,16 @@ def build(context: AccountContext) -> None:
 
 
 def _serving_security_group(context: AccountContext) -> aws.ec2.SecurityGroup:
-    network, region = context.baseline.network, context.settings.org.region
-    # The S3 gateway endpoint's prefix list: from the network when it exposes it, else looked up.
-    s3_prefix_list_id = getattr(network, "s3_prefix_list_id", None)
-    if s3_prefix_list_id is None:
-        s3_prefix_list_id = aws.ec2.get_prefix_list_output(
-            name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOutputOptions(provider=context.provider)
-        ).id
-    egress = [
-        aws.ec2.SecurityGroupEgressArgs(
-            description="HTTPS to the VPC interface endpoints",
-            protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_blocks=[context.settings.config.vpc_cidr],
-        ),
-        aws.ec2.SecurityGroupEgressArgs(
-            description="HTTPS to S3 through the gateway endpoint (model artifacts, capture, batch data)",
-            protocol="tcp",
-            from_port=443,
-            to_port=443,
-            prefix_list_ids=pulumi.Output.from_input(s3_prefix_list_id).apply(lambda pl: [pl] if pl else []),
-        ),
-    ]
+    network = context.baseline.network
+    s3_description = "HTTPS to S3 through the gateway endpoint (model artifacts, capture, batch data)"
+    to_endpoints = network.endpoint_egress(endpoints_description="HTTPS to the VPC interface endpoints", s3_description=s3_description)
+    # Not ``to_endpoints.s3_gateway``: this group has always planned the prefix list as one Output of a
+    # list (a first preview shows the list unknown, not a list of one unknown); kept so plans stay equal.
+    s3_gateway = aws.ec2.SecurityGroupEgressArgs(
+        description=s3_description, protocol="tcp", from_port=443, to_port=443,
+        prefix_list_ids=network.s3_prefix_list_id.apply(lambda prefix_list: [prefix_list]),
+    )
+    egress = [to_endpoints.interface_endpoints, s3_gateway]
     return aws.ec2.SecurityGroup(
         f"{context.settings.role}-serving-sg",
         aws.ec2.SecurityGroupArgs(
