@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components.encryption import KeyUser, PlatformKey, PlatformKeyArgs, ServiceUse
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from components.log_delivery import log_delivery_role
 from components.network import IsolatedNetwork, IsolatedNetworkArgs
 from components.secure_bucket import AccessLogBucket, AccessLogBucketArgs, SecureBucket, SecureBucketArgs
@@ -318,37 +319,27 @@ class AccountBaseline(pulumi.ComponentResource):
 
     def _aws_config(self, name: str, bucket: SecureBucket) -> None:
         account = self._account
-        role = aws.iam.Role(
+        role = role_with_policy(
             f"{name}-config-role",
-            aws.iam.RoleArgs(
-                name=f"{self._org.platform_name}-config-recorder",
-                description="AWS Config recorder",
-                assume_role_policy=json.dumps(service_trust_policy("config.amazonaws.com", account)),
+            role_name=f"{self._org.platform_name}-config-recorder",
+            description="AWS Config recorder",
+            trust_policy=service_trust_policy("config.amazonaws.com", account),
+            policy_resource_name=f"{name}-config-role-delivery",
+            policy=pulumi.Output.all(bucket.arn, self.logs_key.arn).apply(
+                lambda values: policy_document(
+                    [
+                        statement("DeliverSnapshots", ["s3:PutObject"], f"{values[0]}/AWSLogs/{account}/*"),
+                        statement("CheckBucket", ["s3:GetBucketAcl"], values[0]),
+                        statement("EncryptDeliveries", ["kms:Decrypt", "kms:GenerateDataKey"], values[1]),
+                    ]
+                )
             ),
             opts=pulumi.ResourceOptions(parent=self),
-        )
+        ).role
         aws.iam.RolePolicyAttachment(
             f"{name}-config-role-managed",
             aws.iam.RolePolicyAttachmentArgs(
                 role=role.name, policy_arn="arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
-            ),
-            opts=pulumi.ResourceOptions(parent=role),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-config-role-delivery",
-            aws.iam.RolePolicyArgs(
-                role=role.id,
-                policy=pulumi.Output.all(bucket.arn, self.logs_key.arn).apply(
-                    lambda values: json.dumps(
-                        policy_document(
-                            [
-                                statement("DeliverSnapshots", ["s3:PutObject"], f"{values[0]}/AWSLogs/{account}/*"),
-                                statement("CheckBucket", ["s3:GetBucketAcl"], values[0]),
-                                statement("EncryptDeliveries", ["kms:Decrypt", "kms:GenerateDataKey"], values[1]),
-                            ]
-                        )
-                    )
-                ),
             ),
             opts=pulumi.ResourceOptions(parent=role),
         )

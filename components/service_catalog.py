@@ -45,6 +45,7 @@ from components.exp_policies import (
     vpc_interface_statements,
 )
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from components.model_project import new_version_pattern
 
 PRODUCT_PREFIX = "sc-"
@@ -455,24 +456,16 @@ class ModelBuildingProduct(pulumi.ComponentResource):
             opts=here,
         )
         object_arn = pulumi.Output.concat("arn:aws:s3:::", args.template_bucket, "/", self.template_key)
-        self.launch_role = aws.iam.Role(
+        self.launch_role = role_with_policy(
             f"{name}-launch-role",
-            aws.iam.RoleArgs(
-                name=launch_role_name,
-                description="Service Catalog launch role of the Model Building product",
-                assume_role_policy=json.dumps(service_trust_policy("servicecatalog.amazonaws.com", args.account_id)),
-            ),
+            role_name=launch_role_name,
+            description="Service Catalog launch role of the Model Building product",
+            trust_policy=service_trust_policy("servicecatalog.amazonaws.com", args.account_id),
+            policy_resource_name=f"{name}-launch-policy",
+            policy_name="launch-model-building",
+            policy=pulumi.Output.all(settings, object_arn).apply(lambda v: launch_role_policy(v[0], v[1])),
             opts=here,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-launch-policy",
-            aws.iam.RolePolicyArgs(
-                role=self.launch_role.id,
-                name="launch-model-building",
-                policy=pulumi.Output.all(settings, object_arn).apply(lambda v: json.dumps(launch_role_policy(v[0], v[1]))),
-            ),
-            opts=pulumi.ResourceOptions(parent=self.launch_role),
-        )
+        ).role
 
         self.portfolio = aws.servicecatalog.Portfolio(
             f"{name}-portfolio",

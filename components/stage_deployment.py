@@ -22,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, statement
+from components.iam_role import role_with_policy
 from components.serving_policies import serving_bucket_names
 from mlops_core import naming
 from mlops_core.config import OrganizationConfig
@@ -373,29 +374,19 @@ class StageDeploymentRole(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.role = aws.iam.Role(
+        self.role = role_with_policy(
             f"{name}-role",
-            aws.iam.RoleArgs(
-                name=naming.stage_deployment_role_name(org),
-                description="Assumed by the RES serving deployer to deploy serving stacks",
-                assume_role_policy=json.dumps(deployment_trust_policy(org)),
-                permissions_boundary=boundary.arn,
-                max_session_duration=3600,
+            role_name=naming.stage_deployment_role_name(org),
+            description="Assumed by the RES serving deployer to deploy serving stacks",
+            trust_policy=deployment_trust_policy(org),
+            permissions_boundary=boundary.arn,
+            max_session_duration=3600,
+            policy_resource_name=f"{name}-policy",
+            policy_name="serving-deploy",
+            policy=pulumi.Output.all(*args.key_arns).apply(
+                lambda keys: deployment_role_policy(StageScope(org, args.stage, args.account_id, list(args.projects), list(keys)))
             ),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-policy",
-            aws.iam.RolePolicyArgs(
-                role=self.role.id,
-                name="serving-deploy",
-                policy=pulumi.Output.all(*args.key_arns).apply(
-                    lambda keys: json.dumps(
-                        deployment_role_policy(StageScope(org, args.stage, args.account_id, list(args.projects), list(keys)))
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self.role),
-        )
+        ).role
         self.arn = self.role.arn
         self.register_outputs({"arn": self.arn})

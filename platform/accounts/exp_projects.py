@@ -7,7 +7,6 @@ start with the Model Building product's prefix: the two paths never collide.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
@@ -15,6 +14,7 @@ import pulumi_aws as aws
 
 from accounts.common import AccountContext
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from components.model_project import ModelProject, ModelProjectArgs
 from components.service_catalog import PRODUCT_PREFIX
 from mlops_core import naming
@@ -69,27 +69,15 @@ def build(context: AccountContext) -> ModelProjects:
 def _events_role(context: AccountContext, bus_arn: str) -> aws.iam.Role:
     """New-version events to RES: EventBridge in EXP may put events on the RES bus, nothing else."""
     org, account, region = context.settings.org, context.settings.account_id, context.settings.org.region
-    events_role = aws.iam.Role(
+    return role_with_policy(
         "exp-events-to-res",
-        aws.iam.RoleArgs(
-            name=naming.events_forwarder_role_name(org),
-            description="EventBridge forwards new model versions to the RES bus",
-            assume_role_policy=json.dumps(
-                service_trust_policy("events.amazonaws.com", account, f"arn:aws:events:{region}:{account}:rule/*")
-            ),
-        ),
+        role_name=naming.events_forwarder_role_name(org),
+        description="EventBridge forwards new model versions to the RES bus",
+        trust_policy=service_trust_policy("events.amazonaws.com", account, f"arn:aws:events:{region}:{account}:rule/*"),
+        policy_name="put-events-on-res-bus",
+        policy=policy_document([statement("PutEventsOnResBus", ["events:PutEvents"], bus_arn)]),
         opts=context.opts,
-    )
-    aws.iam.RolePolicy(
-        "exp-events-to-res-policy",
-        aws.iam.RolePolicyArgs(
-            role=events_role.id,
-            name="put-events-on-res-bus",
-            policy=json.dumps(policy_document([statement("PutEventsOnResBus", ["events:PutEvents"], bus_arn)])),
-        ),
-        opts=pulumi.ResourceOptions(parent=events_role),
-    )
-    return events_role
+    ).role
 
 
 def _project(context: AccountContext, project: ProjectConfig, bus_arn: str, events_role: aws.iam.Role) -> ModelProject:

@@ -16,14 +16,13 @@ it, and the serving deploy cannot create roles.
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_aws as aws
 
 from accounts.common import AccountContext
 from components.guardrails import SageMakerGuardrails, SageMakerGuardrailsArgs
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from components.serving_policies import (
     SAGEMAKER_PURPOSES,
     SERVING_PURPOSES,
@@ -93,29 +92,17 @@ def _serving_role(context: AccountContext, project: str, purpose: str) -> aws.ia
         vpc_id, key_arn = values
         return ServingScope(org, project, settings.role, settings.account_id, vpc_id, key_arn)
 
-    role = aws.iam.Role(
+    return role_with_policy(
         f"{settings.role}-serving-{project}-{purpose}",
-        aws.iam.RoleArgs(
-            name=name,
-            description=f"Serving {purpose} role of model project {project} ({settings.role})",
-            assume_role_policy=json.dumps(
-                serving_trust_policy(ServingScope(org, project, settings.role, settings.account_id, "", ""), purpose)
-            ),
-            max_session_duration=3600,
-            tags={PROJECT_TAG_KEY: project, "mlops:serving-purpose": purpose},
-        ),
+        role_name=name,
+        description=f"Serving {purpose} role of model project {project} ({settings.role})",
+        trust_policy=serving_trust_policy(ServingScope(org, project, settings.role, settings.account_id, "", ""), purpose),
+        max_session_duration=3600,
+        tags={PROJECT_TAG_KEY: project, "mlops:serving-purpose": purpose},
+        policy_name=f"serving-{purpose}",
+        policy=scope_inputs.apply(lambda values: serving_role_policy(scope(values), purpose)),
         opts=context.opts,
-    )
-    aws.iam.RolePolicy(
-        f"{settings.role}-serving-{project}-{purpose}-policy",
-        aws.iam.RolePolicyArgs(
-            role=role.id,
-            name=f"serving-{purpose}",
-            policy=scope_inputs.apply(lambda values: json.dumps(serving_role_policy(scope(values), purpose))),
-        ),
-        opts=pulumi.ResourceOptions(provider=context.provider, parent=role),
-    )
-    return role
+    ).role
 
 
 def _deny_guardrails(context: AccountContext, security_group: aws.ec2.SecurityGroup) -> SageMakerGuardrails:
@@ -137,42 +124,30 @@ def _apigateway_logging_role(context: AccountContext) -> None:
     """API Gateway's account-wide CloudWatch role (execution and access logs of the private APIs)."""
     settings = context.settings
     account, region = settings.account_id, settings.org.region
-    role = aws.iam.Role(
-        f"{settings.role}-apigateway-logs-role",
-        aws.iam.RoleArgs(
-            name=f"{settings.org.platform_name}-apigateway-logs",
-            description="Lets API Gateway write execution and access logs of the private APIs",
-            assume_role_policy=json.dumps(service_trust_policy("apigateway.amazonaws.com", account)),
-            max_session_duration=3600,
-        ),
-        opts=context.opts,
-    )
     groups = [
         f"arn:aws:logs:{region}:{account}:log-group:API-Gateway-Execution-Logs_*",
         f"arn:aws:logs:{region}:{account}:log-group:/aws/apigateway/*",
     ]
-    aws.iam.RolePolicy(
-        f"{settings.role}-apigateway-logs-policy",
-        aws.iam.RolePolicyArgs(
-            role=role.id,
-            name="apigateway-logs",
-            policy=json.dumps(
-                policy_document(
-                    [
-                        statement(
-                            "WriteApiLogs",
-                            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams",
-                             "logs:PutLogEvents"],
-                            [*groups, *(f"{g}:log-stream:*" for g in groups)],
-                        ),
-                        statement("FindLogGroups", ["logs:DescribeLogGroups"],
-                                  f"arn:aws:logs:{region}:{account}:log-group:*"),
-                    ]
-                )
-            ),
+    role = role_with_policy(
+        f"{settings.role}-apigateway-logs-role",
+        role_name=f"{settings.org.platform_name}-apigateway-logs",
+        description="Lets API Gateway write execution and access logs of the private APIs",
+        trust_policy=service_trust_policy("apigateway.amazonaws.com", account),
+        max_session_duration=3600,
+        policy_resource_name=f"{settings.role}-apigateway-logs-policy",
+        policy_name="apigateway-logs",
+        policy=policy_document(
+            [
+                statement(
+                    "WriteApiLogs",
+                    ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    [*groups, *(f"{g}:log-stream:*" for g in groups)],
+                ),
+                statement("FindLogGroups", ["logs:DescribeLogGroups"], f"arn:aws:logs:{region}:{account}:log-group:*"),
+            ]
         ),
-        opts=pulumi.ResourceOptions(provider=context.provider, parent=role),
-    )
+        opts=context.opts,
+    ).role
     aws.apigateway.Account(
         f"{settings.role}-apigateway-account",
         aws.apigateway.AccountArgs(cloudwatch_role_arn=role.arn),
