@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.baseline import AccountBaseline, AccountBaselineArgs
+from mlops_core import naming
 from mlops_core.config import StackSettings
 
 
@@ -32,10 +33,29 @@ class AccountContext:
         return pulumi.ResourceOptions(provider=self.provider)
 
 
+def baseline_args(settings: StackSettings) -> AccountBaselineArgs:
+    """The baseline's inputs from the stack settings: names by convention, network and switches."""
+    org, account = settings.org, settings.account_id
+    return AccountBaselineArgs(
+        role=settings.role,
+        account_id=account,
+        region=org.region,
+        platform_name=org.platform_name,
+        platform_account_ids=list(org.accounts.by_role().values()),
+        vpc_cidr=settings.config.vpc_cidr,
+        az_ids=list(settings.config.az_ids),
+        platform_key_alias=naming.kms_alias(org, "platform"),
+        logs_key_alias=naming.kms_alias(org, "logs"),
+        access_log_bucket_name=naming.bucket_name(org, account, "access-logs"),
+        audit_bucket_name=naming.bucket_name(org, account, "audit"),
+        switches=settings.config.baseline,
+    )
+
+
 def baseline_for(settings: StackSettings, provider: aws.Provider, project_root: Path, source_root: Path) -> AccountContext:
     baseline = AccountBaseline(
         f"{settings.role}-baseline",
-        AccountBaselineArgs(settings=settings),
+        baseline_args(settings),
         opts=pulumi.ResourceOptions(provider=provider),
     )
     network = baseline.network

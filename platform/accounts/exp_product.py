@@ -58,7 +58,7 @@ def build_foundation(context: AccountContext) -> ProductFoundation:
     bucket_name = naming.bucket_name(org, account, "sc-art")
     bucket = baseline.secure_bucket(
         "exp-sc-artifacts",
-        "sc-art",
+        bucket_name,
         kms_key_arn=key.arn,
         policy_statements=stage_read_statements(f"arn:aws:s3:::{bucket_name}", readers),
         opts=top,

@@ -103,7 +103,7 @@ def _release_bucket(context: AccountContext, key: PlatformKey) -> SecureBucket:
     """Versioned, KMS-encrypted; object events go to EventBridge (a new image source starts the image pipeline)."""
     bucket = context.baseline.secure_bucket(
         "res-release",
-        "release",
+        naming.bucket_name(context.settings.org, context.settings.account_id, "release"),
         kms_key_arn=key.arn,
         noncurrent_version_days=30,
         opts=context.opts,

@@ -29,6 +29,7 @@ from components.serving_policies import (
     ServingScope,
     serving_role_name_problems,
     serving_role_policy,
+    serving_scope,
     serving_trust_policy,
 )
 from mlops_core.naming import PROJECT_TAG_KEY, serving_role_name
@@ -90,13 +91,13 @@ def _serving_role(context: AccountContext, project: str, purpose: str) -> aws.ia
 
     def scope(values: list[str]) -> ServingScope:
         vpc_id, key_arn = values
-        return ServingScope(org, project, settings.role, settings.account_id, vpc_id, key_arn)
+        return serving_scope(org, project, settings.role, settings.account_id, vpc_id, key_arn)
 
     return role_with_policy(
         f"{settings.role}-serving-{project}-{purpose}",
         role_name=name,
         description=f"Serving {purpose} role of model project {project} ({settings.role})",
-        trust_policy=serving_trust_policy(ServingScope(org, project, settings.role, settings.account_id, "", ""), purpose),
+        trust_policy=serving_trust_policy(serving_scope(org, project, settings.role, settings.account_id, "", ""), purpose),
         max_session_duration=3600,
         tags={PROJECT_TAG_KEY: project, "mlops:serving-purpose": purpose},
         policy_name=f"serving-{purpose}",
