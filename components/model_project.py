@@ -167,39 +167,8 @@ class ModelProject(pulumi.ComponentResource):
             opts=here,
         )
 
-        to_endpoints = endpoint_egress(args.vpc_cidr, args.s3_prefix_list_id)
-        egress = [
-            to_endpoints.interface_endpoints,
-            aws.ec2.SecurityGroupEgressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True),
-            to_endpoints.s3_gateway,
-        ]
-        self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-jobs-sg",
-            aws.ec2.SecurityGroupArgs(
-                vpc_id=args.vpc_id,
-                description=f"SageMaker jobs of project {args.project}",
-                ingress=[aws.ec2.SecurityGroupIngressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True)],
-                egress=egress,
-                tags={**tags, "Name": f"{name}-jobs"},
-            ),
-            opts=here,
-        )
-
-        self.rule = aws.cloudwatch.EventRule(
-            f"{name}-new-version",
-            aws.cloudwatch.EventRuleArgs(
-                name=f"{args.platform_name}-{args.model_package_group}-new-version"[:64],
-                description=f"New versions of {args.model_package_group} -> RES event bus",
-                event_pattern=json.dumps(new_version_pattern(args.account_id, args.model_package_group)),
-                tags=tags,
-            ),
-            opts=here,
-        )
-        aws.cloudwatch.EventTarget(
-            f"{name}-to-res",
-            aws.cloudwatch.EventTargetArgs(rule=self.rule.name, arn=args.event_bus_arn, role_arn=args.events_role_arn),
-            opts=pulumi.ResourceOptions(parent=self.rule),
-        )
+        self.security_group = self._jobs_security_group(name, args, tags)
+        self.rule = self._new_version_rule(name, args, tags)
 
         self.resources = pulumi.Output.all(self.key.arn, self.role.arn).apply(
             lambda values: ProjectResources(
@@ -219,3 +188,42 @@ class ModelProject(pulumi.ComponentResource):
                 "securityGroupId": self.security_group.id,
             }
         )
+
+    def _jobs_security_group(self, name: str, args: ModelProjectArgs, tags: dict[str, str]) -> aws.ec2.SecurityGroup:
+        """The project's SageMaker jobs: HTTPS to the VPC endpoints and S3, all TCP within the group."""
+        to_endpoints = endpoint_egress(args.vpc_cidr, args.s3_prefix_list_id)
+        egress = [
+            to_endpoints.interface_endpoints,
+            aws.ec2.SecurityGroupEgressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True),
+            to_endpoints.s3_gateway,
+        ]
+        return aws.ec2.SecurityGroup(
+            f"{name}-jobs-sg",
+            aws.ec2.SecurityGroupArgs(
+                vpc_id=args.vpc_id,
+                description=f"SageMaker jobs of project {args.project}",
+                ingress=[aws.ec2.SecurityGroupIngressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True)],
+                egress=egress,
+                tags={**tags, "Name": f"{name}-jobs"},
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _new_version_rule(self, name: str, args: ModelProjectArgs, tags: dict[str, str]) -> aws.cloudwatch.EventRule:
+        """Newly created versions of the project's group, forwarded to the RES bus."""
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-new-version",
+            aws.cloudwatch.EventRuleArgs(
+                name=f"{args.platform_name}-{args.model_package_group}-new-version"[:64],
+                description=f"New versions of {args.model_package_group} -> RES event bus",
+                event_pattern=json.dumps(new_version_pattern(args.account_id, args.model_package_group)),
+                tags=tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-to-res",
+            aws.cloudwatch.EventTargetArgs(rule=rule.name, arn=args.event_bus_arn, role_arn=args.events_role_arn),
+            opts=pulumi.ResourceOptions(parent=rule),
+        )
+        return rule

@@ -217,6 +217,21 @@ class IsolatedNetwork(pulumi.ComponentResource):
 
         self._flow_logs(name, args)
 
+        self._endpoints(name, args, route_table)
+        self.vpc_id = self.vpc.id
+        self.cidr = args.cidr
+        self.route_table_id = route_table.id
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "subnetIds": self.subnet_ids,
+                "endpointSecurityGroupId": self.endpoint_security_group_id,
+            }
+        )
+
+    def _endpoints(self, name: str, args: IsolatedNetworkArgs, route_table: aws.ec2.RouteTable) -> None:
+        """The interface endpoints (private DNS, their own security group) and the S3 gateway endpoint."""
+        in_vpc = pulumi.ResourceOptions(parent=self.vpc)
         endpoint_sg = aws.ec2.SecurityGroup(
             f"{name}-endpoints-sg",
             aws.ec2.SecurityGroupArgs(
@@ -278,16 +293,6 @@ class IsolatedNetwork(pulumi.ComponentResource):
         )
         self.endpoint_ids["s3"] = s3_gateway.id
         self.s3_prefix_list_id = s3_gateway.prefix_list_id
-        self.cidr = args.cidr
-        self.vpc_id = self.vpc.id
-        self.route_table_id = route_table.id
-        self.register_outputs(
-            {
-                "vpcId": self.vpc_id,
-                "subnetIds": self.subnet_ids,
-                "endpointSecurityGroupId": self.endpoint_security_group_id,
-            }
-        )
 
     def endpoint_egress(self, **descriptions: str) -> EndpointEgress:
         """This VPC's :func:`endpoint_egress` rules (``endpoints_description``/``s3_description`` name them)."""

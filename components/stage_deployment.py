@@ -101,9 +101,35 @@ def _sagemaker_resources(scope: StageScope) -> list[str]:
 
 def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
     """The deployment role's permissions (pure). Every statement names its resources."""
-    p, region, account = scope.prefix, scope.region, scope.account_id
-    buckets = scope.serving_buckets
     statements = [
+        *_endpoint_statements(scope),
+        *_alarm_topic_rule_and_batch_statements(scope),
+        *_api_and_log_statements(scope),
+        *_bucket_and_role_statements(scope),
+    ]
+    if scope.key_arns:
+        statements.append(
+            statement(
+                "UseStageKeys",
+                ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                sorted(scope.key_arns),
+            )
+        )
+        statements.append(
+            statement(
+                "GrantStageKeysToServices",
+                ["kms:CreateGrant"],
+                sorted(scope.key_arns),
+                condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            )
+        )
+    return policy_document(statements)
+
+
+def _endpoint_statements(scope: StageScope) -> list[dict[str, Any]]:
+    """SageMaker models, endpoints and monitoring, their scaling, model packages from EXP."""
+    region, account = scope.region, scope.account_id
+    return [
         statement(
             "ServingSageMaker",
             [
@@ -148,6 +174,13 @@ def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
             f"arn:aws:iam::{account}:role/aws-service-role/{AUTOSCALING_SLR}/*",
             condition={"StringEquals": {"iam:AWSServiceName": AUTOSCALING_SLR}},
         ),
+    ]
+
+
+def _alarm_topic_rule_and_batch_statements(scope: StageScope) -> list[dict[str, Any]]:
+    """Alarms, topics, rules, the batch state machine and schedule."""
+    p = scope.prefix
+    return [
         statement(
             "ServingAlarms",
             ["cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", *(f"cloudwatch:{a}" for a in TAG_ACTIONS)],
@@ -187,6 +220,13 @@ def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
             ],
             [_arn(scope, "scheduler", f"schedule/*/{p}-*"), _arn(scope, "scheduler", "schedule-group/default")],
         ),
+    ]
+
+
+def _api_and_log_statements(scope: StageScope) -> list[dict[str, Any]]:
+    """The private API, its Lambda and the serving log groups."""
+    p, region = scope.prefix, scope.region
+    return [
         # API Gateway's control plane names APIs by generated ID, not by name: REST APIs of this region.
         statement(
             "PrivateApis",
@@ -233,6 +273,14 @@ def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
             ],
             "*",
         ),
+    ]
+
+
+def _bucket_and_role_statements(scope: StageScope) -> list[dict[str, Any]]:
+    """The projects' serving buckets, network reads, passing the serving roles."""
+    p, account = scope.prefix, scope.account_id
+    buckets = scope.serving_buckets
+    return [
         statement(
             "ServingBuckets",
             [
@@ -262,23 +310,6 @@ def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
             condition={"StringEquals": {"iam:PassedToService": PASSED_TO_SERVICES}},
         ),
     ]
-    if scope.key_arns:
-        statements.append(
-            statement(
-                "UseStageKeys",
-                ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
-                sorted(scope.key_arns),
-            )
-        )
-        statements.append(
-            statement(
-                "GrantStageKeysToServices",
-                ["kms:CreateGrant"],
-                sorted(scope.key_arns),
-                condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            )
-        )
-    return policy_document(statements)
 
 
 def deployment_boundary(scope: StageScope) -> dict[str, Any]:
