@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.baseline import AccountBaseline, AccountBaselineArgs
+from components.people import PersonaRole, PersonaRoleArgs, sign_in_trust_policy
 from mlops_core import naming
 from mlops_core.config import StackSettings
 
@@ -74,3 +75,29 @@ def baseline_for(settings: StackSettings, provider: aws.Provider, project_root: 
         "alertsTopicArn": baseline.alerts_topic_arn,
     }
     return AccountContext(settings, provider, baseline, project_root, source_root, exports)
+
+
+def persona_sign_in_role(
+    context: AccountContext,
+    persona: str,
+    people: list[str],
+    policies: dict[str, pulumi.Input[Any]],
+    *,
+    description: str = "",
+    managed_policy_arns: list[str] | None = None,
+) -> PersonaRole:
+    """The persona's federated sign-in role in this account (``<role>-persona-<persona>``, IAM name
+    ``naming.persona_role_name``), which ``people`` may assume (SAML or Identity Center)."""
+    org, account = context.settings.org, context.settings.account_id
+    return PersonaRole(
+        f"{context.settings.role}-persona-{persona.replace('_', '-')}",
+        PersonaRoleArgs(
+            role_name=naming.persona_role_name(org, persona),
+            persona=persona,
+            trust_policy=sign_in_trust_policy(org, account, [persona], people),
+            policies=policies,
+            managed_policy_arns=list(managed_policy_arns or []),
+            description=description,
+        ),
+        opts=context.opts,
+    )

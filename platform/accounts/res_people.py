@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from accounts.common import AccountContext
+from accounts.common import AccountContext, persona_sign_in_role
 from components.people import PersonaRole, PersonaRoleArgs, persona_user_names, sign_in_trust_policy
 from components.release_access import RELEASE_APPROVERS, RES_ACCESS, approver_policy, res_persona_policy
 from mlops_core import naming
@@ -55,16 +55,8 @@ def _persona_roles(context: AccountContext) -> dict[str, pulumi.Output[str]]:
         document = res_persona_policy(org, persona)
         if not people or document is None:
             continue
-        role = PersonaRole(
-            f"res-persona-{persona.replace('_', '-')}",
-            PersonaRoleArgs(
-                role_name=naming.persona_role_name(org, persona),
-                persona=persona,
-                trust_policy=sign_in_trust_policy(org, account, [persona], people),
-                policies={"release-access": document},
-                description=f"{persona} in RES: {level}",
-            ),
-            opts=context.opts,
+        role = persona_sign_in_role(
+            context, persona, people, {"release-access": document}, description=f"{persona} in RES: {level}"
         )
         persona_roles[persona] = role.arn
     return persona_roles
