@@ -55,12 +55,17 @@ class EndpointEgress(NamedTuple):
     s3_gateway: aws.ec2.SecurityGroupEgressArgs
 
 
+#: How most groups describe the two rules (some older groups keep their own wording).
+ENDPOINTS_DESCRIPTION = "HTTPS to the VPC endpoints"
+S3_DESCRIPTION = "S3 through the gateway endpoint"
+
+
 def endpoint_egress(
     vpc_cidr: pulumi.Input[str],
     s3_prefix_list_id: pulumi.Input[str],
     *,
-    endpoints_description: str = "HTTPS to the VPC endpoints",
-    s3_description: str = "S3 through the gateway endpoint",
+    endpoints_description: str = ENDPOINTS_DESCRIPTION,
+    s3_description: str = S3_DESCRIPTION,
 ) -> EndpointEgress:
     """Egress to the VPC's interface endpoints and to S3 through the gateway endpoint (443 only)."""
     return EndpointEgress(
@@ -294,9 +299,13 @@ class IsolatedNetwork(pulumi.ComponentResource):
         self.endpoint_ids["s3"] = s3_gateway.id
         self.s3_prefix_list_id = s3_gateway.prefix_list_id
 
-    def endpoint_egress(self, **descriptions: str) -> EndpointEgress:
-        """This VPC's :func:`endpoint_egress` rules (``endpoints_description``/``s3_description`` name them)."""
-        return endpoint_egress(self.cidr, self.s3_prefix_list_id, **descriptions)
+    def endpoint_egress(
+        self, *, endpoints_description: str = ENDPOINTS_DESCRIPTION, s3_description: str = S3_DESCRIPTION
+    ) -> EndpointEgress:
+        """This VPC's :func:`endpoint_egress` rules: to its CIDR and to its S3 gateway's prefix list."""
+        return endpoint_egress(
+            self.cidr, self.s3_prefix_list_id, endpoints_description=endpoints_description, s3_description=s3_description
+        )
 
     def _flow_logs(self, name: str, args: IsolatedNetworkArgs) -> None:
         """All traffic to a KMS-encrypted log group, delivered by a role only VPC Flow Logs can assume."""
