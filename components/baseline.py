@@ -15,11 +15,11 @@ import pulumi_aws as aws
 
 from components.encryption import KeyUser, PlatformKey, PlatformKeyArgs, ServiceUse
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from components.log_delivery import log_delivery_role
 from components.network import IsolatedNetwork, IsolatedNetworkArgs
 from components.secure_bucket import AccessLogBucket, AccessLogBucketArgs, SecureBucket, SecureBucketArgs
-from mlops_core.config import StackSettings
-from mlops_core.naming import bucket_name, kms_alias
+from mlops_core.config import BaselineSettings
 
 SERVICE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
 
@@ -28,8 +28,24 @@ SERVICE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
 class AccountBaselineArgs:
     """Inputs of an :class:`AccountBaseline`."""
 
-    settings: StackSettings
-    """The validated stack settings (role, account, network, switches)."""
+    role: str
+    """Account role (``exp``, ``res``, ``dev``...): the VPC's interface endpoints, names and descriptions."""
+    account_id: str
+    region: str
+    platform_name: str
+    """Prefix of the account's names (keys' descriptions, topic, trail, recorder, budget, analyzer)."""
+    platform_account_ids: list[str]
+    """Every account of the platform: their principals may use the VPC endpoints."""
+    vpc_cidr: str
+    az_ids: list[str]
+    """AZ IDs of the private subnets."""
+    platform_key_alias: str
+    logs_key_alias: str
+    access_log_bucket_name: str
+    audit_bucket_name: str
+    """Trail and AWS Config deliveries (only created when either is switched on)."""
+    switches: BaselineSettings
+    """Trail, AWS Config, Security Hub, GuardDuty and budget on or off; log retention."""
     extra_key_users: list[KeyUser] = field(default_factory=list)
     """Further users of the platform key (e.g. stage accounts reading EXP's model artifacts)."""
     extra_endpoints: tuple[str, ...] = ()
@@ -47,19 +63,18 @@ class AccountBaseline(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AccountBaselineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:baseline:AccountBaseline", name, None, opts)
-        settings = args.settings
-        org, account, region = settings.org, settings.account_id, settings.org.region
-        switches = settings.config.baseline
-        self._org, self._account, self._region = org, account, region
+        account, region, prefix = args.account_id, args.region, args.platform_name
+        switches = args.switches
+        self._args = args
         here = pulumi.ResourceOptions(parent=self)
 
-        platform_roles = KeyUser(account, [f"arn:aws:iam::{account}:role/{org.platform_name}-*"])
+        platform_roles = KeyUser(account, [f"arn:aws:iam::{account}:role/{prefix}-*"])
         self.platform_key = PlatformKey(
             f"{name}-platform",
             PlatformKeyArgs(
                 account_id=account,
-                alias=kms_alias(org, "platform"),
-                description=f"{org.platform_name} {settings.role}: data, models, volumes and buckets",
+                alias=args.platform_key_alias,
+                description=f"{prefix} {args.role}: data, models, volumes and buckets",
                 users=[platform_roles, *args.extra_key_users],
             ),
             opts=here,
@@ -68,8 +83,8 @@ class AccountBaseline(pulumi.ComponentResource):
             f"{name}-logs",
             PlatformKeyArgs(
                 account_id=account,
-                alias=kms_alias(org, "logs"),
-                description=f"{org.platform_name} {settings.role}: logs, trail and alert topics",
+                alias=args.logs_key_alias,
+                description=f"{prefix} {args.role}: logs, trail and alert topics",
                 users=[platform_roles],
                 services=_log_services(account, region),
             ),
@@ -79,13 +94,13 @@ class AccountBaseline(pulumi.ComponentResource):
         self.network = IsolatedNetwork(
             f"{name}-network",
             IsolatedNetworkArgs(
-                role=settings.role,
-                cidr=settings.config.vpc_cidr,
-                az_ids=list(settings.config.az_ids),
+                role=args.role,
+                cidr=args.vpc_cidr,
+                az_ids=list(args.az_ids),
                 account_id=account,
                 region=region,
-                platform_account_ids=sorted(org.accounts.by_role().values()),
-                platform_bucket_prefix=f"{org.platform_name}-",
+                platform_account_ids=sorted(args.platform_account_ids),
+                platform_bucket_prefix=f"{prefix}-",
                 logs_key_arn=self.logs_key.arn,
                 log_retention_days=switches.log_retention_days,
                 extra_endpoints=args.extra_endpoints,
@@ -95,7 +110,7 @@ class AccountBaseline(pulumi.ComponentResource):
 
         self.access_logs = AccessLogBucket(
             f"{name}-access-logs",
-            AccessLogBucketArgs(bucket_name=bucket_name(org, account, "access-logs"), account_id=account),
+            AccessLogBucketArgs(bucket_name=args.access_log_bucket_name, account_id=account),
             opts=here,
         )
 
@@ -114,7 +129,7 @@ class AccountBaseline(pulumi.ComponentResource):
         aws.ebs.DefaultKmsKey(f"{name}-ebs-key", aws.ebs.DefaultKmsKeyArgs(key_arn=self.platform_key.arn), opts=here)
         aws.accessanalyzer.Analyzer(
             f"{name}-access-analyzer",
-            aws.accessanalyzer.AnalyzerArgs(analyzer_name=f"{org.platform_name}-{settings.role}", type="ACCOUNT"),
+            aws.accessanalyzer.AnalyzerArgs(analyzer_name=f"{prefix}-{args.role}", type="ACCOUNT"),
             opts=here,
         )
 
@@ -157,8 +172,8 @@ class AccountBaseline(pulumi.ComponentResource):
 
     # ----------------------------------------------------------------------------------------
 
-    def secure_bucket(self, name: str, purpose: str, **kwargs) -> SecureBucket:
-        """A SecureBucket of this account, encrypted with the platform key, logging here.
+    def secure_bucket(self, name: str, bucket_name: str, **kwargs) -> SecureBucket:
+        """A SecureBucket of this account (``naming.bucket_name``), encrypted with the platform key, logging here.
 
         ``kwargs`` are further :class:`SecureBucketArgs` fields; ``parent``/``opts`` stay with the caller.
         """
@@ -166,7 +181,7 @@ class AccountBaseline(pulumi.ComponentResource):
         return SecureBucket(
             name,
             SecureBucketArgs(
-                bucket_name=bucket_name(self._org, self._account, purpose),
+                bucket_name=bucket_name,
                 kms_key_arn=kwargs.pop("kms_key_arn", self.platform_key.arn),
                 access_log_bucket=self.access_logs.name,
                 **kwargs,
@@ -176,10 +191,10 @@ class AccountBaseline(pulumi.ComponentResource):
 
     def _alerts_topic(self, name: str, switches) -> pulumi.Output[str]:
         """The account's alert topic (budget, alarms), encrypted with the logs key."""
-        account, region = self._account, self._region
+        account, region = self._args.account_id, self._args.region
         topic = aws.sns.Topic(
             f"{name}-alerts",
-            aws.sns.TopicArgs(name=f"{self._org.platform_name}-alerts", kms_master_key_id=self.logs_key.arn),
+            aws.sns.TopicArgs(name=f"{self._args.platform_name}-alerts", kms_master_key_id=self.logs_key.arn),
             opts=pulumi.ResourceOptions(parent=self),
         )
         publishers = ["budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]
@@ -224,7 +239,7 @@ class AccountBaseline(pulumi.ComponentResource):
             aws.budgets.Budget(
                 f"{name}-budget",
                 aws.budgets.BudgetArgs(
-                    name=f"{self._org.platform_name}-{region}-monthly",
+                    name=f"{self._args.platform_name}-{region}-monthly",
                     budget_type="COST",
                     limit_amount=f"{budget.monthly_limit_usd:.2f}",
                     limit_unit="USD",
@@ -246,8 +261,8 @@ class AccountBaseline(pulumi.ComponentResource):
 
     def _audit_bucket(self, name: str, trail: bool, config: bool) -> SecureBucket:
         """Bucket for CloudTrail and AWS Config deliveries, writable only by those services here."""
-        account, region = self._account, self._region
-        bucket_id = bucket_name(self._org, account, "audit")
+        account, region = self._args.account_id, self._args.region
+        bucket_id = self._args.audit_bucket_name
         arn = f"arn:aws:s3:::{bucket_id}"
         statements = []
         services = (["cloudtrail.amazonaws.com"] if trail else []) + (["config.amazonaws.com"] if config else [])
@@ -271,15 +286,15 @@ class AccountBaseline(pulumi.ComponentResource):
         )
         return self.secure_bucket(
             f"{name}-audit",
-            "audit",
+            bucket_id,
             kms_key_arn=self.logs_key.arn,
             policy_statements=statements,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _cloudtrail(self, name: str, bucket: SecureBucket, retention_days: int) -> None:
-        account, region = self._account, self._region
-        trail_name = f"{self._org.platform_name}-trail"
+        account, region = self._args.account_id, self._args.region
+        trail_name = f"{self._args.platform_name}-trail"
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-trail-logs",
             aws.cloudwatch.LogGroupArgs(
@@ -317,16 +332,24 @@ class AccountBaseline(pulumi.ComponentResource):
         )
 
     def _aws_config(self, name: str, bucket: SecureBucket) -> None:
-        account = self._account
-        role = aws.iam.Role(
+        account = self._args.account_id
+        role = role_with_policy(
             f"{name}-config-role",
-            aws.iam.RoleArgs(
-                name=f"{self._org.platform_name}-config-recorder",
-                description="AWS Config recorder",
-                assume_role_policy=json.dumps(service_trust_policy("config.amazonaws.com", account)),
+            role_name=f"{self._args.platform_name}-config-recorder",
+            description="AWS Config recorder",
+            trust_policy=service_trust_policy("config.amazonaws.com", account),
+            policy_resource_name=f"{name}-config-role-delivery",
+            policy=pulumi.Output.all(bucket.arn, self.logs_key.arn).apply(
+                lambda values: policy_document(
+                    [
+                        statement("DeliverSnapshots", ["s3:PutObject"], f"{values[0]}/AWSLogs/{account}/*"),
+                        statement("CheckBucket", ["s3:GetBucketAcl"], values[0]),
+                        statement("EncryptDeliveries", ["kms:Decrypt", "kms:GenerateDataKey"], values[1]),
+                    ]
+                )
             ),
             opts=pulumi.ResourceOptions(parent=self),
-        )
+        ).role
         aws.iam.RolePolicyAttachment(
             f"{name}-config-role-managed",
             aws.iam.RolePolicyAttachmentArgs(
@@ -334,28 +357,10 @@ class AccountBaseline(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=role),
         )
-        aws.iam.RolePolicy(
-            f"{name}-config-role-delivery",
-            aws.iam.RolePolicyArgs(
-                role=role.id,
-                policy=pulumi.Output.all(bucket.arn, self.logs_key.arn).apply(
-                    lambda values: json.dumps(
-                        policy_document(
-                            [
-                                statement("DeliverSnapshots", ["s3:PutObject"], f"{values[0]}/AWSLogs/{account}/*"),
-                                statement("CheckBucket", ["s3:GetBucketAcl"], values[0]),
-                                statement("EncryptDeliveries", ["kms:Decrypt", "kms:GenerateDataKey"], values[1]),
-                            ]
-                        )
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=role),
-        )
         recorder = aws.cfg.Recorder(
             f"{name}-config-recorder",
             aws.cfg.RecorderArgs(
-                name=f"{self._org.platform_name}-recorder",
+                name=f"{self._args.platform_name}-recorder",
                 role_arn=role.arn,
                 recording_group=aws.cfg.RecorderRecordingGroupArgs(
                     all_supported=True, include_global_resource_types=True
@@ -366,7 +371,7 @@ class AccountBaseline(pulumi.ComponentResource):
         channel = aws.cfg.DeliveryChannel(
             f"{name}-config-delivery",
             aws.cfg.DeliveryChannelArgs(
-                name=f"{self._org.platform_name}-delivery",
+                name=f"{self._args.platform_name}-delivery",
                 s3_bucket_name=bucket.name,
                 s3_kms_key_arn=self.logs_key.arn,
             ),

@@ -31,6 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from mlops_pipelines import AthenaSource, CodeObject, PipelineSpec, SeedCode, cached_pipeline_definition
 from mlops_core import naming
 from mlops_core.config import OrganizationConfig
@@ -335,24 +336,15 @@ class ModelBuildPipeline(pulumi.ComponentResource):
     def _schedule(self, name: str, args: ModelBuildPipelineArgs, tags: dict[str, str]) -> aws.scheduler.Schedule:
         """A schedule that starts the pipeline, through a role allowed to start only this pipeline."""
         schedule = schedule_name(args.pipeline_name)
-        role = aws.iam.Role(
+        scheduler = role_with_policy(
             f"{name}-schedule-role",
-            aws.iam.RoleArgs(
-                name=schedule,
-                description=f"EventBridge Scheduler starts the model build pipeline of project {args.project}",
-                assume_role_policy=json.dumps(schedule_trust_policy(args.account_id, args.region, schedule)),
-                tags=tags,
-            ),
+            role_name=schedule,
+            description=f"EventBridge Scheduler starts the model build pipeline of project {args.project}",
+            trust_policy=schedule_trust_policy(args.account_id, args.region, schedule),
+            tags=tags,
+            policy_name="start-pipeline",
+            policy=self.pipeline.arn.apply(start_pipeline_policy),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        start = aws.iam.RolePolicy(
-            f"{name}-schedule-role-policy",
-            aws.iam.RolePolicyArgs(
-                role=role.id,
-                name="start-pipeline",
-                policy=self.pipeline.arn.apply(lambda arn: json.dumps(start_pipeline_policy(arn))),
-            ),
-            opts=pulumi.ResourceOptions(parent=role),
         )
         return aws.scheduler.Schedule(
             f"{name}-schedule",
@@ -366,12 +358,12 @@ class ModelBuildPipeline(pulumi.ComponentResource):
                 flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
                 target=aws.scheduler.ScheduleTargetArgs(
                     arn=self.pipeline.arn,
-                    role_arn=role.arn,
+                    role_arn=scheduler.role.arn,
                     # Few retries: a duplicate start is a second (costly) training run.
                     retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_retry_attempts=2, maximum_event_age_in_seconds=3600),
                 ),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[start]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[scheduler.policy]),
         )
 
 

@@ -117,10 +117,25 @@ class CuratedDataset(pulumi.ComponentResource):
     def __init__(self, name: str, args: CuratedDatasetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:data:CuratedDataset", name, None, opts)
         data_set = args.data_set
+        self.curated_location = pulumi.Output.concat("s3://", args.curated_bucket, "/", data_set.location)
+        self._tables(name, args)
+        if data_set.sample_data:
+            self._sample(name, args)
+        self._curation_job(name, args)
+        self.register_outputs(
+            {
+                "databaseName": self.database.name,
+                "curatedTableName": self.curated_table.name,
+                "curatedLocation": self.curated_location,
+                "jobName": self.job.name,
+            }
+        )
+
+    def _tables(self, name: str, args: CuratedDatasetArgs) -> None:
+        """The data set's database (no IAMAllowedPrincipals default) with its raw and curated tables."""
+        data_set = args.data_set
         here = pulumi.ResourceOptions(parent=self)
         raw_location = pulumi.Output.concat("s3://", args.raw_bucket, "/", data_set.location)
-        self.curated_location = pulumi.Output.concat("s3://", args.curated_bucket, "/", data_set.location)
-
         self.database = aws.glue.CatalogDatabase(
             f"{name}-database",
             aws.glue.CatalogDatabaseArgs(
@@ -174,24 +189,29 @@ class CuratedDataset(pulumi.ComponentResource):
             opts=in_db,
         )
 
-        if data_set.sample_data:
-            sample = args.repo_root / data_set.sample_data
-            if not sample.is_file():
-                raise ValueError(f"dataSets ({data_set.name}): sampleData {data_set.sample_data} does not exist")
-            aws.s3.BucketObjectv2(
-                f"{name}-sample",
-                aws.s3.BucketObjectv2Args(
-                    bucket=args.raw_bucket,
-                    key=f"{data_set.location}{sample.name}",
-                    source=pulumi.FileAsset(str(sample)),
-                    content_type="text/csv",
-                    server_side_encryption="aws:kms",
-                    kms_key_id=args.kms_key_arn,
-                    bucket_key_enabled=True,
-                ),
-                opts=here,
-            )
+    def _sample(self, name: str, args: CuratedDatasetArgs) -> None:
+        """The data set's sample file, uploaded to the raw bucket (KMS-encrypted)."""
+        data_set = args.data_set
+        sample = args.repo_root / data_set.sample_data
+        if not sample.is_file():
+            raise ValueError(f"dataSets ({data_set.name}): sampleData {data_set.sample_data} does not exist")
+        aws.s3.BucketObjectv2(
+            f"{name}-sample",
+            aws.s3.BucketObjectv2Args(
+                bucket=args.raw_bucket,
+                key=f"{data_set.location}{sample.name}",
+                source=pulumi.FileAsset(str(sample)),
+                content_type="text/csv",
+                server_side_encryption="aws:kms",
+                kms_key_id=args.kms_key_arn,
+                bucket_key_enabled=True,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
+    def _curation_job(self, name: str, args: CuratedDatasetArgs) -> None:
+        """The Glue job, its scheduled and on-demand triggers, and its Lake Formation permissions."""
+        data_set = args.data_set
         self.job = aws.glue.Job(
             f"{name}-curation-job",
             aws.glue.JobArgs(
@@ -261,12 +281,4 @@ class CuratedDataset(pulumi.ComponentResource):
                 ),
             ),
             opts=in_job,
-        )
-        self.register_outputs(
-            {
-                "databaseName": self.database.name,
-                "curatedTableName": self.curated_table.name,
-                "curatedLocation": self.curated_location,
-                "jobName": self.job.name,
-            }
         )

@@ -21,7 +21,6 @@ Builds:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +29,7 @@ import pulumi_aws as aws
 
 from components.encryption import KEY_USE_ACTIONS, KeyUser, PlatformKey, PlatformKeyArgs, ServiceUse
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from components.secure_bucket import SecureBucket, SecureBucketArgs
 
 #: Network interfaces Glue creates for a NETWORK connection carry this tag key.
@@ -306,67 +306,47 @@ class DataLake(pulumi.ComponentResource):
     # ----------------------------------------------------------------------------------------
 
     def _registration_role(self, name: str, args: DataLakeArgs) -> aws.iam.Role:
-        role = aws.iam.Role(
+        lake_buckets = [self.buckets["raw"].arn, self.buckets["curated"].arn]
+        return role_with_policy(
             f"{name}-registration-role",
-            aws.iam.RoleArgs(
-                name=args.registration_role_name,
-                description="Lake Formation vends S3 credentials for the registered lake buckets with this role",
-                assume_role_policy=json.dumps(registration_trust_policy()),
+            role_name=args.registration_role_name,
+            description="Lake Formation vends S3 credentials for the registered lake buckets with this role",
+            trust_policy=registration_trust_policy(),
+            policy_resource_name=f"{name}-registration-access",
+            policy=pulumi.Output.all(*lake_buckets, self.key.arn).apply(
+                lambda values: registration_role_policy(list(values[:-1]), values[-1])
             ),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        lake_buckets = [self.buckets["raw"].arn, self.buckets["curated"].arn]
-        aws.iam.RolePolicy(
-            f"{name}-registration-access",
-            aws.iam.RolePolicyArgs(
-                role=role.id,
-                policy=pulumi.Output.all(*lake_buckets, self.key.arn).apply(
-                    lambda values: json.dumps(registration_role_policy(list(values[:-1]), values[-1]))
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=role),
-        )
-        return role
+        ).role
 
     def _etl_role(self, name: str, args: DataLakeArgs) -> aws.iam.Role:
-        role = aws.iam.Role(
+        return role_with_policy(
             f"{name}-etl-role",
-            aws.iam.RoleArgs(
-                name=args.etl_role_name,
-                description="Glue ETL jobs that curate (pseudonymise) the lake's data sets",
-                assume_role_policy=json.dumps(service_trust_policy("glue.amazonaws.com", args.account_id)),
+            role_name=args.etl_role_name,
+            description="Glue ETL jobs that curate (pseudonymise) the lake's data sets",
+            trust_policy=service_trust_policy("glue.amazonaws.com", args.account_id),
+            policy_resource_name=f"{name}-etl-access",
+            policy=pulumi.Output.all(
+                self.buckets["raw"].arn,
+                self.buckets["curated"].arn,
+                self.buckets["etl"].arn,
+                self.hmac_secret.arn,
+                self.key.arn,
+            ).apply(
+                lambda values: etl_role_policy(
+                    account_id=args.account_id,
+                    region=args.region,
+                    database_names=sorted(args.database_names),
+                    raw_bucket_arn=values[0],
+                    curated_bucket_arn=values[1],
+                    etl_bucket_arn=values[2],
+                    secret_arn=values[3],
+                    key_arn=values[4],
+                    connection_name=connection_name(args),
+                )
             ),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-etl-access",
-            aws.iam.RolePolicyArgs(
-                role=role.id,
-                policy=pulumi.Output.all(
-                    self.buckets["raw"].arn,
-                    self.buckets["curated"].arn,
-                    self.buckets["etl"].arn,
-                    self.hmac_secret.arn,
-                    self.key.arn,
-                ).apply(
-                    lambda values: json.dumps(
-                        etl_role_policy(
-                            account_id=args.account_id,
-                            region=args.region,
-                            database_names=sorted(args.database_names),
-                            raw_bucket_arn=values[0],
-                            curated_bucket_arn=values[1],
-                            etl_bucket_arn=values[2],
-                            secret_arn=values[3],
-                            key_arn=values[4],
-                            connection_name=connection_name(args),
-                        )
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=role),
-        )
-        return role
+        ).role
 
     def _network_connection(self, name: str, args: DataLakeArgs) -> aws.glue.Connection:
         group = aws.ec2.SecurityGroup(

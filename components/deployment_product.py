@@ -28,12 +28,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from components.promotion_pipeline import (
     BUILD_TIMEOUT_MINUTES,
     COMPUTE_TYPE,
     EXECUTION_MODE,
     PIPELINE_VARIABLE,
     SOURCE_ARTIFACT,
+    PromotionSettings,
     TEST_TIMEOUT_MINUTES,
     ActionSpec,
     action_environment,
@@ -273,23 +275,12 @@ def product_boundary(v: ProductTemplateValues) -> dict[str, Any]:
 class DeploymentProductArgs:
     """Inputs of a :class:`DeploymentProduct`."""
 
-    platform_name: str
     region: str
     account_id: str
-    artifact_bucket: pulumi.Input[str]
-    bundle_key: str
-    kms_key_arn: pulumi.Input[str]
-    logs_key_arn: pulumi.Input[str]
-    deployer_role_arn: pulumi.Input[str]
-    approval_topic_arn: pulumi.Input[str]
-    deploy_image: str
-    vpc_id: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
-    security_group_ids: list[pulumi.Input[str]]
-    backend_url: str
+    promotion: PromotionSettings
+    """What the product-made pipelines run with: the same as the config-driven ones."""
     principal_patterns: list[str] = field(default_factory=list)
     """Who may launch it (Service Catalog ``IAM_PATTERN``s, e.g. the DevOps persona role)."""
-    log_retention_days: int = 365
 
 
 class DeploymentProduct(pulumi.ComponentResource):
@@ -301,23 +292,23 @@ class DeploymentProduct(pulumi.ComponentResource):
     def __init__(self, name: str, args: DeploymentProductArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:release:DeploymentProduct", name, None, opts)
         here = pulumi.ResourceOptions(parent=self)
-        p = args.platform_name
+        p = args.promotion.platform_name
         role_path = f"/{p}-product/"
         boundary_arn = f"arn:aws:iam::{args.account_id}:policy/{p}-product-boundary"
 
         def values(v: list[Any]) -> ProductTemplateValues:
             return ProductTemplateValues(
                 platform_name=p, region=args.region, account_id=args.account_id, artifact_bucket=v[0],
-                bundle_key=args.bundle_key, kms_key_arn=v[1], logs_key_arn=v[2], deployer_role_arn=v[3],
-                approval_topic_arn=v[4], deploy_image=args.deploy_image, vpc_id=v[5], subnet_ids=list(v[6]),
+                bundle_key=args.promotion.bundle_key, kms_key_arn=v[1], logs_key_arn=v[2], deployer_role_arn=v[3],
+                approval_topic_arn=v[4], deploy_image=args.promotion.deploy_image, vpc_id=v[5], subnet_ids=list(v[6]),
                 security_group_ids=list(v[7]), boundary_arn=boundary_arn, role_path=role_path,
-                backend_url=args.backend_url, log_retention_days=args.log_retention_days,
+                backend_url=args.promotion.backend_url, log_retention_days=args.promotion.log_retention_days,
             )
 
         resolved = pulumi.Output.all(
-            args.artifact_bucket, args.kms_key_arn, args.logs_key_arn, args.deployer_role_arn,
-            args.approval_topic_arn, args.vpc_id, pulumi.Output.all(*args.subnet_ids),
-            pulumi.Output.all(*args.security_group_ids),
+            args.promotion.artifact_bucket, args.promotion.kms_key_arn, args.promotion.logs_key_arn, args.promotion.deployer_role_arn,
+            args.promotion.approval_topic_arn, args.promotion.vpc_id, pulumi.Output.all(*args.promotion.subnet_ids),
+            pulumi.Output.all(*args.promotion.security_group_ids),
         ).apply(values)
 
         boundary = aws.iam.Policy(
@@ -329,24 +320,16 @@ class DeploymentProduct(pulumi.ComponentResource):
             ),
             opts=here,
         )
-        launch_role = aws.iam.Role(
+        launch_role = role_with_policy(
             f"{name}-launch-role",
-            aws.iam.RoleArgs(
-                name=f"{p}-deployment-product-launch",
-                path=role_path,
-                description="Service Catalog launch role of the Model Deployment product",
-                assume_role_policy=json.dumps(service_trust_policy("servicecatalog.amazonaws.com", args.account_id)),
-            ),
+            role_name=f"{p}-deployment-product-launch",
+            path=role_path,
+            description="Service Catalog launch role of the Model Deployment product",
+            trust_policy=service_trust_policy("servicecatalog.amazonaws.com", args.account_id),
+            policy_resource_name=f"{name}-launch-policy",
+            policy=resolved.apply(lambda v: launch_role_policy(v, v.deployer_role_arn)),
             opts=here,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-launch-policy",
-            aws.iam.RolePolicyArgs(
-                role=launch_role.id,
-                policy=resolved.apply(lambda v: json.dumps(launch_role_policy(v, v.deployer_role_arn))),
-            ),
-            opts=pulumi.ResourceOptions(parent=launch_role),
-        )
+        ).role
         template = resolved.apply(lambda v: json.dumps(deployment_product_template(v), indent=1, sort_keys=True))
         template_key = template.apply(
             lambda text: f"{TEMPLATE_PREFIX}model-deployment-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
@@ -354,8 +337,8 @@ class DeploymentProduct(pulumi.ComponentResource):
         template_object = aws.s3.BucketObjectv2(
             f"{name}-template",
             aws.s3.BucketObjectv2Args(
-                bucket=args.artifact_bucket, key=template_key, content=template, content_type="application/json",
-                server_side_encryption="aws:kms", kms_key_id=args.kms_key_arn,
+                bucket=args.promotion.artifact_bucket, key=template_key, content=template, content_type="application/json",
+                server_side_encryption="aws:kms", kms_key_id=args.promotion.kms_key_arn,
             ),
             opts=here,
         )
@@ -374,7 +357,7 @@ class DeploymentProduct(pulumi.ComponentResource):
                 description="Creates the DEV -> INT -> PROD promotion pipeline of one model project",
                 provisioning_artifact_parameters=aws.servicecatalog.ProductProvisioningArtifactParametersArgs(
                     name="v1", type="CLOUD_FORMATION_TEMPLATE", disable_template_validation=False,
-                    template_url=pulumi.Output.all(args.artifact_bucket, template_key).apply(
+                    template_url=pulumi.Output.all(args.promotion.artifact_bucket, template_key).apply(
                         lambda v: f"https://{v[0]}.s3.{args.region}.amazonaws.com/{v[1]}"
                     ),
                 ),

@@ -31,6 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from components.registry import PULL_ACTIONS, PULL_THROUGH_PREFIX, PUSH_ACTIONS
 
 #: CodeBuild's own managed image (pulled from CodeBuild's registry, not from a public one).
@@ -125,25 +126,16 @@ class ImagePipeline(pulumi.ComponentResource):
         here = pulumi.ResourceOptions(parent=self)
         registry = f"{args.account_id}.dkr.ecr.{args.region}.amazonaws.com"
         repositories = [r for pair in args.images.values() for r in pair]
-        self.role = aws.iam.Role(
+        self.role = role_with_policy(
             f"{name}-role",
-            aws.iam.RoleArgs(
-                name=args.role_name,
-                description="Builds, tests and pushes the platform images (the only pusher)",
-                assume_role_policy=json.dumps(service_trust_policy("codebuild.amazonaws.com", args.account_id)),
+            role_name=args.role_name,
+            description="Builds, tests and pushes the platform images (the only pusher)",
+            trust_policy=service_trust_policy("codebuild.amazonaws.com", args.account_id),
+            policy=pulumi.Output.all(args.artifact_bucket, args.kms_key_arn).apply(
+                lambda v: builder_policy(args.region, args.account_id, args.platform_name, repositories, v[0], v[1])
             ),
             opts=here,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-role-policy",
-            aws.iam.RolePolicyArgs(
-                role=self.role.id,
-                policy=pulumi.Output.all(args.artifact_bucket, args.kms_key_arn).apply(
-                    lambda v: json.dumps(builder_policy(args.region, args.account_id, args.platform_name, repositories, v[0], v[1]))
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self.role),
-        )
+        ).role
         variables = {
             "REGISTRY": registry,
             "IMAGES": " ".join(sorted(args.images)),
@@ -244,25 +236,17 @@ class ImagePipeline(pulumi.ComponentResource):
 
     def _start_on_new_source(self, name: str, args: ImagePipelineArgs) -> None:
         """An upload of a new image source bundle starts the pipeline (S3 -> EventBridge -> CodePipeline)."""
-        role = aws.iam.Role(
+        role = role_with_policy(
             f"{name}-start-role",
-            aws.iam.RoleArgs(
-                name=f"{args.platform_name}-image-pipeline-start",
-                description="EventBridge starts the image pipeline when its source changes",
-                assume_role_policy=json.dumps(service_trust_policy("events.amazonaws.com", args.account_id)),
+            role_name=f"{args.platform_name}-image-pipeline-start",
+            description="EventBridge starts the image pipeline when its source changes",
+            trust_policy=service_trust_policy("events.amazonaws.com", args.account_id),
+            policy_resource_name=f"{name}-start-policy",
+            policy=self.pipeline.arn.apply(
+                lambda arn: policy_document([statement("StartImagePipeline", ["codepipeline:StartPipelineExecution"], arn)])
             ),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-start-policy",
-            aws.iam.RolePolicyArgs(
-                role=role.id,
-                policy=self.pipeline.arn.apply(
-                    lambda arn: json.dumps(policy_document([statement("StartImagePipeline", ["codepipeline:StartPipelineExecution"], arn)]))
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=role),
-        )
+        ).role
         rule = aws.cloudwatch.EventRule(
             f"{name}-source-changed",
             aws.cloudwatch.EventRuleArgs(

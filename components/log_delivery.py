@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 
 
 def log_delivery_role(
@@ -25,26 +24,13 @@ def log_delivery_role(
 ) -> aws.iam.Role:
     """``<prefix>-role`` (only ``service`` of this account, from ``source_arn``, may assume it) and its
     inline policy ``<prefix>-delivery`` on the log group's streams (and the group itself if asked)."""
-    role = aws.iam.Role(
+    return role_with_policy(
         f"{prefix}-role",
-        aws.iam.RoleArgs(
-            description=description,
-            assume_role_policy=json.dumps(service_trust_policy(service, account_id, source_arn)),
+        description=description,
+        trust_policy=service_trust_policy(service, account_id, source_arn),
+        policy_resource_name=f"{prefix}-delivery",
+        policy=log_group.arn.apply(
+            lambda arn: policy_document([statement(sid, actions, [arn, f"{arn}:*"] if include_group_arn else f"{arn}:*")])
         ),
         opts=pulumi.ResourceOptions(parent=parent),
-    )
-    aws.iam.RolePolicy(
-        f"{prefix}-delivery",
-        aws.iam.RolePolicyArgs(
-            role=role.id,
-            policy=log_group.arn.apply(
-                lambda arn: json.dumps(
-                    policy_document(
-                        [statement(sid, actions, [arn, f"{arn}:*"] if include_group_arn else f"{arn}:*")]
-                    )
-                )
-            ),
-        ),
-        opts=pulumi.ResourceOptions(parent=role),
-    )
-    return role
+    ).role

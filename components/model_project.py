@@ -31,6 +31,7 @@ from components.exp_policies import (
     stage_read_statements,
 )
 from components.iam_documents import service_trust_policy
+from components.network import endpoint_egress
 from components.secure_bucket import SecureBucket, SecureBucketArgs
 from mlops_functions.model_trigger import event_pattern
 from mlops_core.naming import PROJECT_TAG_KEY
@@ -62,6 +63,8 @@ class ModelProjectArgs:
     key_alias: str
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
+    s3_prefix_list_id: pulumi.Input[str]
+    """The S3 gateway endpoint's prefix list (job egress to S3)."""
     res_account_id: str
     stage_account_ids: list[str]
     reader_role_patterns: dict[str, list[str]]
@@ -74,8 +77,6 @@ class ModelProjectArgs:
     """Role EventBridge uses for the cross-account PutEvents."""
     member_role_arns: list[str] = field(default_factory=list)
     """Studio execution roles of the project's members (admitted by the key policy)."""
-    s3_prefix_list_id: pulumi.Input[str] | None = None
-    """The S3 gateway endpoint's prefix list (job egress to S3); None leaves that rule out."""
 
 
 class ModelProject(pulumi.ComponentResource):
@@ -166,41 +167,8 @@ class ModelProject(pulumi.ComponentResource):
             opts=here,
         )
 
-        egress = [
-            aws.ec2.SecurityGroupEgressArgs(description="HTTPS to the VPC endpoints", protocol="tcp", from_port=443, to_port=443, cidr_blocks=[args.vpc_cidr]),
-            aws.ec2.SecurityGroupEgressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True),
-        ]
-        if args.s3_prefix_list_id is not None:
-            egress.append(
-                aws.ec2.SecurityGroupEgressArgs(description="S3 through the gateway endpoint", protocol="tcp", from_port=443, to_port=443, prefix_list_ids=[args.s3_prefix_list_id])
-            )
-        self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-jobs-sg",
-            aws.ec2.SecurityGroupArgs(
-                vpc_id=args.vpc_id,
-                description=f"SageMaker jobs of project {args.project}",
-                ingress=[aws.ec2.SecurityGroupIngressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True)],
-                egress=egress,
-                tags={**tags, "Name": f"{name}-jobs"},
-            ),
-            opts=here,
-        )
-
-        self.rule = aws.cloudwatch.EventRule(
-            f"{name}-new-version",
-            aws.cloudwatch.EventRuleArgs(
-                name=f"{args.platform_name}-{args.model_package_group}-new-version"[:64],
-                description=f"New versions of {args.model_package_group} -> RES event bus",
-                event_pattern=json.dumps(new_version_pattern(args.account_id, args.model_package_group)),
-                tags=tags,
-            ),
-            opts=here,
-        )
-        aws.cloudwatch.EventTarget(
-            f"{name}-to-res",
-            aws.cloudwatch.EventTargetArgs(rule=self.rule.name, arn=args.event_bus_arn, role_arn=args.events_role_arn),
-            opts=pulumi.ResourceOptions(parent=self.rule),
-        )
+        self.security_group = self._jobs_security_group(name, args, tags)
+        self.rule = self._new_version_rule(name, args, tags)
 
         self.resources = pulumi.Output.all(self.key.arn, self.role.arn).apply(
             lambda values: ProjectResources(
@@ -220,3 +188,42 @@ class ModelProject(pulumi.ComponentResource):
                 "securityGroupId": self.security_group.id,
             }
         )
+
+    def _jobs_security_group(self, name: str, args: ModelProjectArgs, tags: dict[str, str]) -> aws.ec2.SecurityGroup:
+        """The project's SageMaker jobs: HTTPS to the VPC endpoints and S3, all TCP within the group."""
+        to_endpoints = endpoint_egress(args.vpc_cidr, args.s3_prefix_list_id)
+        egress = [
+            to_endpoints.interface_endpoints,
+            aws.ec2.SecurityGroupEgressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True),
+            to_endpoints.s3_gateway,
+        ]
+        return aws.ec2.SecurityGroup(
+            f"{name}-jobs-sg",
+            aws.ec2.SecurityGroupArgs(
+                vpc_id=args.vpc_id,
+                description=f"SageMaker jobs of project {args.project}",
+                ingress=[aws.ec2.SecurityGroupIngressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True)],
+                egress=egress,
+                tags={**tags, "Name": f"{name}-jobs"},
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _new_version_rule(self, name: str, args: ModelProjectArgs, tags: dict[str, str]) -> aws.cloudwatch.EventRule:
+        """Newly created versions of the project's group, forwarded to the RES bus."""
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-new-version",
+            aws.cloudwatch.EventRuleArgs(
+                name=f"{args.platform_name}-{args.model_package_group}-new-version"[:64],
+                description=f"New versions of {args.model_package_group} -> RES event bus",
+                event_pattern=json.dumps(new_version_pattern(args.account_id, args.model_package_group)),
+                tags=tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-to-res",
+            aws.cloudwatch.EventTargetArgs(rule=rule.name, arn=args.event_bus_arn, role_arn=args.events_role_arn),
+            opts=pulumi.ResourceOptions(parent=rule),
+        )
+        return rule

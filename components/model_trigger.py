@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from mlops_functions import model_trigger
 
 CODE_FILE = Path(model_trigger.__file__)
@@ -127,26 +128,15 @@ class ModelTrigger(pulumi.ComponentResource):
             ),
             opts=here,
         )
-        role = aws.iam.Role(
+        role = role_with_policy(
             f"{name}-role",
-            aws.iam.RoleArgs(
-                name=args.function_name,
-                description="RES model trigger Lambda: starts deploy pipelines",
-                assume_role_policy=json.dumps(service_trust_policy("lambda.amazonaws.com", args.account_id)),
+            role_name=args.function_name,
+            description="RES model trigger Lambda: starts deploy pipelines",
+            trust_policy=service_trust_policy("lambda.amazonaws.com", args.account_id),
+            policy=pulumi.Output.all(log_group.arn, queue.arn, args.kms_key_arn).apply(
+                lambda v: trigger_role_policy(args.region, args.account_id, args.platform_name, v[0], v[1], v[2])
             ),
             opts=here,
-        )
-        role_policy = aws.iam.RolePolicy(
-            f"{name}-role-policy",
-            aws.iam.RolePolicyArgs(
-                role=role.id,
-                policy=pulumi.Output.all(log_group.arn, queue.arn, args.kms_key_arn).apply(
-                    lambda v: json.dumps(
-                        trigger_role_policy(args.region, args.account_id, args.platform_name, v[0], v[1], v[2])
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=role),
         )
         self.function = aws.lambda_.Function(
             f"{name}-function",
@@ -156,7 +146,7 @@ class ModelTrigger(pulumi.ComponentResource):
                 runtime=RUNTIME,
                 handler=HANDLER,
                 code=pulumi.AssetArchive({CODE_FILE.name: pulumi.FileAsset(str(CODE_FILE))}),
-                role=role.arn,
+                role=role.role.arn,
                 timeout=30,
                 memory_size=256,
                 reserved_concurrent_executions=RESERVED_CONCURRENCY,
@@ -170,7 +160,7 @@ class ModelTrigger(pulumi.ComponentResource):
                 logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=log_group.name),
                 tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="PassThrough"),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, role_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, role.policy]),
         )
         aws.lambda_.FunctionEventInvokeConfig(
             f"{name}-async",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pulumi
 import pulumi_aws as aws
@@ -44,6 +44,38 @@ class IsolatedNetworkArgs:
     log_retention_days: int = 365
     extra_endpoints: tuple[str, ...] = ()
     """Further interface endpoint services (short names) beyond the role's list."""
+
+
+class EndpointEgress(NamedTuple):
+    """The two egress rules of a workload in an isolated VPC: HTTPS to the interface endpoints (the VPC
+    CIDR) and HTTPS to S3 through the gateway endpoint (its prefix list). Iterate for both, or place
+    each where a group's rule list needs it."""
+
+    interface_endpoints: aws.ec2.SecurityGroupEgressArgs
+    s3_gateway: aws.ec2.SecurityGroupEgressArgs
+
+
+#: How most groups describe the two rules (some older groups keep their own wording).
+ENDPOINTS_DESCRIPTION = "HTTPS to the VPC endpoints"
+S3_DESCRIPTION = "S3 through the gateway endpoint"
+
+
+def endpoint_egress(
+    vpc_cidr: pulumi.Input[str],
+    s3_prefix_list_id: pulumi.Input[str],
+    *,
+    endpoints_description: str = ENDPOINTS_DESCRIPTION,
+    s3_description: str = S3_DESCRIPTION,
+) -> EndpointEgress:
+    """Egress to the VPC's interface endpoints and to S3 through the gateway endpoint (443 only)."""
+    return EndpointEgress(
+        interface_endpoints=aws.ec2.SecurityGroupEgressArgs(
+            description=endpoints_description, protocol="tcp", from_port=443, to_port=443, cidr_blocks=[vpc_cidr]
+        ),
+        s3_gateway=aws.ec2.SecurityGroupEgressArgs(
+            description=s3_description, protocol="tcp", from_port=443, to_port=443, prefix_list_ids=[s3_prefix_list_id]
+        ),
+    )
 
 
 def interface_endpoint_policy(platform_account_ids: list[str]) -> dict[str, Any]:
@@ -133,6 +165,8 @@ class IsolatedNetwork(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     subnet_ids: list[pulumi.Output[str]]
     route_table_id: pulumi.Output[str]
+    cidr: str
+    """The VPC's CIDR (where the interface endpoints are)."""
     s3_prefix_list_id: pulumi.Output[str]
     """Prefix list of the S3 gateway endpoint, for security-group egress rules to S3."""
     endpoint_security_group_id: pulumi.Output[str]
@@ -188,6 +222,21 @@ class IsolatedNetwork(pulumi.ComponentResource):
 
         self._flow_logs(name, args)
 
+        self._endpoints(name, args, route_table)
+        self.vpc_id = self.vpc.id
+        self.cidr = args.cidr
+        self.route_table_id = route_table.id
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "subnetIds": self.subnet_ids,
+                "endpointSecurityGroupId": self.endpoint_security_group_id,
+            }
+        )
+
+    def _endpoints(self, name: str, args: IsolatedNetworkArgs, route_table: aws.ec2.RouteTable) -> None:
+        """The interface endpoints (private DNS, their own security group) and the S3 gateway endpoint."""
+        in_vpc = pulumi.ResourceOptions(parent=self.vpc)
         endpoint_sg = aws.ec2.SecurityGroup(
             f"{name}-endpoints-sg",
             aws.ec2.SecurityGroupArgs(
@@ -249,14 +298,13 @@ class IsolatedNetwork(pulumi.ComponentResource):
         )
         self.endpoint_ids["s3"] = s3_gateway.id
         self.s3_prefix_list_id = s3_gateway.prefix_list_id
-        self.vpc_id = self.vpc.id
-        self.route_table_id = route_table.id
-        self.register_outputs(
-            {
-                "vpcId": self.vpc_id,
-                "subnetIds": self.subnet_ids,
-                "endpointSecurityGroupId": self.endpoint_security_group_id,
-            }
+
+    def endpoint_egress(
+        self, *, endpoints_description: str = ENDPOINTS_DESCRIPTION, s3_description: str = S3_DESCRIPTION
+    ) -> EndpointEgress:
+        """This VPC's :func:`endpoint_egress` rules: to its CIDR and to its S3 gateway's prefix list."""
+        return endpoint_egress(
+            self.cidr, self.s3_prefix_list_id, endpoints_description=endpoints_description, s3_description=s3_description
         )
 
     def _flow_logs(self, name: str, args: IsolatedNetworkArgs) -> None:

@@ -31,6 +31,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, statement
+from components.iam_role import policy_json
 from mlops_core.config import OrganizationConfig
 
 #: The audience AWS sign-in puts into SAML assertions for the console and STS.
@@ -156,10 +157,6 @@ def merge_documents(documents: list[dict[str, Any]]) -> dict[str, Any]:
     return policy_document(statements)
 
 
-def _as_json(document: pulumi.Input[Any]) -> pulumi.Output[str]:
-    return pulumi.Output.from_input(document).apply(lambda d: d if isinstance(d, str) else json.dumps(d))
-
-
 # ---- federated IAM role ------------------------------------------------------------------------
 
 
@@ -207,7 +204,7 @@ class PersonaRole(pulumi.ComponentResource):
         for policy_name, document in args.policies.items():
             aws.iam.RolePolicy(
                 f"{name}-{policy_name}",
-                aws.iam.RolePolicyArgs(role=self.role.id, name=policy_name, policy=_as_json(document)),
+                aws.iam.RolePolicyArgs(role=self.role.id, name=policy_name, policy=policy_json(document)),
                 opts=pulumi.ResourceOptions(parent=self.role),
             )
         for index, arn in enumerate(args.managed_policy_arns):

@@ -188,6 +188,20 @@ class PrivateApi(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=api, depends_on=[method, integration, policy]),
         )
+        self._stage(name, args, deployment)
+
+        self.api_id = api.id
+        self.function_name = self.function.name
+        # Private APIs are called through the VPC endpoint's DNS names with the API ID.
+        self.invoke_url = api.id.apply(
+            lambda api_id: f"https://{api_id}.execute-api.{args.region}.amazonaws.com/{STAGE_NAME}/{RESOURCE_PATH}"
+        )
+        self.register_outputs({"apiId": self.api_id, "invokeUrl": self.invoke_url, "functionName": self.function_name})
+
+    def _stage(self, name: str, args: PrivateApiArgs, deployment: aws.apigateway.Deployment) -> None:
+        """The stage with X-Ray, KMS-encrypted access and execution logs, throttling, no data traces."""
+        api, tags = self.rest_api, args.tags or None
+        in_api = pulumi.ResourceOptions(parent=api)
         access_logs = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
             aws.cloudwatch.LogGroupArgs(
@@ -240,14 +254,6 @@ class PrivateApi(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=stage),
         )
-
-        self.api_id = api.id
-        self.function_name = self.function.name
-        # Private APIs are called through the VPC endpoint's DNS names with the API ID.
-        self.invoke_url = api.id.apply(
-            lambda api_id: f"https://{api_id}.execute-api.{args.region}.amazonaws.com/{STAGE_NAME}/{RESOURCE_PATH}"
-        )
-        self.register_outputs({"apiId": self.api_id, "invokeUrl": self.invoke_url, "functionName": self.function_name})
 
     def _function(self, name: str, args: PrivateApiArgs) -> aws.lambda_.Function:
         log_group = aws.cloudwatch.LogGroup(

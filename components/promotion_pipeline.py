@@ -150,31 +150,45 @@ def approval_custom_data(project: str, stage: str) -> str:
 
 
 @dataclass
+class PromotionSettings:
+    """What every deploy pipeline in RES runs with: the config-driven ones (:class:`PromotionPipeline`)
+    and those the "Model Deployment" product makes (:mod:`components.deployment_product`)."""
+
+    platform_name: str
+    """Prefix of the build projects' names."""
+    artifact_bucket: pulumi.Input[str]
+    """Artifact store and source of the deployer bundle (a SecureBucket, versioned)."""
+    bundle_key: str
+    """The deployer bundle's key in the artifact bucket (:data:`BUNDLE_KEY`)."""
+    kms_key_arn: pulumi.Input[str]
+    """Encrypts the artifact store and the builds."""
+    logs_key_arn: pulumi.Input[str]
+    """Encrypts the builds' log groups."""
+    deployer_role_arn: pulumi.Input[str]
+    """The serving deployer role (the only principal the stage deployment roles trust)."""
+    approval_topic_arn: pulumi.Input[str]
+    """Where the manual approvals notify."""
+    deploy_image: str
+    """``<res>.dkr.ecr.<region>.amazonaws.com/<p>/deploy:<tag>``."""
+    vpc_id: pulumi.Input[str]
+    subnet_ids: list[pulumi.Input[str]]
+    security_group_ids: list[pulumi.Input[str]]
+    """Network of the deploy and test builds (the RES VPC)."""
+    backend_url: str
+    """Where the serving stacks' state lives (:func:`state_backend_url`)."""
+    log_retention_days: int = 365
+
+
+@dataclass
 class PromotionPipelineArgs:
     """Inputs of a :class:`PromotionPipeline`."""
 
     pipeline_name: str
     """``naming.deploy_pipeline_name(org, group)``: the trigger finds the pipeline by this rule."""
     project: str
-    platform_name: str
-    artifact_bucket: pulumi.Input[str]
-    """Artifact store and source of the deployer bundle (a SecureBucket, versioned)."""
-    bundle_key: str
-    kms_key_arn: pulumi.Input[str]
-    """Encrypts the artifact store and the builds."""
-    logs_key_arn: pulumi.Input[str]
     pipeline_role_arn: pulumi.Input[str]
-    deployer_role_arn: pulumi.Input[str]
-    """The serving deployer role (the only principal the stage deployment roles trust)."""
-    approval_topic_arn: pulumi.Input[str]
-    deploy_image: str
-    """``<res>.dkr.ecr.<region>.amazonaws.com/<p>/deploy:<tag>``."""
-    vpc_id: pulumi.Input[str]
-    subnet_ids: list[pulumi.Input[str]]
-    security_group_ids: list[pulumi.Input[str]]
-    backend_url: str
-    """Where the serving stacks' state lives (:func:`state_backend_url`)."""
-    log_retention_days: int = 365
+    promotion: PromotionSettings
+    """Bucket, bundle, keys, deployer, approvals, image, network and backend shared by every pipeline."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -208,10 +222,10 @@ class PromotionPipeline(pulumi.ComponentResource):
                 role_arn=args.pipeline_role_arn,
                 artifact_stores=[
                     aws.codepipeline.PipelineArtifactStoreArgs(
-                        location=args.artifact_bucket,
+                        location=args.promotion.artifact_bucket,
                         type="S3",
                         encryption_key=aws.codepipeline.PipelineArtifactStoreEncryptionKeyArgs(
-                            id=args.kms_key_arn, type="KMS"
+                            id=args.promotion.kms_key_arn, type="KMS"
                         ),
                     )
                 ],
@@ -229,13 +243,13 @@ class PromotionPipeline(pulumi.ComponentResource):
         self.register_outputs({"pipelineName": self.pipeline.name})
 
     def _build_project(self, name: str, action: ActionSpec, args: PromotionPipelineArgs) -> aws.codebuild.Project:
-        project_name = codebuild_project_name(args.platform_name, args.project, action)
+        project_name = codebuild_project_name(args.promotion.platform_name, args.project, action)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             aws.cloudwatch.LogGroupArgs(
                 name=f"/aws/codebuild/{project_name}",
-                retention_in_days=args.log_retention_days,
-                kms_key_id=args.logs_key_arn,
+                retention_in_days=args.promotion.log_retention_days,
+                kms_key_id=args.promotion.logs_key_arn,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -244,24 +258,24 @@ class PromotionPipeline(pulumi.ComponentResource):
             aws.codebuild.ProjectArgs(
                 name=project_name,
                 description=f"{action.kind} {args.project} in {action.stage.upper()}",
-                service_role=args.deployer_role_arn,
+                service_role=args.promotion.deployer_role_arn,
                 build_timeout=BUILD_TIMEOUT_MINUTES if action.kind == "deploy" else TEST_TIMEOUT_MINUTES,
-                encryption_key=args.kms_key_arn,
+                encryption_key=args.promotion.kms_key_arn,
                 artifacts=aws.codebuild.ProjectArtifactsArgs(type="CODEPIPELINE"),
                 source=aws.codebuild.ProjectSourceArgs(type="CODEPIPELINE", buildspec=buildspec(args.project, action)),
                 environment=aws.codebuild.ProjectEnvironmentArgs(
                     compute_type=COMPUTE_TYPE,
                     type="LINUX_CONTAINER",
-                    image=args.deploy_image,
+                    image=args.promotion.deploy_image,
                     image_pull_credentials_type="SERVICE_ROLE",
                     privileged_mode=False,
                     environment_variables=[
                         aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(name=k, value=v, type="PLAINTEXT")
-                        for k, v in build_environment_variables(args.backend_url).items()
+                        for k, v in build_environment_variables(args.promotion.backend_url).items()
                     ],
                 ),
                 vpc_config=aws.codebuild.ProjectVpcConfigArgs(
-                    vpc_id=args.vpc_id, subnets=args.subnet_ids, security_group_ids=args.security_group_ids
+                    vpc_id=args.promotion.vpc_id, subnets=args.promotion.subnet_ids, security_group_ids=args.promotion.security_group_ids
                 ),
                 logs_config=aws.codebuild.ProjectLogsConfigArgs(
                     cloudwatch_logs=aws.codebuild.ProjectLogsConfigCloudwatchLogsArgs(
@@ -284,8 +298,8 @@ class PromotionPipeline(pulumi.ComponentResource):
                 version="1",
                 output_artifacts=[SOURCE_ARTIFACT],
                 configuration={
-                    "S3Bucket": args.artifact_bucket,
-                    "S3ObjectKey": args.bundle_key,
+                    "S3Bucket": args.promotion.artifact_bucket,
+                    "S3ObjectKey": args.promotion.bundle_key,
                     "PollForSourceChanges": "false",
                 },
             )
@@ -297,7 +311,7 @@ class PromotionPipeline(pulumi.ComponentResource):
                 provider="Manual",
                 version="1",
                 configuration={
-                    "NotificationArn": args.approval_topic_arn,
+                    "NotificationArn": args.promotion.approval_topic_arn,
                     "CustomData": approval_custom_data(args.project, action.stage),
                 },
             )

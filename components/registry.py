@@ -25,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 
 PUSH_ACTIONS = ["ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"]
 PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
@@ -213,40 +214,30 @@ class ContainerRegistry(pulumi.ComponentResource):
 
     def _pull_through_cache(self, name: str, args: ContainerRegistryArgs) -> None:
         """ECR Public through the registry; cached repositories are created KMS-encrypted from a template."""
-        role = aws.iam.Role(
+        role = role_with_policy(
             f"{name}-cache-template-role",
-            aws.iam.RoleArgs(
-                name=f"{args.platform_name}-ecr-cache-template",
-                description="ECR assumes it to create pull-through cache repositories encrypted with the release key",
-                assume_role_policy=json.dumps(service_trust_policy("ecr.amazonaws.com", args.account_id)),
+            role_name=f"{args.platform_name}-ecr-cache-template",
+            description="ECR assumes it to create pull-through cache repositories encrypted with the release key",
+            trust_policy=service_trust_policy("ecr.amazonaws.com", args.account_id),
+            policy_resource_name=f"{name}-cache-template-policy",
+            policy=pulumi.Output.from_input(args.kms_key_arn).apply(
+                lambda key: policy_document(
+                    [
+                        statement(
+                            "CreateCachedRepositories",
+                            ["ecr:CreateRepository", "ecr:PutLifecyclePolicy", "ecr:TagResource"],
+                            f"arn:aws:ecr:{args.region}:{args.account_id}:repository/{PULL_THROUGH_PREFIX}/*",
+                        ),
+                        statement(
+                            "EncryptWithTheReleaseKey",
+                            ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                            key,
+                        ),
+                    ]
+                )
             ),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-cache-template-policy",
-            aws.iam.RolePolicyArgs(
-                role=role.id,
-                policy=pulumi.Output.from_input(args.kms_key_arn).apply(
-                    lambda key: json.dumps(
-                        policy_document(
-                            [
-                                statement(
-                                    "CreateCachedRepositories",
-                                    ["ecr:CreateRepository", "ecr:PutLifecyclePolicy", "ecr:TagResource"],
-                                    f"arn:aws:ecr:{args.region}:{args.account_id}:repository/{PULL_THROUGH_PREFIX}/*",
-                                ),
-                                statement(
-                                    "EncryptWithTheReleaseKey",
-                                    ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
-                                    key,
-                                ),
-                            ]
-                        )
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=role),
-        )
+        ).role
         template = aws.ecr.RepositoryCreationTemplate(
             f"{name}-cache-template",
             aws.ecr.RepositoryCreationTemplateArgs(

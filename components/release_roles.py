@@ -12,7 +12,6 @@ Policies are pure functions of their inputs, tested without Pulumi.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from components.registry import PULL_ACTIONS
 
 #: Pulumi project names (``Pulumi.yaml`` of the platform and ``serving/Pulumi.yaml``): the DIY backend
@@ -161,43 +161,25 @@ class ReleaseRoles(pulumi.ComponentResource):
     def __init__(self, name: str, args: ReleaseRolesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:release:ReleaseRoles", name, None, opts)
         names = args.names
-        self.deployer_role = aws.iam.Role(
+        self.deployer_role = role_with_policy(
             f"{name}-deployer",
-            aws.iam.RoleArgs(
-                name=names.deployer_role_name,
-                description="RES CodeBuild: runs mlops-platform deploy model and the smoke tests",
-                assume_role_policy=json.dumps(service_trust_policy("codebuild.amazonaws.com", names.res_account)),
-                max_session_duration=3600,
+            role_name=names.deployer_role_name,
+            description="RES CodeBuild: runs mlops-platform deploy model and the smoke tests",
+            trust_policy=service_trust_policy("codebuild.amazonaws.com", names.res_account),
+            max_session_duration=3600,
+            policy=pulumi.Output.all(args.artifact_bucket, args.release_key_arn).apply(
+                lambda v: deployer_policy(names, v[0], v[1])
             ),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-deployer-policy",
-            aws.iam.RolePolicyArgs(
-                role=self.deployer_role.id,
-                policy=pulumi.Output.all(args.artifact_bucket, args.release_key_arn).apply(
-                    lambda v: json.dumps(deployer_policy(names, v[0], v[1]))
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self.deployer_role),
-        )
-        self.pipeline_role = aws.iam.Role(
+        ).role
+        self.pipeline_role = role_with_policy(
             f"{name}-pipeline",
-            aws.iam.RoleArgs(
-                name=names.pipeline_role_name,
-                description="RES CodePipeline: the model deploy pipelines",
-                assume_role_policy=json.dumps(service_trust_policy("codepipeline.amazonaws.com", names.res_account)),
+            role_name=names.pipeline_role_name,
+            description="RES CodePipeline: the model deploy pipelines",
+            trust_policy=service_trust_policy("codepipeline.amazonaws.com", names.res_account),
+            policy=pulumi.Output.all(args.artifact_bucket, args.release_key_arn, args.approval_topic_arn).apply(
+                lambda v: pipeline_policy(names, v[0], v[1], v[2])
             ),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-pipeline-policy",
-            aws.iam.RolePolicyArgs(
-                role=self.pipeline_role.id,
-                policy=pulumi.Output.all(args.artifact_bucket, args.release_key_arn, args.approval_topic_arn).apply(
-                    lambda v: json.dumps(pipeline_policy(names, v[0], v[1], v[2]))
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self.pipeline_role),
-        )
+        ).role
         self.register_outputs({"deployerRoleArn": self.deployer_role.arn, "pipelineRoleArn": self.pipeline_role.arn})

@@ -45,6 +45,7 @@ from components.exp_policies import (
     vpc_interface_statements,
 )
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from components.model_project import new_version_pattern
 
 PRODUCT_PREFIX = "sc-"
@@ -143,65 +144,8 @@ def model_building_template(s: TemplateSettings) -> dict[str, Any]:
     group_arn = _sub(f"arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:model-package-group/{PRODUCT_PREFIX}${{SageMakerProjectName}}")
     group_policy = model_package_group_policy("GROUP_ARN", "GROUP_NAME", s.account_id, s.region, s.res_account_id, s.stage_account_ids)
     group_policy_json = json.dumps(group_policy).replace("GROUP_ARN", "${GroupArn}").replace("GROUP_NAME", f"{PRODUCT_PREFIX}${{SageMakerProjectName}}")
-    bucket_arn = f"arn:aws:s3:::{s.artifacts_bucket}"
-    project_prefix = f"{bucket_arn}/{PRODUCT_PREFIX}${{SageMakerProjectName}}/*"
-    sm = f"arn:aws:sagemaker:{s.region}:{s.account_id}"
-    pipeline_arn = f"{sm}:pipeline/{PRODUCT_PREFIX}${{SageMakerProjectName}}*"
     pattern = new_version_pattern(s.account_id, "GROUP_NAME")
     pattern["detail"]["ModelPackageGroupName"] = [name]
-
-    pipeline_policy = policy_document(
-        [
-            statement("SageMakerJobs", JOB_ACTIONS, [f"{sm}:{kind}/*" for kind in JOB_KINDS]),
-            statement("PassItself", ["iam:PassRole"], f"arn:aws:iam::{s.account_id}:role{s.role_path}{PRODUCT_PREFIX}${{SageMakerProjectName}}-pipeline", condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}}),
-            statement("ProjectObjects", S3_OBJECT_ACTIONS, project_prefix),
-            statement("ProjectBucket", S3_BUCKET_ACTIONS, bucket_arn),
-            statement("ProjectKey", KMS_DATA_ACTIONS, s.kms_key_arn),
-            statement("RegisterPendingVersions", ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup"], [f"{sm}:model-package-group/{PRODUCT_PREFIX}${{SageMakerProjectName}}", f"{sm}:model-package/{PRODUCT_PREFIX}${{SageMakerProjectName}}/*"]),
-            statement("JobLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], f"arn:aws:logs:{s.region}:{s.account_id}:log-group:/aws/sagemaker/*"),
-            *vpc_interface_statements(s.account_id, s.region),
-        ]
-    )
-    build_policy = policy_document(
-        [
-            statement("BuildLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], f"arn:aws:logs:{s.region}:{s.account_id}:log-group:/aws/codebuild/{PRODUCT_PREFIX}${{SageMakerProjectName}}:*"),
-            statement("ProjectObjects", S3_OBJECT_ACTIONS, project_prefix),
-            statement("ProjectBucket", S3_BUCKET_ACTIONS, bucket_arn),
-            statement("ProjectKey", KMS_DATA_ACTIONS, s.kms_key_arn),
-            statement("Repository", ["codeconnections:GetConnectionToken", "codeconnections:UseConnection"], s.connection_arn),
-            statement("PipThroughCodeArtifact", ["codeartifact:GetAuthorizationToken"], f"arn:aws:codeartifact:{s.region}:{s.account_id}:domain/{s.codeartifact_domain}"),
-            statement("ReadTeamRepository", ["codeartifact:GetRepositoryEndpoint", "codeartifact:ReadFromRepository"], f"arn:aws:codeartifact:{s.region}:{s.account_id}:repository/{s.codeartifact_domain}/{s.codeartifact_repository}"),
-            statement("CodeArtifactBearerToken", ["sts:GetServiceBearerToken"], "*", condition={"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}}),
-            statement("UpsertPipeline", ["sagemaker:AddTags", "sagemaker:CreatePipeline", "sagemaker:UpdatePipeline", *PIPELINE_ACTIONS], pipeline_arn),
-            statement("PassPipelineRole", ["iam:PassRole"], f"arn:aws:iam::{s.account_id}:role{s.role_path}{PRODUCT_PREFIX}${{SageMakerProjectName}}-pipeline", condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}}),
-            *[st for st in vpc_interface_statements(s.account_id, s.region) if st["Sid"] == "DescribeVpc"],
-            statement(
-                "VpcInterfaces",
-                ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"],
-                [f"arn:aws:ec2:{s.region}:{s.account_id}:{kind}/*" for kind in ("network-interface", "security-group", "subnet")],
-            ),
-            statement(
-                "VpcInterfacePermission",
-                ["ec2:CreateNetworkInterfacePermission"],
-                f"arn:aws:ec2:{s.region}:{s.account_id}:network-interface/*",
-                condition={"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"}},
-            ),
-        ]
-    )
-
-    def role(purpose: str, service: str, document: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "RoleName": _sub(f"{PRODUCT_PREFIX}${{SageMakerProjectName}}-{purpose}"),
-                "Path": s.role_path,
-                "PermissionsBoundary": s.boundary_arn,
-                "ManagedPolicyArns": sorted(s.guardrail_policy_arns),
-                "AssumeRolePolicyDocument": service_trust_policy(service, s.account_id),
-                "Policies": [{"PolicyName": purpose, "PolicyDocument": _sub_tree(document)}],
-                "Tags": _tags(name),
-            },
-        }
 
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -228,8 +172,8 @@ def model_building_template(s: TemplateSettings) -> dict[str, Any]:
                     "Tags": [*_tags(name), {"Key": "sagemaker:project-name", "Value": {"Ref": "SageMakerProjectName"}}, {"Key": "sagemaker:project-id", "Value": {"Ref": "SageMakerProjectId"}}],
                 },
             },
-            "PipelineRole": role("pipeline", "sagemaker.amazonaws.com", pipeline_policy),
-            "BuildRole": role("build", "codebuild.amazonaws.com", build_policy),
+            "PipelineRole": _template_role(s, name, "pipeline", "sagemaker.amazonaws.com", _pipeline_role_policy(s)),
+            "BuildRole": _template_role(s, name, "build", "codebuild.amazonaws.com", _build_role_policy(s)),
             "BuildLogGroup": {
                 "Type": "AWS::Logs::LogGroup",
                 "DeletionPolicy": "Retain",
@@ -240,50 +184,7 @@ def model_building_template(s: TemplateSettings) -> dict[str, Any]:
                     "RetentionInDays": 365,
                 },
             },
-            "Build": {
-                "Type": "AWS::CodeBuild::Project",
-                "Properties": {
-                    "Name": name,
-                    "Description": "Unit tests, then upsert and start the project's SageMaker pipeline",
-                    "ServiceRole": {"Fn::GetAtt": ["BuildRole", "Arn"]},
-                    "EncryptionKey": s.kms_key_arn,
-                    "Source": {
-                        "Type": SOURCE_TYPES[s.source_provider_type],
-                        "Location": _sub(f"{s.repository_host}/${{RepositoryId}}.git"),
-                        "Auth": {"Type": "CODECONNECTIONS", "Resource": s.connection_arn},
-                        "BuildSpec": _buildspec(s),
-                    },
-                    "SourceVersion": {"Ref": "Branch"},
-                    "Triggers": {
-                        "Webhook": True,
-                        "FilterGroups": [[{"Type": "EVENT", "Pattern": "PUSH"}, {"Type": "HEAD_REF", "Pattern": _sub("^refs/heads/${Branch}$")}]],
-                    },
-                    "Artifacts": {"Type": "NO_ARTIFACTS"},
-                    "Environment": {
-                        "Type": "LINUX_CONTAINER",
-                        "ComputeType": "BUILD_GENERAL1_SMALL",
-                        "Image": BUILD_IMAGE,
-                        "PrivilegedMode": False,
-                        "EnvironmentVariables": [
-                            {"Name": "PROJECT", "Type": "PLAINTEXT", "Value": name},
-                            {"Name": "ARTIFACTS_BUCKET", "Type": "PLAINTEXT", "Value": s.artifacts_bucket},
-                            {"Name": "KMS_KEY_ARN", "Type": "PLAINTEXT", "Value": s.kms_key_arn},
-                            {"Name": "PIPELINE_ROLE_ARN", "Type": "PLAINTEXT", "Value": {"Fn::GetAtt": ["PipelineRole", "Arn"]}},
-                            {"Name": "MODEL_PACKAGE_GROUP", "Type": "PLAINTEXT", "Value": name},
-                            {"Name": "SUBNET_IDS", "Type": "PLAINTEXT", "Value": ",".join(sorted(s.subnet_ids))},
-                            {"Name": "SECURITY_GROUP_IDS", "Type": "PLAINTEXT", "Value": ",".join(sorted(s.security_group_ids))},
-                        ],
-                    },
-                    "VpcConfig": {
-                        "VpcId": s.vpc_id,
-                        "Subnets": sorted(s.subnet_ids),
-                        "SecurityGroupIds": sorted(s.security_group_ids),
-                    },
-                    "LogsConfig": {"CloudWatchLogs": {"Status": "ENABLED", "GroupName": {"Ref": "BuildLogGroup"}}},
-                    "TimeoutInMinutes": 60,
-                    "Tags": _tags(name),
-                },
-            },
+            "Build": _build_project(s, name),
             "NewVersionRule": {
                 "Type": "AWS::Events::Rule",
                 "Properties": {
@@ -298,6 +199,123 @@ def model_building_template(s: TemplateSettings) -> dict[str, Any]:
         "Outputs": {
             "ModelPackageGroupName": {"Value": name},
             "BuildProject": {"Value": {"Ref": "Build"}},
+        },
+    }
+
+
+def _pipeline_role_policy(s: TemplateSettings) -> dict[str, Any]:
+    """The product-made project's pipeline role: its SageMaker jobs, objects, key and new versions."""
+    bucket_arn = f"arn:aws:s3:::{s.artifacts_bucket}"
+    project_prefix = f"{bucket_arn}/{PRODUCT_PREFIX}${{SageMakerProjectName}}/*"
+    sm = f"arn:aws:sagemaker:{s.region}:{s.account_id}"
+    return policy_document(
+        [
+            statement("SageMakerJobs", JOB_ACTIONS, [f"{sm}:{kind}/*" for kind in JOB_KINDS]),
+            statement("PassItself", ["iam:PassRole"], f"arn:aws:iam::{s.account_id}:role{s.role_path}{PRODUCT_PREFIX}${{SageMakerProjectName}}-pipeline", condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}}),
+            statement("ProjectObjects", S3_OBJECT_ACTIONS, project_prefix),
+            statement("ProjectBucket", S3_BUCKET_ACTIONS, bucket_arn),
+            statement("ProjectKey", KMS_DATA_ACTIONS, s.kms_key_arn),
+            statement("RegisterPendingVersions", ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup"], [f"{sm}:model-package-group/{PRODUCT_PREFIX}${{SageMakerProjectName}}", f"{sm}:model-package/{PRODUCT_PREFIX}${{SageMakerProjectName}}/*"]),
+            statement("JobLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], f"arn:aws:logs:{s.region}:{s.account_id}:log-group:/aws/sagemaker/*"),
+            *vpc_interface_statements(s.account_id, s.region),
+        ]
+    )
+
+
+def _build_role_policy(s: TemplateSettings) -> dict[str, Any]:
+    """The product-made project's build role: repository, CodeArtifact, upserting the pipeline, VPC."""
+    bucket_arn = f"arn:aws:s3:::{s.artifacts_bucket}"
+    project_prefix = f"{bucket_arn}/{PRODUCT_PREFIX}${{SageMakerProjectName}}/*"
+    sm = f"arn:aws:sagemaker:{s.region}:{s.account_id}"
+    pipeline_arn = f"{sm}:pipeline/{PRODUCT_PREFIX}${{SageMakerProjectName}}*"
+    return policy_document(
+        [
+            statement("BuildLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], f"arn:aws:logs:{s.region}:{s.account_id}:log-group:/aws/codebuild/{PRODUCT_PREFIX}${{SageMakerProjectName}}:*"),
+            statement("ProjectObjects", S3_OBJECT_ACTIONS, project_prefix),
+            statement("ProjectBucket", S3_BUCKET_ACTIONS, bucket_arn),
+            statement("ProjectKey", KMS_DATA_ACTIONS, s.kms_key_arn),
+            statement("Repository", ["codeconnections:GetConnectionToken", "codeconnections:UseConnection"], s.connection_arn),
+            statement("PipThroughCodeArtifact", ["codeartifact:GetAuthorizationToken"], f"arn:aws:codeartifact:{s.region}:{s.account_id}:domain/{s.codeartifact_domain}"),
+            statement("ReadTeamRepository", ["codeartifact:GetRepositoryEndpoint", "codeartifact:ReadFromRepository"], f"arn:aws:codeartifact:{s.region}:{s.account_id}:repository/{s.codeartifact_domain}/{s.codeartifact_repository}"),
+            statement("CodeArtifactBearerToken", ["sts:GetServiceBearerToken"], "*", condition={"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}}),
+            statement("UpsertPipeline", ["sagemaker:AddTags", "sagemaker:CreatePipeline", "sagemaker:UpdatePipeline", *PIPELINE_ACTIONS], pipeline_arn),
+            statement("PassPipelineRole", ["iam:PassRole"], f"arn:aws:iam::{s.account_id}:role{s.role_path}{PRODUCT_PREFIX}${{SageMakerProjectName}}-pipeline", condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}}),
+            *[st for st in vpc_interface_statements(s.account_id, s.region) if st["Sid"] == "DescribeVpc"],
+            statement(
+                "VpcInterfaces",
+                ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"],
+                [f"arn:aws:ec2:{s.region}:{s.account_id}:{kind}/*" for kind in ("network-interface", "security-group", "subnet")],
+            ),
+            statement(
+                "VpcInterfacePermission",
+                ["ec2:CreateNetworkInterfacePermission"],
+                f"arn:aws:ec2:{s.region}:{s.account_id}:network-interface/*",
+                condition={"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"}},
+            ),
+        ]
+    )
+
+
+def _template_role(s: TemplateSettings, name: Any, purpose: str, service: str, document: dict[str, Any]) -> dict[str, Any]:
+    """A role of a product-made project: under the product's path, with the boundary and the guardrails."""
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "RoleName": _sub(f"{PRODUCT_PREFIX}${{SageMakerProjectName}}-{purpose}"),
+            "Path": s.role_path,
+            "PermissionsBoundary": s.boundary_arn,
+            "ManagedPolicyArns": sorted(s.guardrail_policy_arns),
+            "AssumeRolePolicyDocument": service_trust_policy(service, s.account_id),
+            "Policies": [{"PolicyName": purpose, "PolicyDocument": _sub_tree(document)}],
+            "Tags": _tags(name),
+        },
+    }
+
+
+def _build_project(s: TemplateSettings, name: Any) -> dict[str, Any]:
+    """The project's CodeBuild project: pushes to the branch run the unit tests and upsert the pipeline."""
+    return {
+        "Type": "AWS::CodeBuild::Project",
+        "Properties": {
+            "Name": name,
+            "Description": "Unit tests, then upsert and start the project's SageMaker pipeline",
+            "ServiceRole": {"Fn::GetAtt": ["BuildRole", "Arn"]},
+            "EncryptionKey": s.kms_key_arn,
+            "Source": {
+                "Type": SOURCE_TYPES[s.source_provider_type],
+                "Location": _sub(f"{s.repository_host}/${{RepositoryId}}.git"),
+                "Auth": {"Type": "CODECONNECTIONS", "Resource": s.connection_arn},
+                "BuildSpec": _buildspec(s),
+            },
+            "SourceVersion": {"Ref": "Branch"},
+            "Triggers": {
+                "Webhook": True,
+                "FilterGroups": [[{"Type": "EVENT", "Pattern": "PUSH"}, {"Type": "HEAD_REF", "Pattern": _sub("^refs/heads/${Branch}$")}]],
+            },
+            "Artifacts": {"Type": "NO_ARTIFACTS"},
+            "Environment": {
+                "Type": "LINUX_CONTAINER",
+                "ComputeType": "BUILD_GENERAL1_SMALL",
+                "Image": BUILD_IMAGE,
+                "PrivilegedMode": False,
+                "EnvironmentVariables": [
+                    {"Name": "PROJECT", "Type": "PLAINTEXT", "Value": name},
+                    {"Name": "ARTIFACTS_BUCKET", "Type": "PLAINTEXT", "Value": s.artifacts_bucket},
+                    {"Name": "KMS_KEY_ARN", "Type": "PLAINTEXT", "Value": s.kms_key_arn},
+                    {"Name": "PIPELINE_ROLE_ARN", "Type": "PLAINTEXT", "Value": {"Fn::GetAtt": ["PipelineRole", "Arn"]}},
+                    {"Name": "MODEL_PACKAGE_GROUP", "Type": "PLAINTEXT", "Value": name},
+                    {"Name": "SUBNET_IDS", "Type": "PLAINTEXT", "Value": ",".join(sorted(s.subnet_ids))},
+                    {"Name": "SECURITY_GROUP_IDS", "Type": "PLAINTEXT", "Value": ",".join(sorted(s.security_group_ids))},
+                ],
+            },
+            "VpcConfig": {
+                "VpcId": s.vpc_id,
+                "Subnets": sorted(s.subnet_ids),
+                "SecurityGroupIds": sorted(s.security_group_ids),
+            },
+            "LogsConfig": {"CloudWatchLogs": {"Status": "ENABLED", "GroupName": {"Ref": "BuildLogGroup"}}},
+            "TimeoutInMinutes": 60,
+            "Tags": _tags(name),
         },
     }
 
@@ -455,24 +473,16 @@ class ModelBuildingProduct(pulumi.ComponentResource):
             opts=here,
         )
         object_arn = pulumi.Output.concat("arn:aws:s3:::", args.template_bucket, "/", self.template_key)
-        self.launch_role = aws.iam.Role(
+        self.launch_role = role_with_policy(
             f"{name}-launch-role",
-            aws.iam.RoleArgs(
-                name=launch_role_name,
-                description="Service Catalog launch role of the Model Building product",
-                assume_role_policy=json.dumps(service_trust_policy("servicecatalog.amazonaws.com", args.account_id)),
-            ),
+            role_name=launch_role_name,
+            description="Service Catalog launch role of the Model Building product",
+            trust_policy=service_trust_policy("servicecatalog.amazonaws.com", args.account_id),
+            policy_resource_name=f"{name}-launch-policy",
+            policy_name="launch-model-building",
+            policy=pulumi.Output.all(settings, object_arn).apply(lambda v: launch_role_policy(v[0], v[1])),
             opts=here,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-launch-policy",
-            aws.iam.RolePolicyArgs(
-                role=self.launch_role.id,
-                name="launch-model-building",
-                policy=pulumi.Output.all(settings, object_arn).apply(lambda v: json.dumps(launch_role_policy(v[0], v[1]))),
-            ),
-            opts=pulumi.ResourceOptions(parent=self.launch_role),
-        )
+        ).role
 
         self.portfolio = aws.servicecatalog.Portfolio(
             f"{name}-portfolio",

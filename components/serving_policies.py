@@ -52,34 +52,58 @@ MONITORING_PREFIX = "monitoring"
 
 @dataclass(frozen=True)
 class ServingScope:
-    """What the documents of one project's serving roles in one stage account are scoped to."""
+    """What the documents of one project's serving roles in one stage account are scoped to
+    (:func:`serving_scope` derives it from the organisation by the naming conventions)."""
 
-    org: OrganizationConfig
     project: str
-    stage: str
+    region: str
     account_id: str
+    """The stage account."""
     vpc_id: str
+    """The stage VPC (ENIs only there)."""
     platform_key_arn: str
     """The stage account's platform key (volumes, buckets, Lambda environment, state machine)."""
-
-    @property
-    def region(self) -> str:
-        return self.org.region
-
-    @property
-    def endpoint_name(self) -> str:
-        return endpoint_name(self.org, self.project, self.stage)
-
-    @property
-    def buckets(self) -> dict[str, str]:
-        return serving_bucket_names(self.org, self.account_id, self.project)
-
-    def role_arn(self, purpose: str) -> str:
-        return f"arn:aws:iam::{self.account_id}:role/{serving_role_name(self.org, self.project, purpose)}"
+    endpoint_name: str
+    """The project's endpoint in this stage (``naming.endpoint_name``)."""
+    buckets: dict[str, str]
+    """The project's serving buckets in this account (:func:`serving_bucket_names`)."""
+    model_role_arn: str
+    """The project's model execution role here (the batch state machine passes it to SageMaker)."""
+    platform_name: str
+    """Prefix of the platform's image repositories in RES."""
+    res_account_id: str
+    """Where the platform images are (ECR)."""
+    exp_account_id: str
+    """Where the model artifacts and baselines are."""
+    exp_artifacts_bucket: str
+    """The project's artifacts bucket in EXP (:func:`exp_artifacts_bucket`)."""
+    exp_key_alias: str
+    """Alias of the project's key in EXP (:func:`exp_project_key_alias`)."""
 
     @property
     def transform_job_prefix(self) -> str:
         return transform_job_prefix(self.project)
+
+
+def serving_scope(
+    org: OrganizationConfig, project: str, stage: str, account_id: str, vpc_id: str, platform_key_arn: str
+) -> ServingScope:
+    """The scope of ``project``'s serving roles in the ``stage`` account (names by convention)."""
+    return ServingScope(
+        project=project,
+        region=org.region,
+        account_id=account_id,
+        vpc_id=vpc_id,
+        platform_key_arn=platform_key_arn,
+        endpoint_name=endpoint_name(org, project, stage),
+        buckets=serving_bucket_names(org, account_id, project),
+        model_role_arn=f"arn:aws:iam::{account_id}:role/{serving_role_name(org, project, 'model')}",
+        platform_name=org.platform_name,
+        res_account_id=org.accounts.res,
+        exp_account_id=org.accounts.exp,
+        exp_artifacts_bucket=exp_artifacts_bucket(org, project),
+        exp_key_alias=exp_project_key_alias(org, project),
+    )
 
 
 def serving_bucket_names(org: OrganizationConfig, account_id: str, project: str) -> dict[str, str]:
@@ -166,10 +190,10 @@ def _exp_key_statement(scope: ServingScope) -> dict[str, Any]:
     return statement(
         "DecryptExpArtifacts",
         ["kms:Decrypt", "kms:DescribeKey"],
-        f"arn:aws:kms:{scope.region}:{scope.org.accounts.exp}:key/*",
+        f"arn:aws:kms:{scope.region}:{scope.exp_account_id}:key/*",
         condition={
             "StringEquals": {"kms:ViaService": f"s3.{scope.region}.amazonaws.com"},
-            "ForAnyValue:StringEquals": {"kms:ResourceAliases": exp_project_key_alias(scope.org, scope.project)},
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": scope.exp_key_alias},
         },
     )
 
@@ -199,14 +223,14 @@ ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr
 
 def model_role_policy(scope: ServingScope) -> dict[str, Any]:
     """Model execution role: the endpoint's and the batch transform's containers."""
-    org, region, account = scope.org, scope.region, scope.account_id
-    artifacts = exp_artifacts_bucket(org, scope.project)
+    region = scope.region
+    artifacts = scope.exp_artifacts_bucket
     buckets = scope.buckets
     return policy_document(
         [
             _ecr_token_statement(),
             statement("PullPlatformImages", ECR_PULL_ACTIONS,
-                      f"arn:aws:ecr:{region}:{org.accounts.res}:repository/{org.platform_name}-*"),
+                      f"arn:aws:ecr:{region}:{scope.res_account_id}:repository/{scope.platform_name}-*"),
             # The build pipeline's default inference image: SageMaker's scikit-learn image (AWS-owned account).
             statement("PullSageMakerScikitLearnImage", ECR_PULL_ACTIONS,
                       f"arn:aws:ecr:{region}:*:repository/sagemaker-scikit-learn"),
@@ -232,9 +256,9 @@ def model_role_policy(scope: ServingScope) -> dict[str, Any]:
 
 def monitor_role_policy(scope: ServingScope) -> dict[str, Any]:
     """Model Monitor role: hourly data-quality job over the captured data."""
-    org, region, account = scope.org, scope.region, scope.account_id
+    region = scope.region
     capture = scope.buckets["capture"]
-    artifacts = exp_artifacts_bucket(org, scope.project)
+    artifacts = scope.exp_artifacts_bucket
     return policy_document(
         [
             _ecr_token_statement(),
@@ -271,7 +295,7 @@ def batch_role_policy(scope: ServingScope) -> dict[str, Any]:
             # .sync on SageMaker: Step Functions manages this one EventBridge rule to learn of job completion.
             statement("SyncIntegrationRule", SYNC_RULE_ACTIONS,
                       f"arn:aws:events:{region}:{account}:rule/{SYNC_RULE_NAME}"),
-            statement("PassModelRoleToSageMaker", ["iam:PassRole"], scope.role_arn("model"),
+            statement("PassModelRoleToSageMaker", ["iam:PassRole"], scope.model_role_arn,
                       condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
             # Log delivery and X-Ray APIs accept only "*" (Step Functions documents these actions).
             statement("StateMachineLogDelivery",

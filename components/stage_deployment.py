@@ -15,13 +15,14 @@ The documents are pure functions (tested without Pulumi); :class:`StageDeploymen
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import policy_document, statement
+from components.iam_role import role_with_policy
 from components.serving_policies import serving_bucket_names
 from mlops_core import naming
 from mlops_core.config import OrganizationConfig
@@ -35,36 +36,52 @@ TAG_ACTIONS = ["TagResource", "UntagResource", "ListTagsForResource"]
 
 @dataclass(frozen=True)
 class StageScope:
-    """What the deployment role of one stage account is scoped to."""
+    """What the deployment role of one stage account is scoped to (:func:`stage_scope` derives it)."""
 
-    org: OrganizationConfig
-    stage: str
+    prefix: str
+    """The platform name: serving resources are named ``<prefix>-...``."""
+    region: str
     account_id: str
-    projects: list[str]
-    """Config-driven model projects (their serving roles and buckets)."""
+    """The stage account."""
+    exp_account_id: str
+    """Where the model packages are registered (models are created from them)."""
+    serving_buckets: list[str]
+    """The config-driven projects' serving buckets in this account, sorted."""
+    serving_role_patterns: list[str]
+    """ARN patterns of the projects' serving roles (the only roles the deployment passes), sorted."""
     key_arns: list[str] = field(default_factory=list)
     """The stage's platform and logs keys (ARNs, or patterns when unknown)."""
 
-    @property
-    def region(self) -> str:
-        return self.org.region
 
-    @property
-    def prefix(self) -> str:
-        return self.org.platform_name
+def stage_scope(
+    org: OrganizationConfig, account_id: str, projects: list[str], key_arns: list[str] | None = None
+) -> StageScope:
+    """The scope of a stage account's deployment role for the given model projects (naming conventions)."""
+    return StageScope(
+        prefix=org.platform_name,
+        region=org.region,
+        account_id=account_id,
+        exp_account_id=org.accounts.exp,
+        serving_buckets=sorted(
+            name for project in projects for name in serving_bucket_names(org, account_id, project).values()
+        ),
+        serving_role_patterns=sorted(
+            naming.role_arn(account_id, naming.serving_role_name(org, project, "*")) for project in projects
+        ),
+        key_arns=list(key_arns or []),
+    )
 
 
-def deployment_trust_policy(org: OrganizationConfig) -> dict[str, Any]:
+def deployment_trust_policy(res_account_id: str, deployer_role_arn: str) -> dict[str, Any]:
     """Only the RES serving deployer role may assume the stage deployment role (pure)."""
-    deployer = naming.role_arn(org.accounts.res, naming.serving_deployer_role_name(org))
     return policy_document(
         [
             statement(
                 "ResServingDeployerOnly",
                 ["sts:AssumeRole"],
                 None,
-                principal={"AWS": naming.account_root(org.accounts.res)},
-                condition={"ArnEquals": {"aws:PrincipalArn": deployer}},
+                principal={"AWS": naming.account_root(res_account_id)},
+                condition={"ArnEquals": {"aws:PrincipalArn": deployer_role_arn}},
             )
         ]
     )
@@ -84,11 +101,35 @@ def _sagemaker_resources(scope: StageScope) -> list[str]:
 
 def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
     """The deployment role's permissions (pure). Every statement names its resources."""
-    p, region, account = scope.prefix, scope.region, scope.account_id
-    buckets = sorted(
-        name for project in scope.projects for name in serving_bucket_names(scope.org, account, project).values()
-    )
     statements = [
+        *_endpoint_statements(scope),
+        *_alarm_topic_rule_and_batch_statements(scope),
+        *_api_and_log_statements(scope),
+        *_bucket_and_role_statements(scope),
+    ]
+    if scope.key_arns:
+        statements.append(
+            statement(
+                "UseStageKeys",
+                ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                sorted(scope.key_arns),
+            )
+        )
+        statements.append(
+            statement(
+                "GrantStageKeysToServices",
+                ["kms:CreateGrant"],
+                sorted(scope.key_arns),
+                condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            )
+        )
+    return policy_document(statements)
+
+
+def _endpoint_statements(scope: StageScope) -> list[dict[str, Any]]:
+    """SageMaker models, endpoints and monitoring, their scaling, model packages from EXP."""
+    region, account = scope.region, scope.account_id
+    return [
         statement(
             "ServingSageMaker",
             [
@@ -107,7 +148,7 @@ def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
         statement(
             "ModelPackagesFromExp",
             ["sagemaker:DescribeModelPackage"],
-            f"arn:aws:sagemaker:{region}:{scope.org.accounts.exp}:model-package/*",
+            f"arn:aws:sagemaker:{region}:{scope.exp_account_id}:model-package/*",
         ),
         statement(
             "EndpointScaling",
@@ -133,6 +174,13 @@ def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
             f"arn:aws:iam::{account}:role/aws-service-role/{AUTOSCALING_SLR}/*",
             condition={"StringEquals": {"iam:AWSServiceName": AUTOSCALING_SLR}},
         ),
+    ]
+
+
+def _alarm_topic_rule_and_batch_statements(scope: StageScope) -> list[dict[str, Any]]:
+    """Alarms, topics, rules, the batch state machine and schedule."""
+    p = scope.prefix
+    return [
         statement(
             "ServingAlarms",
             ["cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", *(f"cloudwatch:{a}" for a in TAG_ACTIONS)],
@@ -172,6 +220,13 @@ def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
             ],
             [_arn(scope, "scheduler", f"schedule/*/{p}-*"), _arn(scope, "scheduler", "schedule-group/default")],
         ),
+    ]
+
+
+def _api_and_log_statements(scope: StageScope) -> list[dict[str, Any]]:
+    """The private API, its Lambda and the serving log groups."""
+    p, region = scope.prefix, scope.region
+    return [
         # API Gateway's control plane names APIs by generated ID, not by name: REST APIs of this region.
         statement(
             "PrivateApis",
@@ -218,6 +273,14 @@ def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
             ],
             "*",
         ),
+    ]
+
+
+def _bucket_and_role_statements(scope: StageScope) -> list[dict[str, Any]]:
+    """The projects' serving buckets, network reads, passing the serving roles."""
+    p, account = scope.prefix, scope.account_id
+    buckets = scope.serving_buckets
+    return [
         statement(
             "ServingBuckets",
             [
@@ -243,28 +306,10 @@ def deployment_role_policy(scope: StageScope) -> dict[str, Any]:
         statement(
             "PassServingRoles",
             ["iam:PassRole"],
-            sorted(naming.role_arn(account, naming.serving_role_name(scope.org, project, "*")) for project in scope.projects)
-            or [naming.role_arn(account, f"{p}-serving-none")],
+            scope.serving_role_patterns or [naming.role_arn(account, f"{p}-serving-none")],
             condition={"StringEquals": {"iam:PassedToService": PASSED_TO_SERVICES}},
         ),
     ]
-    if scope.key_arns:
-        statements.append(
-            statement(
-                "UseStageKeys",
-                ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
-                sorted(scope.key_arns),
-            )
-        )
-        statements.append(
-            statement(
-                "GrantStageKeysToServices",
-                ["kms:CreateGrant"],
-                sorted(scope.key_arns),
-                condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            )
-        )
-    return policy_document(statements)
 
 
 def deployment_boundary(scope: StageScope) -> dict[str, Any]:
@@ -315,7 +360,7 @@ def deployment_boundary(scope: StageScope) -> dict[str, Any]:
             statement("PlatformBuckets", buckets, f"arn:aws:s3:::{p}-*"),
             # Models are created from the registry in EXP (the one cross-account read).
             statement("ModelPackagesFromExp", ["sagemaker:DescribeModelPackage"],
-                      f"arn:aws:sagemaker:{region}:{scope.org.accounts.exp}:model-package/*"),
+                      f"arn:aws:sagemaker:{region}:{scope.exp_account_id}:model-package/*"),
             statement("RegionalApis", apis, f"arn:aws:apigateway:{region}::/*"),
             statement("StageKeysCeiling", ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
                                            "kms:GenerateDataKey"], f"arn:aws:kms:{region}:{account}:key/*"),
@@ -347,11 +392,17 @@ def deployment_boundary(scope: StageScope) -> dict[str, Any]:
 class StageDeploymentRoleArgs:
     """Inputs of a :class:`StageDeploymentRole`."""
 
-    org: OrganizationConfig
-    stage: str
-    account_id: str
-    projects: list[str]
+    role_name: str
+    """``naming.stage_deployment_role_name``: the RES deployer assumes it by this name."""
+    boundary_name: str
+    """The permissions boundary policy's name."""
+    res_account_id: str
+    deployer_role_arn: str
+    """The RES serving deployer role: the only principal the role trusts."""
+    scope: StageScope
+    """What the boundary and the policy are scoped to (:func:`stage_scope`, without key ARNs)."""
     key_arns: list[pulumi.Input[str]]
+    """The stage's platform and logs keys, added to the policy's scope once known."""
 
 
 class StageDeploymentRole(pulumi.ComponentResource):
@@ -362,40 +413,28 @@ class StageDeploymentRole(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StageDeploymentRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:access:StageDeploymentRole", name, None, opts)
-        org = args.org
-        scope = StageScope(org, args.stage, args.account_id, list(args.projects))
         boundary = aws.iam.Policy(
             f"{name}-boundary",
             aws.iam.PolicyArgs(
-                name=naming.stage_deployment_boundary_name(org),
+                name=args.boundary_name,
                 description="Ceiling of the serving deployment role: serving services in this account and region",
-                policy=json.dumps(deployment_boundary(scope)),
+                policy=json.dumps(deployment_boundary(args.scope)),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.role = aws.iam.Role(
+        self.role = role_with_policy(
             f"{name}-role",
-            aws.iam.RoleArgs(
-                name=naming.stage_deployment_role_name(org),
-                description="Assumed by the RES serving deployer to deploy serving stacks",
-                assume_role_policy=json.dumps(deployment_trust_policy(org)),
-                permissions_boundary=boundary.arn,
-                max_session_duration=3600,
+            role_name=args.role_name,
+            description="Assumed by the RES serving deployer to deploy serving stacks",
+            trust_policy=deployment_trust_policy(args.res_account_id, args.deployer_role_arn),
+            permissions_boundary=boundary.arn,
+            max_session_duration=3600,
+            policy_resource_name=f"{name}-policy",
+            policy_name="serving-deploy",
+            policy=pulumi.Output.all(*args.key_arns).apply(
+                lambda keys: deployment_role_policy(replace(args.scope, key_arns=list(keys)))
             ),
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.iam.RolePolicy(
-            f"{name}-policy",
-            aws.iam.RolePolicyArgs(
-                role=self.role.id,
-                name="serving-deploy",
-                policy=pulumi.Output.all(*args.key_arns).apply(
-                    lambda keys: json.dumps(
-                        deployment_role_policy(StageScope(org, args.stage, args.account_id, list(args.projects), list(keys)))
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self.role),
-        )
+        ).role
         self.arn = self.role.arn
         self.register_outputs({"arn": self.arn})

@@ -25,6 +25,8 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
+from components.network import endpoint_egress
+
 #: Where the SDK reads its config: user-level always; admin-level when the image lets us write it.
 USER_CONFIG_PATH = "/home/sagemaker-user/.config/sagemaker/config.yaml"
 ADMIN_CONFIG_PATH = "/etc/xdg/sagemaker/config.yaml"
@@ -157,14 +159,14 @@ class StudioArgs:
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
     subnet_ids: list[pulumi.Input[str]]
+    s3_prefix_list_id: pulumi.Input[str]
+    """The S3 gateway endpoint's prefix list (app egress to S3)."""
     kms_key_arn: pulumi.Input[str]
     default_execution_role_arn: pulumi.Input[str]
     """Required by the API for the domain's defaults; every real user has their own role."""
     users: list[StudioUser]
     idle_timeout_minutes: int = 60
     max_idle_timeout_minutes: int = 240
-    s3_prefix_list_id: pulumi.Input[str] | None = None
-    """The S3 gateway endpoint's prefix list (app egress to S3); None leaves that rule out."""
 
 
 class Studio(pulumi.ComponentResource):
@@ -275,15 +277,13 @@ class Studio(pulumi.ComponentResource):
 
     def _security_group(self, name: str, description: str, args: StudioArgs, tags: dict[str, str]) -> aws.ec2.SecurityGroup:
         """Studio apps: HTTPS to endpoints, NFS to the home EFS, app-to-app ports within the group."""
+        to_endpoints = endpoint_egress(args.vpc_cidr, args.s3_prefix_list_id)
         egress = [
-            aws.ec2.SecurityGroupEgressArgs(description="HTTPS to the VPC endpoints", protocol="tcp", from_port=443, to_port=443, cidr_blocks=[args.vpc_cidr]),
+            to_endpoints.interface_endpoints,
             aws.ec2.SecurityGroupEgressArgs(description="NFS to the Studio home EFS", protocol="tcp", from_port=2049, to_port=2049, cidr_blocks=[args.vpc_cidr]),
             aws.ec2.SecurityGroupEgressArgs(description="Studio app-to-app traffic", protocol="tcp", from_port=8192, to_port=65535, self=True),
+            to_endpoints.s3_gateway,
         ]
-        if args.s3_prefix_list_id is not None:
-            egress.append(
-                aws.ec2.SecurityGroupEgressArgs(description="S3 through the gateway endpoint", protocol="tcp", from_port=443, to_port=443, prefix_list_ids=[args.s3_prefix_list_id])
-            )
         return aws.ec2.SecurityGroup(
             name,
             aws.ec2.SecurityGroupArgs(

@@ -10,6 +10,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.baseline import AccountBaseline, AccountBaselineArgs
+from components.people import PersonaRole, PersonaRoleArgs, sign_in_trust_policy
+from mlops_core import naming
 from mlops_core.config import StackSettings
 
 
@@ -32,10 +34,29 @@ class AccountContext:
         return pulumi.ResourceOptions(provider=self.provider)
 
 
+def baseline_args(settings: StackSettings) -> AccountBaselineArgs:
+    """The baseline's inputs from the stack settings: names by convention, network and switches."""
+    org, account = settings.org, settings.account_id
+    return AccountBaselineArgs(
+        role=settings.role,
+        account_id=account,
+        region=org.region,
+        platform_name=org.platform_name,
+        platform_account_ids=list(org.accounts.by_role().values()),
+        vpc_cidr=settings.config.vpc_cidr,
+        az_ids=list(settings.config.az_ids),
+        platform_key_alias=naming.kms_alias(org, "platform"),
+        logs_key_alias=naming.kms_alias(org, "logs"),
+        access_log_bucket_name=naming.bucket_name(org, account, "access-logs"),
+        audit_bucket_name=naming.bucket_name(org, account, "audit"),
+        switches=settings.config.baseline,
+    )
+
+
 def baseline_for(settings: StackSettings, provider: aws.Provider, project_root: Path, source_root: Path) -> AccountContext:
     baseline = AccountBaseline(
         f"{settings.role}-baseline",
-        AccountBaselineArgs(settings=settings),
+        baseline_args(settings),
         opts=pulumi.ResourceOptions(provider=provider),
     )
     network = baseline.network
@@ -54,3 +75,29 @@ def baseline_for(settings: StackSettings, provider: aws.Provider, project_root: 
         "alertsTopicArn": baseline.alerts_topic_arn,
     }
     return AccountContext(settings, provider, baseline, project_root, source_root, exports)
+
+
+def persona_sign_in_role(
+    context: AccountContext,
+    persona: str,
+    people: list[str],
+    policies: dict[str, pulumi.Input[Any]],
+    *,
+    description: str = "",
+    managed_policy_arns: list[str] | None = None,
+) -> PersonaRole:
+    """The persona's federated sign-in role in this account (``<role>-persona-<persona>``, IAM name
+    ``naming.persona_role_name``), which ``people`` may assume (SAML or Identity Center)."""
+    org, account = context.settings.org, context.settings.account_id
+    return PersonaRole(
+        f"{context.settings.role}-persona-{persona.replace('_', '-')}",
+        PersonaRoleArgs(
+            role_name=naming.persona_role_name(org, persona),
+            persona=persona,
+            trust_policy=sign_in_trust_policy(org, account, [persona], people),
+            policies=policies,
+            managed_policy_arns=list(managed_policy_arns or []),
+            description=description,
+        ),
+        opts=context.opts,
+    )

@@ -36,6 +36,7 @@ from mlops_core.config import OrganizationConfig
 from mlops_core.naming import (
     PROJECT_TAG_KEY,
     athena_workgroup_name,
+    bucket_name,
     data_database_name,
     data_key_purpose,
     deploy_role_name,
@@ -130,7 +131,7 @@ def build(context: AccountContext, workspace: Any) -> None:
 
     results = context.baseline.secure_bucket(
         "exp-athena-results",
-        "athena-results",
+        bucket_name(org, account, "athena-results"),
         expire_objects_days=RESULTS_RETENTION_DAYS,
         noncurrent_version_days=7,
         opts=context.opts,

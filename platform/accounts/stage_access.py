@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import pulumi
 
-from accounts.common import AccountContext
-from components.people import PersonaRole, PersonaRoleArgs, persona_user_names, sign_in_trust_policy
+from accounts.common import AccountContext, persona_sign_in_role
+from components.people import persona_user_names
 from components.release_access import STAGE_ACCESS, stage_persona_policy
-from components.stage_deployment import StageDeploymentRole, StageDeploymentRoleArgs
+from components.stage_deployment import StageDeploymentRole, StageDeploymentRoleArgs, stage_scope
 from mlops_core import naming
 
 
@@ -27,10 +27,11 @@ def build(context: AccountContext) -> None:
     deployment = StageDeploymentRole(
         f"{stage}-serving-deploy",
         StageDeploymentRoleArgs(
-            org=org,
-            stage=stage,
-            account_id=account,
-            projects=[p.name for p in org.model_projects],
+            role_name=naming.stage_deployment_role_name(org),
+            boundary_name=naming.stage_deployment_boundary_name(org),
+            res_account_id=org.accounts.res,
+            deployer_role_arn=naming.role_arn(org.accounts.res, naming.serving_deployer_role_name(org)),
+            scope=stage_scope(org, account, [p.name for p in org.model_projects]),
             key_arns=[baseline.platform_key.arn, baseline.logs_key.arn],
         ),
         opts=context.opts,
@@ -43,16 +44,12 @@ def build(context: AccountContext) -> None:
         document = stage_persona_policy(org, stage, persona, account)
         if not people or document is None:
             continue  # nobody could assume it
-        role = PersonaRole(
-            f"{stage}-persona-{persona.replace('_', '-')}",
-            PersonaRoleArgs(
-                role_name=naming.persona_role_name(org, persona),
-                persona=persona,
-                trust_policy=sign_in_trust_policy(org, account, [persona], people),
-                policies={"serving-access": document},
-                description=f"{persona} in {stage.upper()}: {STAGE_ACCESS[stage][persona]}",
-            ),
-            opts=context.opts,
+        role = persona_sign_in_role(
+            context,
+            persona,
+            people,
+            {"serving-access": document},
+            description=f"{persona} in {stage.upper()}: {STAGE_ACCESS[stage][persona]}",
         )
         persona_roles[persona] = role.arn
     context.exports["personaRoleArns"] = persona_roles

@@ -16,20 +16,20 @@ it, and the serving deploy cannot create roles.
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_aws as aws
 
 from accounts.common import AccountContext
 from components.guardrails import SageMakerGuardrails, SageMakerGuardrailsArgs
 from components.iam_documents import policy_document, service_trust_policy, statement
+from components.iam_role import role_with_policy
 from components.serving_policies import (
     SAGEMAKER_PURPOSES,
     SERVING_PURPOSES,
     ServingScope,
     serving_role_name_problems,
     serving_role_policy,
+    serving_scope,
     serving_trust_policy,
 )
 from mlops_core.naming import PROJECT_TAG_KEY, serving_role_name
@@ -60,29 +60,16 @@ def build(context: AccountContext) -> None:
 
 
 def _serving_security_group(context: AccountContext) -> aws.ec2.SecurityGroup:
-    network, region = context.baseline.network, context.settings.org.region
-    # The S3 gateway endpoint's prefix list: from the network when it exposes it, else looked up.
-    s3_prefix_list_id = getattr(network, "s3_prefix_list_id", None)
-    if s3_prefix_list_id is None:
-        s3_prefix_list_id = aws.ec2.get_prefix_list_output(
-            name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOutputOptions(provider=context.provider)
-        ).id
-    egress = [
-        aws.ec2.SecurityGroupEgressArgs(
-            description="HTTPS to the VPC interface endpoints",
-            protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_blocks=[context.settings.config.vpc_cidr],
-        ),
-        aws.ec2.SecurityGroupEgressArgs(
-            description="HTTPS to S3 through the gateway endpoint (model artifacts, capture, batch data)",
-            protocol="tcp",
-            from_port=443,
-            to_port=443,
-            prefix_list_ids=pulumi.Output.from_input(s3_prefix_list_id).apply(lambda pl: [pl] if pl else []),
-        ),
-    ]
+    network = context.baseline.network
+    s3_description = "HTTPS to S3 through the gateway endpoint (model artifacts, capture, batch data)"
+    to_endpoints = network.endpoint_egress(endpoints_description="HTTPS to the VPC interface endpoints", s3_description=s3_description)
+    # Not ``to_endpoints.s3_gateway``: this group has always planned the prefix list as one Output of a
+    # list (a first preview shows the list unknown, not a list of one unknown); kept so plans stay equal.
+    s3_gateway = aws.ec2.SecurityGroupEgressArgs(
+        description=s3_description, protocol="tcp", from_port=443, to_port=443,
+        prefix_list_ids=network.s3_prefix_list_id.apply(lambda prefix_list: [prefix_list]),
+    )
+    egress = [to_endpoints.interface_endpoints, s3_gateway]
     return aws.ec2.SecurityGroup(
         f"{context.settings.role}-serving-sg",
         aws.ec2.SecurityGroupArgs(
@@ -104,31 +91,19 @@ def _serving_role(context: AccountContext, project: str, purpose: str) -> aws.ia
 
     def scope(values: list[str]) -> ServingScope:
         vpc_id, key_arn = values
-        return ServingScope(org, project, settings.role, settings.account_id, vpc_id, key_arn)
+        return serving_scope(org, project, settings.role, settings.account_id, vpc_id, key_arn)
 
-    role = aws.iam.Role(
+    return role_with_policy(
         f"{settings.role}-serving-{project}-{purpose}",
-        aws.iam.RoleArgs(
-            name=name,
-            description=f"Serving {purpose} role of model project {project} ({settings.role})",
-            assume_role_policy=json.dumps(
-                serving_trust_policy(ServingScope(org, project, settings.role, settings.account_id, "", ""), purpose)
-            ),
-            max_session_duration=3600,
-            tags={PROJECT_TAG_KEY: project, "mlops:serving-purpose": purpose},
-        ),
+        role_name=name,
+        description=f"Serving {purpose} role of model project {project} ({settings.role})",
+        trust_policy=serving_trust_policy(serving_scope(org, project, settings.role, settings.account_id, "", ""), purpose),
+        max_session_duration=3600,
+        tags={PROJECT_TAG_KEY: project, "mlops:serving-purpose": purpose},
+        policy_name=f"serving-{purpose}",
+        policy=scope_inputs.apply(lambda values: serving_role_policy(scope(values), purpose)),
         opts=context.opts,
-    )
-    aws.iam.RolePolicy(
-        f"{settings.role}-serving-{project}-{purpose}-policy",
-        aws.iam.RolePolicyArgs(
-            role=role.id,
-            name=f"serving-{purpose}",
-            policy=scope_inputs.apply(lambda values: json.dumps(serving_role_policy(scope(values), purpose))),
-        ),
-        opts=pulumi.ResourceOptions(provider=context.provider, parent=role),
-    )
-    return role
+    ).role
 
 
 def _deny_guardrails(context: AccountContext, security_group: aws.ec2.SecurityGroup) -> SageMakerGuardrails:
@@ -150,42 +125,30 @@ def _apigateway_logging_role(context: AccountContext) -> None:
     """API Gateway's account-wide CloudWatch role (execution and access logs of the private APIs)."""
     settings = context.settings
     account, region = settings.account_id, settings.org.region
-    role = aws.iam.Role(
-        f"{settings.role}-apigateway-logs-role",
-        aws.iam.RoleArgs(
-            name=f"{settings.org.platform_name}-apigateway-logs",
-            description="Lets API Gateway write execution and access logs of the private APIs",
-            assume_role_policy=json.dumps(service_trust_policy("apigateway.amazonaws.com", account)),
-            max_session_duration=3600,
-        ),
-        opts=context.opts,
-    )
     groups = [
         f"arn:aws:logs:{region}:{account}:log-group:API-Gateway-Execution-Logs_*",
         f"arn:aws:logs:{region}:{account}:log-group:/aws/apigateway/*",
     ]
-    aws.iam.RolePolicy(
-        f"{settings.role}-apigateway-logs-policy",
-        aws.iam.RolePolicyArgs(
-            role=role.id,
-            name="apigateway-logs",
-            policy=json.dumps(
-                policy_document(
-                    [
-                        statement(
-                            "WriteApiLogs",
-                            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams",
-                             "logs:PutLogEvents"],
-                            [*groups, *(f"{g}:log-stream:*" for g in groups)],
-                        ),
-                        statement("FindLogGroups", ["logs:DescribeLogGroups"],
-                                  f"arn:aws:logs:{region}:{account}:log-group:*"),
-                    ]
-                )
-            ),
+    role = role_with_policy(
+        f"{settings.role}-apigateway-logs-role",
+        role_name=f"{settings.org.platform_name}-apigateway-logs",
+        description="Lets API Gateway write execution and access logs of the private APIs",
+        trust_policy=service_trust_policy("apigateway.amazonaws.com", account),
+        max_session_duration=3600,
+        policy_resource_name=f"{settings.role}-apigateway-logs-policy",
+        policy_name="apigateway-logs",
+        policy=policy_document(
+            [
+                statement(
+                    "WriteApiLogs",
+                    ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    [*groups, *(f"{g}:log-stream:*" for g in groups)],
+                ),
+                statement("FindLogGroups", ["logs:DescribeLogGroups"], f"arn:aws:logs:{region}:{account}:log-group:*"),
+            ]
         ),
-        opts=pulumi.ResourceOptions(provider=context.provider, parent=role),
-    )
+        opts=context.opts,
+    ).role
     aws.apigateway.Account(
         f"{settings.role}-apigateway-account",
         aws.apigateway.AccountArgs(cloudwatch_role_arn=role.arn),

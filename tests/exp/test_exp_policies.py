@@ -261,6 +261,12 @@ def test_every_project_resource_carries_the_project_tag(exp_plan) -> None:
 
 MY_SOURCES = (
     "platform/accounts/exp_workspace.py",
+    "platform/accounts/exp_projects.py",
+    "platform/accounts/exp_studio.py",
+    "platform/accounts/exp_product.py",
+    "platform/accounts/exp_guardrails.py",
+    "platform/accounts/exp_role_policies.py",
+    "platform/accounts/exp_people.py",
     "components/people.py",
     "components/guardrails.py",
     "components/model_project.py",

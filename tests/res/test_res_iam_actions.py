@@ -20,7 +20,7 @@ from components.image_pipeline import builder_policy
 from components.model_trigger import trigger_role_policy
 from components.release_access import approver_policy, res_persona_policy, stage_persona_policy
 from components.release_roles import ReleaseNames, deployer_policy, pipeline_policy
-from components.stage_deployment import StageScope, deployment_boundary, deployment_role_policy
+from components.stage_deployment import deployment_boundary, deployment_role_policy, stage_scope
 
 from .conftest import PRODUCT_VALUES as VALUES
 from .conftest import as_list
@@ -41,7 +41,7 @@ def resource_formats(action: str) -> tuple[str, ...] | None:
 
 def documents(org) -> dict[str, dict]:
     projects = [p.name for p in org.model_projects]
-    scope = StageScope(org, "prod", "666666666666", projects, [KEY.format(account="666666666666")])
+    scope = stage_scope(org, "666666666666", projects, [KEY.format(account="666666666666")])
     names = ReleaseNames(
         platform_name="mlops", region="eu-central-1", res_account="333333333333", exp_account="222222222222",
         deployer_role_name="mlops-serving-deployer", pipeline_role_name="mlops-release-pipeline",
@@ -101,7 +101,7 @@ def _covered(action: str, resources: list[str], boundary: dict) -> bool:
 
 @pytest.mark.parametrize("stage,account", [("dev", "444444444444"), ("prod", "666666666666")])
 def test_deployment_role_grants_stay_inside_its_boundary(org, stage, account) -> None:
-    scope = StageScope(org, stage, account, [p.name for p in org.model_projects], [KEY.format(account=account)])
+    scope = stage_scope(org, account, [p.name for p in org.model_projects], [KEY.format(account=account)])
     boundary = deployment_boundary(scope)
     outside = [
         f"{item['Sid']}: {action} on {as_list(item['Resource'])}"

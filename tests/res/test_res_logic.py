@@ -13,7 +13,7 @@ from cfnlint.api import ManualArgs, lint
 from components.deployment_product import deployment_product_template, launch_role_policy
 from components.promotion_pipeline import build_actions, buildspec, stage_specs
 from components.release_access import approver_policy, approval_resources
-from components.stage_deployment import StageScope, deployment_boundary, deployment_role_policy
+from components.stage_deployment import deployment_boundary, deployment_role_policy, stage_scope
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "images"))
@@ -107,13 +107,13 @@ def _compact(document: dict) -> int:
 
 def test_deployment_role_policy_fits_the_inline_policy_limit(org) -> None:
     keys = [f"arn:aws:kms:eu-central-1:666666666666:key/{n}234abcd-12ab-34cd-56ef-1234567890ab" for n in (1, 2)]
-    scope = StageScope(org, "prod", "666666666666", [p.name for p in org.model_projects], keys)
+    scope = stage_scope(org, "666666666666", [p.name for p in org.model_projects], keys)
     assert _compact(deployment_role_policy(scope)) < 10240, "IAM limits inline role policies to 10,240 characters"
     assert _compact(deployment_boundary(scope)) < 6144, "IAM limits managed policies to 6,144 characters"
 
 
 def test_deployment_role_policy_without_projects_still_names_resources(org) -> None:
-    scope = StageScope(org, "dev", "444444444444", [])
+    scope = stage_scope(org, "444444444444", [])
     for item in deployment_role_policy(scope)["Statement"]:
         assert item["Resource"], item["Sid"]
 

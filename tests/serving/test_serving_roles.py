@@ -10,16 +10,16 @@ import pytest
 from components.serving_policies import (
     SERVING_PURPOSES,
     SYNC_RULE_ACTIONS,
-    ServingScope,
     serving_role_name_problems,
     serving_role_policy,
+    serving_scope,
     serving_trust_policy,
 )
 from mlops_core.config import OrganizationConfig, load_organization
 
 ORG = load_organization()
 KEY = "arn:aws:kms:eu-central-1:666666666666:key/11111111-2222-3333-4444-555555555555"
-SCOPE = ServingScope(ORG, "weld-gun-pm", "prod", "666666666666", "vpc-0123456789abcdef0", KEY)
+SCOPE = serving_scope(ORG, "weld-gun-pm", "prod", "666666666666", "vpc-0123456789abcdef0", KEY)
 
 
 def statements(purpose: str) -> list[dict]:
@@ -186,7 +186,7 @@ def test_stage_role_policies_are_the_pure_documents(stage_plans) -> None:
     document = json.loads(policy.inputs["policy"])
     key = plan.outputs["platformKeyArn"]
     expected = serving_role_policy(
-        ServingScope(ORG, "weld-gun-pm", "prod", "666666666666", plan.outputs["vpcId"], key), "batch"
+        serving_scope(ORG, "weld-gun-pm", "prod", "666666666666", plan.outputs["vpcId"], key), "batch"
     )
     assert document == expected, policy.urn
 
