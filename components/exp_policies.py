@@ -28,9 +28,8 @@ from typing import Any
 
 from components.iam_documents import policy_document, statement
 from mlops_core.naming import PROJECT_TAG_KEY
-
-DATA_PERSONAS = ("lead", "scientist", "ml_engineer")
-OPERATOR_PERSONAS = ("devops", "platform_admin", "auditor")
+from mlops_core.roles import OPERATOR_PERSONAS
+from mlops_core.roles import SCIENTIST_PERSONAS as DATA_PERSONAS
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 APPROVAL_STATUSES = ["Approved", "Rejected"]
 PENDING = "PendingManualApproval"

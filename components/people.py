@@ -33,6 +33,7 @@ import pulumi_aws as aws
 from components.iam_documents import policy_document, statement
 from components.iam_role import policy_json
 from mlops_core.config import OrganizationConfig
+from mlops_core.roles import PERSONAS
 
 #: The audience AWS sign-in puts into SAML assertions for the console and STS.
 SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
@@ -56,9 +57,8 @@ def persona_user_names(org: OrganizationConfig, persona: str) -> list[str]:
 
 def personas_in_use(org: OrganizationConfig) -> list[str]:
     """Personas that at least one configured person has, in a stable order."""
-    order = ["lead", "scientist", "ml_engineer", "devops", "platform_admin", "auditor"]
     used = {p.persona for p in [*org.data_scientists, *org.operators]}
-    return [p for p in order if p in used]
+    return [p for p in PERSONAS if p in used]
 
 
 def federated_trust_policy(provider_arn: str, user_name_tag: str, user_names: list[str]) -> dict[str, Any]:

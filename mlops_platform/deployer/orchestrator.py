@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from mlops_core.roles import APPROVAL_STAGES
 from mlops_platform.deployer.errors import DeployerError
 from mlops_platform.deployer.graph import StackGraph
 from mlops_platform.deployer.progress import Progress
@@ -33,7 +34,7 @@ from mlops_platform.deployer.runner import (
 )
 
 #: Roles deployed only after an explicit confirmation when run interactively.
-CONFIRM_ROLES = frozenset({"int", "prod"})
+CONFIRM_ROLES = frozenset(APPROVAL_STAGES)
 #: States that make every downstream stack skip.
 BLOCKING_STATES = frozenset({"failed", "skipped", "refused"})
 

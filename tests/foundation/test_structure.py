@@ -202,3 +202,48 @@ def test_no_one_file_folder_at_the_root() -> None:
             counts[path.split("/")[0]] = counts.get(path.split("/")[0], 0) + 1
     lonely = sorted(folder for folder, count in counts.items() if count == 1)
     assert not lonely, f"one-file folders at the root: {lonely}"
+
+
+# ---- lists of roles and stages, defined once ----------------------------------------------------
+
+def _role_lists() -> dict[frozenset[str], str]:
+    from mlops_core import roles
+
+    return {
+        frozenset(values): name
+        for name, values in vars(roles).items()
+        if isinstance(values, tuple) and len(values) > 1 and all(isinstance(v, str) for v in values)
+    }
+
+
+def spelled_out_role_lists(tree: ast.AST, known: dict[frozenset[str], str]) -> list[tuple[int, str]]:
+    """Literal tuples and lists of strings that spell one of mlops_core.roles' lists again (a set of
+    personas granted one capability is data, not the list of personas)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Tuple | ast.List) and len(node.elts) > 1:
+            values = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            if len(values) == len(node.elts) and frozenset(values) in known:
+                found.append((node.lineno, known[frozenset(values)]))
+    return found
+
+
+def test_the_role_list_rule_can_fail() -> None:
+    known = _role_lists()
+    assert spelled_out_role_lists(ast.parse('STAGES = ("dev", "int", "prod")'), known), "a spelled-out stage list"
+    assert not spelled_out_role_lists(ast.parse('X = ("dev", "other")'), known)
+
+
+def test_role_and_stage_lists_are_defined_once() -> None:
+    """Everything but mlops_core/roles.py takes them from there (the policy pack, which imports
+    nothing of ours, keeps its own and a test compares them)."""
+    known = _role_lists()
+    files = {path for folder in ("mlops_core", "components", "platform", "serving", "mlops_platform",
+                                 "mlops_functions", "mlops_pipelines", "etl", "images") for path in _python_files(folder)}
+    broken = [
+        f"{path.relative_to(REPO_ROOT)}:{line}: spells out {name}"
+        for path in sorted(files)
+        if path.relative_to(REPO_ROOT).as_posix() != "mlops_core/roles.py"
+        for line, name in spelled_out_role_lists(ast.parse(path.read_text(encoding="utf-8")), known)
+    ]
+    assert not broken, "use mlops_core.roles:\n" + "\n".join(broken)
