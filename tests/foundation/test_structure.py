@@ -235,8 +235,8 @@ def test_the_role_list_rule_can_fail() -> None:
 
 
 def test_role_and_stage_lists_are_defined_once() -> None:
-    """Everything but mlops_core/roles.py takes them from there (the policy pack, which imports
-    nothing of ours, keeps its own and a test compares them)."""
+    """Everything but mlops_core/roles.py takes them from there (the policy pack imports nothing of
+    ours and needs none: role-specific settings reach it through its per-role config)."""
     known = _role_lists()
     files = {path for folder in ("mlops_core", "components", "platform", "serving", "mlops_platform",
                                  "mlops_functions", "mlops_pipelines", "etl", "images") for path in _python_files(folder)}
