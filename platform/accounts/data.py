@@ -176,9 +176,9 @@ def _data_set(
             script_location=code.script_location,
             extra_py_files=code.extra_py_files,
             repo_root=context.source_root,
+            # Entries written before the catalog is encrypted are stored unencrypted; databases created
+            # before the Lake Formation settings get the IAMAllowedPrincipals default.
+            catalog_ready=[lake.catalog_encryption, lake_formation.settings, *lake_formation.registrations],
         ),
-        # Databases created before the settings would get the IAMAllowedPrincipals default.
-        opts=pulumi.ResourceOptions(
-            provider=context.provider, depends_on=[lake_formation.settings, *lake_formation.registrations]
-        ),
+        opts=context.opts,
     )
