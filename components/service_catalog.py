@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -422,10 +422,6 @@ class ModelBuildingProductArgs:
     """Template values (an Output once IDs are known)."""
     template_bucket: pulumi.Input[str]
     """SecureBucket holding the template (encrypted with ``settings.kms_key_arn``)."""
-    launcher_principal_arns: list[pulumi.Input[str]] = field(default_factory=list)
-    """Leads' sign-in roles and Studio execution roles (IAM principals)."""
-    launcher_principal_patterns: list[str] = field(default_factory=list)
-    """ARN patterns (``IAM_PATTERN``), e.g. Identity Center roles of the lead permission set."""
     boundary_name: str = ""
     launch_role_name: str = ""
 
@@ -527,16 +523,26 @@ class ModelBuildingProduct(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self.portfolio, depends_on=[association]),
         )
-        for index, principal in enumerate(args.launcher_principal_arns):
+        self._name = name
+        self.register_outputs({"portfolioId": self.portfolio.id, "productId": self.product.id, "launchRoleArn": self.launch_role.arn})
+
+    def associate_launchers(self, principal_arns: list[pulumi.Output[str]], patterns: list[str] = ()) -> None:
+        """Let these principals launch the product (children of the portfolio).
+
+        A separate step because the leads' sign-in role is declared after the product (its policy
+        names the product). Pass each role's ``arn`` *output*, never an ARN built from its name: the
+        association must wait for the role, or Service Catalog refuses a principal that does not
+        exist yet. ``patterns`` are ``IAM_PATTERN`` ARNs (e.g. Identity Center roles of a permission set).
+        """
+        for index, principal in enumerate(principal_arns):
             aws.servicecatalog.PrincipalPortfolioAssociation(
-                f"{name}-launcher-{index}",
+                f"{self._name}-launcher-{index}",
                 aws.servicecatalog.PrincipalPortfolioAssociationArgs(portfolio_id=self.portfolio.id, principal_arn=principal, principal_type="IAM"),
                 opts=pulumi.ResourceOptions(parent=self.portfolio),
             )
-        for index, pattern in enumerate(args.launcher_principal_patterns):
+        for index, pattern in enumerate(patterns):
             aws.servicecatalog.PrincipalPortfolioAssociation(
-                f"{name}-launcher-pattern-{index}",
+                f"{self._name}-launcher-pattern-{index}",
                 aws.servicecatalog.PrincipalPortfolioAssociationArgs(portfolio_id=self.portfolio.id, principal_arn=pattern, principal_type="IAM_PATTERN"),
                 opts=pulumi.ResourceOptions(parent=self.portfolio),
             )
-        self.register_outputs({"portfolioId": self.portfolio.id, "productId": self.product.id, "launchRoleArn": self.launch_role.arn})
