@@ -75,7 +75,7 @@ class AccountBaseline(pulumi.ComponentResource):
                 account_id=account,
                 alias=args.platform_key_alias,
                 description=f"{prefix} {args.role}: data, models, volumes and buckets",
-                users=[platform_roles, *args.extra_key_users],
+                users=[platform_roles, ebs_service_linked_roles(account, region), *args.extra_key_users],
             ),
             opts=here,
         )
@@ -382,6 +382,17 @@ class AccountBaseline(pulumi.ComponentResource):
             aws.cfg.RecorderStatusArgs(name=recorder.name, is_enabled=True),
             opts=pulumi.ResourceOptions(parent=recorder, depends_on=[channel]),
         )
+
+
+def ebs_service_linked_roles(account: str, region: str) -> KeyUser:
+    """The account's service-linked roles, through EC2 only: the platform key is the default EBS key.
+
+    AWS documents this for encrypted volumes launched by a service (EC2 Auto Scaling, AWS Backup
+    restores, Batch, Spot Fleet): the service-linked role needs the key's use actions and
+    ``kms:CreateGrant`` for AWS resources. Without it they cannot launch encrypted volumes at all.
+    Admitted by ARN pattern (a service-linked role appears only when its service is first used).
+    """
+    return KeyUser(account, [f"arn:aws:iam::{account}:role/aws-service-role/*"], via_services=[f"ec2.{region}.amazonaws.com"])
 
 
 def _trail_name(platform_name: str) -> str:
