@@ -87,6 +87,10 @@ class TemplateSettings:
     events_role_arn: str
     codeartifact_domain: str
     codeartifact_repository: str
+    codeartifact_internal_repository: str = "internal"
+    """Holds the platform's own packages; no public upstream (``components/codeartifact.py``)."""
+    platform_requirements: tuple[str, ...] = ()
+    """The platform's packages the build installs from the internal repository, pinned (``name==version``)."""
 
     @property
     def role_path(self) -> str:
@@ -115,15 +119,36 @@ SPEC_COMMAND = (
 )
 
 
+def install_commands(s: TemplateSettings) -> list[str]:
+    """The build's install phase (pure; tests run it against local indexes).
+
+    Our packages come from the internal repository alone (no public upstream), pinned, with
+    ``--no-deps``; then the project's requirements through the team repository with the same pins
+    as constraints, so a same-named public package of any version can never replace ours.
+    """
+    where = f"--domain {s.codeartifact_domain} --domain-owner {s.account_id} --region {s.region}"
+    commands = [f"aws codeartifact login --tool pip {where} --repository {s.codeartifact_repository}"]
+    if s.platform_requirements:
+        pins = " ".join(f'"{r}"' for r in s.platform_requirements)
+        commands += [
+            f"CA_TOKEN=\"$(aws codeartifact get-authorization-token {where} --query authorizationToken --output text)\"",
+            f"CA_INTERNAL=\"$(aws codeartifact get-repository-endpoint {where} --repository {s.codeartifact_internal_repository} "
+            "--format pypi --query repositoryEndpoint --output text)\"",
+            f'printf "%s\\n" {pins} > platform-constraints.txt',
+            'pip install --no-deps --index-url "${CA_INTERNAL/:\/\//://aws:${CA_TOKEN}@}simple/" -r platform-constraints.txt',
+            "pip install -c platform-constraints.txt -r platform-constraints.txt -r requirements.txt",
+        ]
+    else:
+        commands.append("pip install -r requirements.txt")
+    return commands
+
+
 def _buildspec(s: TemplateSettings) -> str:
-    login = (
-        f"aws codeartifact login --tool pip --domain {s.codeartifact_domain} --domain-owner {s.account_id} "
-        f"--repository {s.codeartifact_repository} --region {s.region}"
-    )
     spec = {
         "version": 0.2,
+        "env": {"shell": "bash"},
         "phases": {
-            "install": {"commands": [login, "pip install -r requirements.txt"]},
+            "install": {"commands": install_commands(s)},
             "build": {
                 "commands": [
                     "python -m pytest -q tests",
@@ -236,7 +261,11 @@ def _build_role_policy(s: TemplateSettings) -> dict[str, Any]:
             statement("ProjectKey", KMS_DATA_ACTIONS, s.kms_key_arn),
             statement("Repository", ["codeconnections:GetConnectionToken", "codeconnections:UseConnection"], s.connection_arn),
             statement("PipThroughCodeArtifact", ["codeartifact:GetAuthorizationToken"], f"arn:aws:codeartifact:{s.region}:{s.account_id}:domain/{s.codeartifact_domain}"),
-            statement("ReadTeamRepository", ["codeartifact:GetRepositoryEndpoint", "codeartifact:ReadFromRepository"], f"arn:aws:codeartifact:{s.region}:{s.account_id}:repository/{s.codeartifact_domain}/{s.codeartifact_repository}"),
+            statement(
+                "ReadTeamAndInternalRepositories",
+                ["codeartifact:GetRepositoryEndpoint", "codeartifact:ReadFromRepository"],
+                [f"arn:aws:codeartifact:{s.region}:{s.account_id}:repository/{s.codeartifact_domain}/{r}" for r in (s.codeartifact_repository, s.codeartifact_internal_repository)],
+            ),
             statement("CodeArtifactBearerToken", ["sts:GetServiceBearerToken"], "*", condition={"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}}),
             statement("UpsertPipeline", ["sagemaker:AddTags", "sagemaker:CreatePipeline", "sagemaker:UpdatePipeline", *PIPELINE_ACTIONS], pipeline_arn),
             statement("PassPipelineRole", ["iam:PassRole"], f"arn:aws:iam::{s.account_id}:role{s.role_path}{PRODUCT_PREFIX}${{SageMakerProjectName}}-pipeline", condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}}),

@@ -10,6 +10,7 @@ CodeConnections connection, so CodeCommit source control leaves the product out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import version
 
 import pulumi
 import pulumi_aws as aws
@@ -17,7 +18,7 @@ import pulumi_aws as aws
 from accounts.common import AccountContext
 from accounts.exp_projects import ModelProjects, reader_role_patterns, stage_accounts
 from accounts.exp_source_control import SourceControl
-from components.codeartifact import CodeArtifact
+from components.codeartifact import PLATFORM_PACKAGES, CodeArtifact
 from components.encryption import KeyUser, PlatformKey, PlatformKeyArgs
 from components.exp_policies import stage_read_statements
 from components.guardrails import SageMakerGuardrails
@@ -150,6 +151,7 @@ def _template_settings(
         codeartifact.domain_name,
         codeartifact.team_repository,
         network.vpc_id,
+        codeartifact.internal_repository,
     ).apply(
         lambda v: TemplateSettings(
             platform_name=prefix,
@@ -172,5 +174,8 @@ def _template_settings(
             events_role_arn=v[6],
             codeartifact_domain=v[7],
             codeartifact_repository=v[8],
+            codeartifact_internal_repository=v[10],
+            # The release publishes this checkout's version (images/publish_packages.py).
+            platform_requirements=tuple(f"{name}=={version(name)}" for name in PLATFORM_PACKAGES),
         )
     )
