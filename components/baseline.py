@@ -75,7 +75,7 @@ class AccountBaseline(pulumi.ComponentResource):
                 account_id=account,
                 alias=args.platform_key_alias,
                 description=f"{prefix} {args.role}: data, models, volumes and buckets",
-                users=[platform_roles, *args.extra_key_users],
+                users=[platform_roles, ebs_service_linked_roles(account, region), *args.extra_key_users],
             ),
             opts=here,
         )
@@ -86,7 +86,7 @@ class AccountBaseline(pulumi.ComponentResource):
                 alias=args.logs_key_alias,
                 description=f"{prefix} {args.role}: logs, trail and alert topics",
                 users=[platform_roles],
-                services=_log_services(account, region),
+                services=_log_services(account, region, _trail_arn(account, region, prefix)),
             ),
             opts=here,
         )
@@ -293,8 +293,8 @@ class AccountBaseline(pulumi.ComponentResource):
         )
 
     def _cloudtrail(self, name: str, bucket: SecureBucket, retention_days: int) -> None:
-        account, region = self._args.account_id, self._args.region
-        trail_name = f"{self._args.platform_name}-trail"
+        account = self._args.account_id
+        trail_name = _trail_name(self._args.platform_name)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-trail-logs",
             aws.cloudwatch.LogGroupArgs(
@@ -302,12 +302,12 @@ class AccountBaseline(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        trail_arn = f"arn:aws:cloudtrail:{region}:{account}:trail/{trail_name}"
+        # CloudTrail sends no aws:Source* keys when it assumes this role (see components/log_delivery.py).
         role = log_delivery_role(
             f"{name}-trail-logs",
             service="cloudtrail.amazonaws.com",
             account_id=account,
-            source_arn=trail_arn,
+            source_arn=None,
             description="Lets CloudTrail write the trail to CloudWatch Logs",
             sid="DeliverTrail",
             actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -384,8 +384,34 @@ class AccountBaseline(pulumi.ComponentResource):
         )
 
 
-def _log_services(account: str, region: str) -> list[ServiceUse]:
-    """Services that encrypt with the logs key, each held to this account (confused deputy)."""
+def ebs_service_linked_roles(account: str, region: str) -> KeyUser:
+    """The account's service-linked roles, through EC2 only: the platform key is the default EBS key.
+
+    AWS documents this for encrypted volumes launched by a service (EC2 Auto Scaling, AWS Backup
+    restores, Batch, Spot Fleet): the service-linked role needs the key's use actions and
+    ``kms:CreateGrant`` for AWS resources. Without it they cannot launch encrypted volumes at all.
+    Admitted by ARN pattern (a service-linked role appears only when its service is first used).
+    """
+    return KeyUser(account, [f"arn:aws:iam::{account}:role/aws-service-role/*"], via_services=[f"ec2.{region}.amazonaws.com"])
+
+
+def _trail_name(platform_name: str) -> str:
+    return f"{platform_name}-trail"
+
+
+def _trail_arn(account: str, region: str, platform_name: str) -> str:
+    return f"arn:aws:cloudtrail:{region}:{account}:trail/{_trail_name(platform_name)}"
+
+
+def _log_services(account: str, region: str, trail_arn: str) -> list[ServiceUse]:
+    """Services that encrypt with the logs key, each held to this account (confused deputy).
+
+    CloudTrail gets two statements, as its key-policy documentation lists them: GenerateDataKey
+    carries the ``aws:cloudtrail:arn`` encryption context, DescribeKey (checked at CreateTrail and
+    UpdateTrail) carries none, so a context condition on DescribeKey would never match and
+    CreateTrail would fail with InsufficientEncryptionPolicyException.
+    """
+    trail_source = {"aws:SourceAccount": account, "aws:SourceArn": trail_arn}
     return [
         ServiceUse(
             f"logs.{region}.amazonaws.com",
@@ -394,12 +420,13 @@ def _log_services(account: str, region: str) -> list[ServiceUse]:
         ),
         ServiceUse(
             "cloudtrail.amazonaws.com",
-            ["kms:DescribeKey", "kms:GenerateDataKey"],
+            ["kms:GenerateDataKey"],
             {
-                "StringEquals": {"aws:SourceAccount": account},
+                "StringEquals": trail_source,
                 "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"},
             },
         ),
+        ServiceUse("cloudtrail.amazonaws.com", ["kms:DescribeKey"], {"StringEquals": trail_source}),
         ServiceUse(
             "config.amazonaws.com",
             SERVICE_KEY_ACTIONS,

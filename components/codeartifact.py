@@ -1,10 +1,18 @@
-"""A KMS-encrypted CodeArtifact domain with a PyPI proxy and a team repository.
+"""A KMS-encrypted CodeArtifact domain with a PyPI proxy, an internal and a team repository.
 
 pip in the isolated VPC cannot reach pypi.org; the ``pypi-store`` repository has the external
-connection ``public:pypi`` and the team repository uses it as upstream, so ``pip install`` through
-the team repository fetches (and caches) public packages and serves the team's own ones. Studio and
-CodeBuild log in with ``aws codeartifact login --tool pip`` (a 12-hour token, renewed at every app
-start and by the Studio lifecycle configuration's renewal loop).
+connection ``public:pypi``, and the team repository uses it as upstream, so ``pip install`` through
+the team repository fetches (and caches) public packages. Studio and CodeBuild log in with ``aws
+codeartifact login --tool pip`` (a 12-hour token, renewed at every app start and by the Studio
+lifecycle configuration's renewal loop).
+
+The platform's own packages (``mlops-platform``, which carries ``mlops_pipelines``) live in the
+``internal`` repository: no upstream, no external connection, published by the release
+(``images/publish_packages.py``). Through a repository with the public upstream, a same-named
+package on pypi.org with a higher version could win (dependency confusion), so the Model Building
+product's build installs our packages from ``internal`` alone, pinned, before anything else
+(``components/service_catalog.py``); the team repository searches ``internal`` first, and the
+release also sets the package origin control ``upstream=BLOCK`` for our names there.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ import pulumi
 import pulumi_aws as aws
 
 PYPI_EXTERNAL_CONNECTION = "public:pypi"
+#: Distributions the platform publishes itself; never resolved through the public upstream.
+PLATFORM_PACKAGES = ("mlops-platform",)
 
 
 @dataclass
@@ -27,6 +37,8 @@ class CodeArtifactArgs:
     """Customer-managed key for the domain's assets."""
     team_repository: str = "team"
     proxy_repository: str = "pypi-store"
+    internal_repository: str = "internal"
+    """The platform's own packages only: no upstream, no external connection."""
 
 
 class CodeArtifact(pulumi.ComponentResource):
@@ -37,6 +49,7 @@ class CodeArtifact(pulumi.ComponentResource):
     domain_owner: pulumi.Output[str]
     team_repository: pulumi.Output[str]
     team_repository_arn: pulumi.Output[str]
+    internal_repository: pulumi.Output[str]
 
     def __init__(self, name: str, args: CodeArtifactArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:codeartifact:CodeArtifact", name, None, opts)
@@ -58,13 +71,26 @@ class CodeArtifact(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        internal = aws.codeartifact.Repository(
+            f"{name}-internal",
+            aws.codeartifact.RepositoryArgs(
+                domain=self.domain.domain,
+                repository=args.internal_repository,
+                description=f"The platform's own packages ({', '.join(PLATFORM_PACKAGES)}); no upstream",
+            ),
+            opts=child,
+        )
         team = aws.codeartifact.Repository(
             f"{name}-team",
             aws.codeartifact.RepositoryArgs(
                 domain=self.domain.domain,
                 repository=args.team_repository,
-                description="Team packages; public packages through the PyPI proxy upstream",
-                upstreams=[aws.codeartifact.RepositoryUpstreamArgs(repository_name=proxy.repository)],
+                description="Team packages; the platform's first (internal), public ones through the PyPI proxy",
+                # Search order: internal before the public proxy.
+                upstreams=[
+                    aws.codeartifact.RepositoryUpstreamArgs(repository_name=internal.repository),
+                    aws.codeartifact.RepositoryUpstreamArgs(repository_name=proxy.repository),
+                ],
             ),
             opts=child,
         )
@@ -72,4 +98,7 @@ class CodeArtifact(pulumi.ComponentResource):
         self.domain_owner = self.domain.owner
         self.team_repository = team.repository
         self.team_repository_arn = team.arn
-        self.register_outputs({"domain": self.domain_name, "teamRepository": self.team_repository})
+        self.internal_repository = internal.repository
+        self.register_outputs(
+            {"domain": self.domain_name, "teamRepository": self.team_repository, "internalRepository": self.internal_repository}
+        )

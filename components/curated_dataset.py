@@ -17,7 +17,7 @@ Builds, for a data set from ``organization.yaml`` (``dataSets``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
@@ -60,6 +60,10 @@ class CuratedDatasetArgs:
     extra_py_files: pulumi.Input[str]
     repo_root: Path
     """Where ``sampleData`` paths are resolved."""
+    catalog_ready: list[pulumi.Resource] = field(default_factory=list)
+    """What the database and tables must wait for: the catalog's encryption settings and the Lake
+    Formation settings and registrations. Given to each of them: a component's ``depends_on`` does
+    not reach its children, so the caller's options cannot order them."""
     worker_type: str = "G.1X"
     number_of_workers: int = 2
     timeout_minutes: int = 60
@@ -134,7 +138,7 @@ class CuratedDataset(pulumi.ComponentResource):
     def _tables(self, name: str, args: CuratedDatasetArgs) -> None:
         """The data set's database (no IAMAllowedPrincipals default) with its raw and curated tables."""
         data_set = args.data_set
-        here = pulumi.ResourceOptions(parent=self)
+        after_catalog = pulumi.ResourceOptions(parent=self, depends_on=args.catalog_ready)
         raw_location = pulumi.Output.concat("s3://", args.raw_bucket, "/", data_set.location)
         self.database = aws.glue.CatalogDatabase(
             f"{name}-database",
@@ -145,9 +149,9 @@ class CuratedDataset(pulumi.ComponentResource):
                 # No IAMAllowedPrincipals default: access to new tables only through Lake Formation grants.
                 create_table_default_permissions=[],
             ),
-            opts=here,
+            opts=after_catalog,
         )
-        in_db = pulumi.ResourceOptions(parent=self.database)
+        in_db = pulumi.ResourceOptions(parent=self.database, depends_on=args.catalog_ready)
         self.raw_table = aws.glue.CatalogTable(
             f"{name}-raw-table",
             aws.glue.CatalogTableArgs(

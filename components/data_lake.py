@@ -219,6 +219,8 @@ class DataLake(pulumi.ComponentResource):
     etl_role: aws.iam.Role
     hmac_secret: aws.secretsmanager.Secret
     security_configuration: aws.glue.SecurityConfiguration
+    catalog_encryption: aws.glue.DataCatalogEncryptionSettings
+    """Every database and table of the catalog must depend on it (written before, they are stored unencrypted)."""
     connection: aws.glue.Connection
     security_group_id: pulumi.Output[str]
 
@@ -259,7 +261,7 @@ class DataLake(pulumi.ComponentResource):
         )
         self.etl_role = self._etl_role(name, args)
 
-        aws.glue.DataCatalogEncryptionSettings(
+        self.catalog_encryption = aws.glue.DataCatalogEncryptionSettings(
             f"{name}-catalog-encryption",
             aws.glue.DataCatalogEncryptionSettingsArgs(
                 data_catalog_encryption_settings=aws.glue.DataCatalogEncryptionSettingsDataCatalogEncryptionSettingsArgs(

@@ -1,5 +1,13 @@
 """Customer-managed KMS keys with rotation, a 30-day deletion window, an alias and a key policy
-that names exactly who may use the key.
+that names who may use the key: per account, role ARNs *or ARN patterns*, optionally only through
+a service (``kms:ViaService``), and service principals held by confused-deputy conditions.
+
+How narrow a key is depends on its users. The account baseline's platform and logs keys admit every
+``role/<platform>-*`` role of the account (the platform's own roles; the platform key also the
+account's service-linked roles through EC2, as the default EBS key); the data key, the project keys
+and the Model Building product's key name their roles or a narrower pattern. Nothing outside the
+listed patterns uses a key, but a pattern is not a list: a new ``<platform>-...`` role can use the
+platform and logs keys without a key-policy change.
 
 KMS checks that every principal named in a key policy exists when the policy is written. Roles of
 other stacks (or of this stack, created later) are therefore admitted as the account root *with an

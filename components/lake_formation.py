@@ -10,6 +10,11 @@
   without organisation sharing);
 * no ``IAMAllowedPrincipals`` defaults: new databases and tables are reachable only through Lake
   Formation grants, not through IAM policies alone;
+* kept on destroy and replace: the provider's delete sends empty admins and cross-account version 1,
+  silently removing every administrator (and with them the stack's own grant rights), so the
+  settings are ``protect``ed (a replace or destroy stops) and ``retain_on_delete`` (should the
+  protection be lifted, Pulumi forgets them instead of resetting the account); ``mlops-platform
+  destroy`` says they are kept;
 * the buckets registered with the registration role (not the service-linked role, so its key
   permissions are explicit), and DATA_LOCATION_ACCESS for the table creators.
 
@@ -147,7 +152,7 @@ class LakeFormationSettings(pulumi.ComponentResource):
                 allow_external_data_filtering=False,
                 allow_full_table_external_data_access=False,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
         )
         after_settings = pulumi.ResourceOptions(parent=self.settings, depends_on=[self.settings])
         self.registrations = []

@@ -1,8 +1,10 @@
 """A private REST API in front of one SageMaker endpoint.
 
 ``POST /invocations`` on a REST API of endpoint type PRIVATE (an HTTP API cannot be private) whose
-resource policy admits only requests through the stage VPC's ``execute-api`` endpoint; IAM
-authorization; stage with KMS-encrypted access logs, pre-created execution log group, X-Ray tracing
+resource policy admits only requests through the stage VPC's ``execute-api`` endpoint *and* from
+principals of the caller accounts (``aws:PrincipalAccount``; by default the stage account only): IAM
+authorization alone would admit any authenticated principal of any account that can reach the
+endpoint; stage with KMS-encrypted access logs, pre-created execution log group, X-Ray tracing
 and throttling. Behind it the inference Lambda (``mlops_functions/inference_api.py``) in the VPC,
 with a KMS-encrypted environment, reserved concurrency and its own log group; it reaches the
 endpoint through the VPC's ``sagemaker.runtime`` endpoint.
@@ -65,6 +67,8 @@ class PrivateApiArgs:
     logs_key_arn: pulumi.Input[str]
     account_id: str
     region: str
+    caller_account_ids: list[str] = field(default_factory=list)
+    """Accounts whose principals may invoke the API (``aws:PrincipalAccount``); empty: ``account_id`` only."""
     throttling_rate_limit: float = 50
     throttling_burst_limit: int = 100
     reserved_concurrency: int = 10
@@ -74,8 +78,13 @@ class PrivateApiArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-def private_api_policy(api_execution_arn_pattern: str, vpc_endpoint_id: str) -> dict[str, Any]:
-    """Resource policy: invoke only through the stage VPC's execute-api endpoint (pure)."""
+def private_api_policy(api_execution_arn_pattern: str, vpc_endpoint_id: str, caller_account_ids: list[str]) -> dict[str, Any]:
+    """Resource policy: invoke only through the stage VPC's execute-api endpoint, only by principals
+    of ``caller_account_ids`` (pure). The explicit deny also binds same-account callers whose own
+    identity policy would otherwise suffice."""
+    if not caller_account_ids:
+        raise ValueError("private_api_policy: name at least one caller account")
+    callers = sorted(caller_account_ids)
     return policy_document(
         [
             statement(
@@ -83,7 +92,15 @@ def private_api_policy(api_execution_arn_pattern: str, vpc_endpoint_id: str) -> 
                 ["execute-api:Invoke"],
                 api_execution_arn_pattern,
                 principal={"AWS": "*"},
-                condition={"StringEquals": {"aws:SourceVpce": vpc_endpoint_id}},
+                condition={"StringEquals": {"aws:SourceVpce": vpc_endpoint_id, "aws:PrincipalAccount": callers}},
+            ),
+            statement(
+                "DenyCallersOfOtherAccounts",
+                ["execute-api:Invoke"],
+                api_execution_arn_pattern,
+                effect="Deny",
+                principal={"AWS": "*"},
+                condition={"StringNotEquals": {"aws:PrincipalAccount": callers}},
             ),
             statement(
                 "DenyOtherNetworkPaths",
@@ -135,7 +152,7 @@ class PrivateApi(pulumi.ComponentResource):
             aws.apigateway.RestApiPolicyArgs(
                 rest_api_id=api.id,
                 policy=pulumi.Output.all(execution_arn, args.vpc_endpoint_id).apply(
-                    lambda v: json.dumps(private_api_policy(f"{v[0]}/*", v[1]))
+                    lambda v: json.dumps(private_api_policy(f"{v[0]}/*", v[1], args.caller_account_ids or [args.account_id]))
                 ),
             ),
             opts=in_api,

@@ -37,7 +37,14 @@ SOURCE_ARTIFACT = "bundle"
 APPROVAL_ACTION = "Approve"
 #: Stage of each manual approval (the stage it promotes into -> pipeline stage name).
 APPROVAL_STAGES = {"int": "ApproveInt", "prod": "ApproveProd"}
-BUILD_TIMEOUT_MINUTES = 90
+#: The longest blue/green deployment a serving stack may ask for: the upper bound of
+#: ``maximumExecutionTimeoutSeconds`` in ``serving/serving_settings.py`` (a test holds them equal).
+MAX_BLUE_GREEN_SECONDS = 14400
+#: A deploy action's time besides the blue/green itself: image start, preview and policy pack, the
+#: other serving resources, new instances coming up. A deploy killed mid-update leaves a pending
+#: operation and a lock in the state bucket, so the action outlasts the longest deployment.
+DEPLOY_OVERHEAD_MINUTES = 30
+BUILD_TIMEOUT_MINUTES = MAX_BLUE_GREEN_SECONDS // 60 + DEPLOY_OVERHEAD_MINUTES
 TEST_TIMEOUT_MINUTES = 20
 COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
 #: Where the deployer bundle lives in the artifact bucket.

@@ -11,13 +11,12 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_core.config import StackSettings
-from mlops_core.naming import deploy_role_name, role_arn
+from mlops_core.naming import stack_deploy_role_arn
 
 
 def account_provider(settings: StackSettings, name: str | None = None) -> aws.Provider:
     """Provider for the stack's account: assumes the platform deploy role, tags everything."""
     org, deploy = settings.org, settings.config.deploy_role
-    role_name = deploy.role_name or deploy_role_name(org)
     tags = {**org.tags, "mlops:stack": settings.stack, "mlops:account-role": settings.role}
     return aws.Provider(
         name or f"{settings.role}-account",
@@ -26,7 +25,7 @@ def account_provider(settings: StackSettings, name: str | None = None) -> aws.Pr
             allowed_account_ids=[settings.account_id],
             assume_roles=[
                 aws.ProviderAssumeRoleArgs(
-                    role_arn=role_arn(settings.account_id, role_name),
+                    role_arn=stack_deploy_role_arn(settings),
                     session_name=deploy.session_name,
                     external_id=deploy.external_id,
                 )

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -87,6 +87,10 @@ class TemplateSettings:
     events_role_arn: str
     codeartifact_domain: str
     codeartifact_repository: str
+    codeartifact_internal_repository: str = "internal"
+    """Holds the platform's own packages; no public upstream (``components/codeartifact.py``)."""
+    platform_requirements: tuple[str, ...] = ()
+    """The platform's packages the build installs from the internal repository, pinned (``name==version``)."""
 
     @property
     def role_path(self) -> str:
@@ -115,15 +119,36 @@ SPEC_COMMAND = (
 )
 
 
+def install_commands(s: TemplateSettings) -> list[str]:
+    """The build's install phase (pure; tests run it against local indexes).
+
+    Our packages come from the internal repository alone (no public upstream), pinned, with
+    ``--no-deps``; then the project's requirements through the team repository with the same pins
+    as constraints, so a same-named public package of any version can never replace ours.
+    """
+    where = f"--domain {s.codeartifact_domain} --domain-owner {s.account_id} --region {s.region}"
+    commands = [f"aws codeartifact login --tool pip {where} --repository {s.codeartifact_repository}"]
+    if s.platform_requirements:
+        pins = " ".join(f'"{r}"' for r in s.platform_requirements)
+        commands += [
+            f"CA_TOKEN=\"$(aws codeartifact get-authorization-token {where} --query authorizationToken --output text)\"",
+            f"CA_INTERNAL=\"$(aws codeartifact get-repository-endpoint {where} --repository {s.codeartifact_internal_repository} "
+            "--format pypi --query repositoryEndpoint --output text)\"",
+            f'printf "%s\\n" {pins} > platform-constraints.txt',
+            'pip install --no-deps --index-url "${CA_INTERNAL/:\/\//://aws:${CA_TOKEN}@}simple/" -r platform-constraints.txt',
+            "pip install -c platform-constraints.txt -r platform-constraints.txt -r requirements.txt",
+        ]
+    else:
+        commands.append("pip install -r requirements.txt")
+    return commands
+
+
 def _buildspec(s: TemplateSettings) -> str:
-    login = (
-        f"aws codeartifact login --tool pip --domain {s.codeartifact_domain} --domain-owner {s.account_id} "
-        f"--repository {s.codeartifact_repository} --region {s.region}"
-    )
     spec = {
         "version": 0.2,
+        "env": {"shell": "bash"},
         "phases": {
-            "install": {"commands": [login, "pip install -r requirements.txt"]},
+            "install": {"commands": install_commands(s)},
             "build": {
                 "commands": [
                     "python -m pytest -q tests",
@@ -236,7 +261,11 @@ def _build_role_policy(s: TemplateSettings) -> dict[str, Any]:
             statement("ProjectKey", KMS_DATA_ACTIONS, s.kms_key_arn),
             statement("Repository", ["codeconnections:GetConnectionToken", "codeconnections:UseConnection"], s.connection_arn),
             statement("PipThroughCodeArtifact", ["codeartifact:GetAuthorizationToken"], f"arn:aws:codeartifact:{s.region}:{s.account_id}:domain/{s.codeartifact_domain}"),
-            statement("ReadTeamRepository", ["codeartifact:GetRepositoryEndpoint", "codeartifact:ReadFromRepository"], f"arn:aws:codeartifact:{s.region}:{s.account_id}:repository/{s.codeartifact_domain}/{s.codeartifact_repository}"),
+            statement(
+                "ReadTeamAndInternalRepositories",
+                ["codeartifact:GetRepositoryEndpoint", "codeartifact:ReadFromRepository"],
+                [f"arn:aws:codeartifact:{s.region}:{s.account_id}:repository/{s.codeartifact_domain}/{r}" for r in (s.codeartifact_repository, s.codeartifact_internal_repository)],
+            ),
             statement("CodeArtifactBearerToken", ["sts:GetServiceBearerToken"], "*", condition={"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}}),
             statement("UpsertPipeline", ["sagemaker:AddTags", "sagemaker:CreatePipeline", "sagemaker:UpdatePipeline", *PIPELINE_ACTIONS], pipeline_arn),
             statement("PassPipelineRole", ["iam:PassRole"], f"arn:aws:iam::{s.account_id}:role{s.role_path}{PRODUCT_PREFIX}${{SageMakerProjectName}}-pipeline", condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}}),
@@ -422,10 +451,6 @@ class ModelBuildingProductArgs:
     """Template values (an Output once IDs are known)."""
     template_bucket: pulumi.Input[str]
     """SecureBucket holding the template (encrypted with ``settings.kms_key_arn``)."""
-    launcher_principal_arns: list[pulumi.Input[str]] = field(default_factory=list)
-    """Leads' sign-in roles and Studio execution roles (IAM principals)."""
-    launcher_principal_patterns: list[str] = field(default_factory=list)
-    """ARN patterns (``IAM_PATTERN``), e.g. Identity Center roles of the lead permission set."""
     boundary_name: str = ""
     launch_role_name: str = ""
 
@@ -527,16 +552,26 @@ class ModelBuildingProduct(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self.portfolio, depends_on=[association]),
         )
-        for index, principal in enumerate(args.launcher_principal_arns):
+        self._name = name
+        self.register_outputs({"portfolioId": self.portfolio.id, "productId": self.product.id, "launchRoleArn": self.launch_role.arn})
+
+    def associate_launchers(self, principal_arns: list[pulumi.Output[str]], patterns: list[str] = ()) -> None:
+        """Let these principals launch the product (children of the portfolio).
+
+        A separate step because the leads' sign-in role is declared after the product (its policy
+        names the product). Pass each role's ``arn`` *output*, never an ARN built from its name: the
+        association must wait for the role, or Service Catalog refuses a principal that does not
+        exist yet. ``patterns`` are ``IAM_PATTERN`` ARNs (e.g. Identity Center roles of a permission set).
+        """
+        for index, principal in enumerate(principal_arns):
             aws.servicecatalog.PrincipalPortfolioAssociation(
-                f"{name}-launcher-{index}",
+                f"{self._name}-launcher-{index}",
                 aws.servicecatalog.PrincipalPortfolioAssociationArgs(portfolio_id=self.portfolio.id, principal_arn=principal, principal_type="IAM"),
                 opts=pulumi.ResourceOptions(parent=self.portfolio),
             )
-        for index, pattern in enumerate(args.launcher_principal_patterns):
+        for index, pattern in enumerate(patterns):
             aws.servicecatalog.PrincipalPortfolioAssociation(
-                f"{name}-launcher-pattern-{index}",
+                f"{self._name}-launcher-pattern-{index}",
                 aws.servicecatalog.PrincipalPortfolioAssociationArgs(portfolio_id=self.portfolio.id, principal_arn=pattern, principal_type="IAM_PATTERN"),
                 opts=pulumi.ResourceOptions(parent=self.portfolio),
             )
-        self.register_outputs({"portfolioId": self.portfolio.id, "productId": self.product.id, "launchRoleArn": self.launch_role.arn})

@@ -6,7 +6,7 @@ to exist first (a StackReference carries one-way outputs only).
 
 from __future__ import annotations
 
-from mlops_core.config import OrganizationConfig
+from mlops_core.config import OrganizationConfig, StackSettings
 
 #: Tag on the access-log bucket: SSE-S3 and no logging to itself, as S3 log delivery requires.
 ACCESS_LOG_BUCKET_TAG = ("mlops:access-log-bucket", "true")
@@ -30,8 +30,26 @@ def account_root(account_id: str) -> str:
 
 
 def deploy_role_name(org: OrganizationConfig) -> str:
-    """The role each stack's provider assumes; created per account by ``mlops-platform bootstrap``."""
+    """The default name of the role each stack's provider assumes (``mlops-platform bootstrap`` creates it).
+
+    Inside a stack use :func:`stack_deploy_role_name`: a stack may name another role.
+    """
     return f"{org.platform_name}-deploy"
+
+
+def stack_deploy_role_name(settings: StackSettings) -> str:
+    """The role this stack's provider assumes: ``mlops:deployRole.roleName`` or the default.
+
+    The one source for every place a stack names its own deploy role (the provider, Lake Formation
+    admins, key users, DATA_LOCATION grants, bucket-policy exemptions): with an override, a place
+    that used the default would lock the stack's own role out.
+    """
+    return settings.config.deploy_role.role_name or deploy_role_name(settings.org)
+
+
+def stack_deploy_role_arn(settings: StackSettings) -> str:
+    """ARN of :func:`stack_deploy_role_name` in the stack's account."""
+    return role_arn(settings.account_id, stack_deploy_role_name(settings))
 
 
 def preview_role_name(org: OrganizationConfig) -> str:

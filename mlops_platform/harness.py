@@ -82,7 +82,10 @@ class ResourceRecord:
     provider: str | None
     inputs: dict[str, Any]
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    """URNs of ``depends_on`` (as the SDK sends them: a component's are not passed to its children)."""
     protect: bool = False
+    retain_on_delete: bool = False
     source: tuple[str, int] | None = None
     """Repo-relative file and line that declared the resource."""
 
@@ -282,7 +285,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 provider=request.provider or None,
                 inputs=inputs,
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
+                dependencies=list(request.dependencies),
                 protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
                 source=self._source(request),
             )
         )

@@ -7,6 +7,10 @@
   profiles, waiting for each to go).
 - The destroy runs with ``exclude_protected``: data-bearing buckets and keys are ``protect``ed and
   stay. Whatever remains is listed and the command exits non-zero, since the stack is not gone.
+- The Lake Formation data lake settings of the DATA and EXP stacks are kept, and the destroy says
+  so (:data:`LAKE_FORMATION_KEPT`): the provider's delete would write empty admins and cross-account
+  version 1, silently removing every administrator, so the resource is protected and retained on
+  delete (``components/lake_formation.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ from mlops_platform.deployer.progress import Progress
 from mlops_platform.deployer.runner import StackOperationError, StackRunner, StackTarget
 
 STUDIO_DOMAIN_OUTPUT = "studioDomainId"
+#: Stack roles that declare Lake Formation data lake settings.
+LAKE_FORMATION_ROLES = ("data", "exp")
+LAKE_FORMATION_KEPT = (
+    "Lake Formation settings are kept: the account's data lake administrators, cross-account version and "
+    "default permissions stay as the stack set them (reset them with `aws lakeformation put-data-lake-settings` "
+    "only when retiring the account)"
+)
 _GONE = ("Deleted", "Failed")
 
 
@@ -73,6 +84,8 @@ class DestroyOutcome:
     emptied: list[str] = field(default_factory=list)
     remaining: list[str] = field(default_factory=list)
     """URNs left in the stack (protected resources)."""
+    kept: list[str] = field(default_factory=list)
+    """What the destroy deliberately leaves in the account, in words (Lake Formation settings)."""
 
 
 def destroy_stack(
@@ -103,8 +116,10 @@ def destroy_stack(
         raise
     progress.result(target.name, result)
     outcome.remaining = result.remaining
+    outcome.kept = [LAKE_FORMATION_KEPT] if target.role in LAKE_FORMATION_ROLES else []
     if outcome.remaining:
-        progress.state(target.name, "destroy", "failed", f"{len(outcome.remaining)} protected resource(s) remain")
+        reason = "; ".join([f"{len(outcome.remaining)} protected resource(s) remain", *outcome.kept])
+        progress.state(target.name, "destroy", "failed", reason)
     else:
-        progress.state(target.name, "destroy", "succeeded")
+        progress.state(target.name, "destroy", "succeeded", "; ".join(outcome.kept))
     return outcome

@@ -35,13 +35,13 @@ from mlops_core.naming import (
     data_database_name,
     data_etl_role_name,
     data_key_purpose,
-    deploy_role_name,
     hmac_secret_name,
     kms_alias,
     lakeformation_registration_role_name,
     project_role_name,
     raw_table_name,
     role_arn,
+    stack_deploy_role_arn,
 )
 
 #: The ETL sources: the ``mlops_etl`` package and, beside it, the Glue job script that imports it.
@@ -109,7 +109,7 @@ def _lake(context: AccountContext, granted_projects: list[str]) -> DataLake:
             key_alias=kms_alias(org, data_key_purpose()),
             bucket_names={zone: bucket_name(org, account, data_bucket_purpose(zone)) for zone in ("raw", "curated", "etl")},
             access_log_bucket=context.baseline.access_logs.name,
-            deploy_role_arn=role_arn(account, deploy_role_name(org)),
+            deploy_role_arn=stack_deploy_role_arn(settings),
             registration_role_name=lakeformation_registration_role_name(org),
             etl_role_name=data_etl_role_name(org),
             database_names=[data_database_name(org, data_set.name) for data_set in org.data_sets],
@@ -136,7 +136,7 @@ def _lake(context: AccountContext, granted_projects: list[str]) -> DataLake:
 
 def _lake_formation(context: AccountContext, lake: DataLake) -> LakeFormationSettings:
     """The deploy role administers Lake Formation; the raw and curated buckets are registered."""
-    deploy_role = role_arn(context.settings.account_id, deploy_role_name(context.settings.org))
+    deploy_role = stack_deploy_role_arn(context.settings)
     return LakeFormationSettings(
         "data-lake-formation",
         LakeFormationSettingsArgs(
@@ -176,9 +176,9 @@ def _data_set(
             script_location=code.script_location,
             extra_py_files=code.extra_py_files,
             repo_root=context.source_root,
+            # Entries written before the catalog is encrypted are stored unencrypted; databases created
+            # before the Lake Formation settings get the IAMAllowedPrincipals default.
+            catalog_ready=[lake.catalog_encryption, lake_formation.settings, *lake_formation.registrations],
         ),
-        # Databases created before the settings would get the IAMAllowedPrincipals default.
-        opts=pulumi.ResourceOptions(
-            provider=context.provider, depends_on=[lake_formation.settings, *lake_formation.registrations]
-        ),
+        opts=context.opts,
     )

@@ -39,11 +39,11 @@ from mlops_core.naming import (
     bucket_name,
     data_database_name,
     data_key_purpose,
-    deploy_role_name,
     kms_alias,
     project_role_name,
     role_arn,
     shared_database_link_name,
+    stack_deploy_role_arn,
 )
 
 #: Athena stops a query after scanning this much (10 GiB): a runaway query costs little.
@@ -90,7 +90,7 @@ def build(context: AccountContext, workspace: Any) -> None:
     if not org.has_data_account or not org.data_sets:
         return
     account, region = settings.account_id, org.region
-    deploy_role = role_arn(account, deploy_role_name(org))
+    deploy_role = stack_deploy_role_arn(settings)
     here = context.opts
 
     lake_formation = LakeFormationSettings(

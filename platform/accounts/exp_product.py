@@ -10,6 +10,7 @@ CodeConnections connection, so CodeCommit source control leaves the product out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import version
 
 import pulumi
 import pulumi_aws as aws
@@ -17,10 +18,11 @@ import pulumi_aws as aws
 from accounts.common import AccountContext
 from accounts.exp_projects import ModelProjects, reader_role_patterns, stage_accounts
 from accounts.exp_source_control import SourceControl
-from components.codeartifact import CodeArtifact
+from components.codeartifact import PLATFORM_PACKAGES, CodeArtifact
 from components.encryption import KeyUser, PlatformKey, PlatformKeyArgs
 from components.exp_policies import stage_read_statements
 from components.guardrails import SageMakerGuardrails
+from components.people import PersonaRole
 from components.secure_bucket import SecureBucket
 from components.service_catalog import ModelBuildingProduct, ModelBuildingProductArgs, TemplateSettings
 from mlops_core import naming
@@ -89,15 +91,11 @@ def build(
     source: SourceControl,
     codeartifact: CodeArtifact,
     projects: ModelProjects,
-    user_roles: dict[str, aws.iam.Role],
 ) -> ModelBuildingProduct | None:
     """The portfolio and product, launchable by the leads; None without a CodeConnections connection."""
     if source.connection_arn is None:  # the product's builds use the CodeConnections connection
         return None
     org = context.settings.org
-    leads = [p for p in org.data_scientists if p.persona == "lead"]
-    # Leads sign in through the lead persona role in both identity modes (Identity Center chains into it).
-    lead_sign_in_arn = naming.role_arn(context.settings.account_id, naming.persona_role_name(org, "lead"))
     product = ModelBuildingProduct(
         "exp-model-building",
         ModelBuildingProductArgs(
@@ -106,16 +104,28 @@ def build(
             region=org.region,
             settings=_template_settings(context, foundation, guardrails, source, codeartifact, projects),
             template_bucket=foundation.bucket.name,
-            launcher_principal_arns=[
-                *([lead_sign_in_arn] if leads else []),
-                *(user_roles[p.name].arn for p in leads),
-            ],
         ),
         opts=pulumi.ResourceOptions(provider=context.provider, depends_on=[foundation.bucket]),
     )
     context.exports["modelBuildingProductId"] = product.product.id
     context.exports["modelBuildingPortfolioId"] = product.portfolio.id
     return product
+
+
+def associate_launchers(
+    context: AccountContext,
+    product: ModelBuildingProduct | None,
+    persona_roles: dict[str, PersonaRole],
+    user_roles: dict[str, aws.iam.Role],
+) -> None:
+    """The leads may launch the product: the lead persona's sign-in role (both identity modes sign
+    in through it; Identity Center chains into it) and each lead's Studio execution role."""
+    if product is None:
+        return
+    leads = [p for p in context.settings.org.data_scientists if p.persona == "lead"]
+    if not leads:
+        return
+    product.associate_launchers([persona_roles["lead"].arn, *(user_roles[p.name].arn for p in leads)])
 
 
 def _template_settings(
@@ -141,6 +151,7 @@ def _template_settings(
         codeartifact.domain_name,
         codeartifact.team_repository,
         network.vpc_id,
+        codeartifact.internal_repository,
     ).apply(
         lambda v: TemplateSettings(
             platform_name=prefix,
@@ -163,5 +174,8 @@ def _template_settings(
             events_role_arn=v[6],
             codeartifact_domain=v[7],
             codeartifact_repository=v[8],
+            codeartifact_internal_repository=v[10],
+            # The release publishes this checkout's version (images/publish_packages.py).
+            platform_requirements=tuple(f"{name}=={version(name)}" for name in PLATFORM_PACKAGES),
         )
     )

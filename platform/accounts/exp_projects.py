@@ -103,7 +103,7 @@ def _project(context: AccountContext, project: ProjectConfig, bus_arn: str, even
             stage_account_ids=stage_accounts(org),
             reader_role_patterns=reader_role_patterns(org, project.name),
             exempt_principal_arns=[
-                naming.role_arn(account, naming.deploy_role_name(org)),
+                naming.stack_deploy_role_arn(settings),
                 naming.role_arn(account, naming.project_build_role_name(org, project.name)),
             ],
             member_role_arns=[

@@ -6,8 +6,9 @@ versions to the RES bus (:mod:`accounts.exp_projects`); the data scientists' exe
 Studio domain (:mod:`accounts.exp_studio`); the Model Building product's key, bucket and security
 group (:mod:`accounts.exp_product`); both SageMaker deny guardrails, attached to every role
 SageMaker uses (:mod:`accounts.exp_guardrails`); the product itself; then the role policies (they
-name the domain, endpoint and product, known only now: :mod:`accounts.exp_role_policies`) and the
-persona sign-in roles (:mod:`accounts.exp_people`).
+name the domain, endpoint and product, known only now: :mod:`accounts.exp_role_policies`), the
+persona sign-in roles (:mod:`accounts.exp_people`) and, last, the product's launchers (they need
+the lead persona role itself).
 
 Returns :class:`ExpWorkspace`, what the pipeline and data-access modules build on.
 """
@@ -91,10 +92,11 @@ def build(context: AccountContext) -> ExpWorkspace:
     studio = exp_studio.build(context, codeartifact, projects.projects)
     product_foundation = exp_product.build_foundation(context)
     guardrails = exp_guardrails.build(context, studio, projects.projects, product_foundation.security_group.id)
-    product = exp_product.build(context, product_foundation, guardrails, source, codeartifact, projects, studio.user_roles)
+    product = exp_product.build(context, product_foundation, guardrails, source, codeartifact, projects)
     policies = exp_role_policies.policy_context(context, studio, codeartifact, projects.projects, product, source)
     exp_role_policies.build(context, policies, studio, projects.projects)
     persona_roles = exp_people.build(context, policies)
+    exp_product.associate_launchers(context, product, persona_roles, studio.user_roles)
     _export(context, codeartifact, studio, guardrails, projects, persona_roles)
     return _workspace(context, codeartifact, source, projects, studio, guardrails)
 

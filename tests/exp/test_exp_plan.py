@@ -128,9 +128,14 @@ def test_pypi_proxy_has_the_public_pypi_connection(exp_plan) -> None:
     assert proxy.inputs["externalConnections"]["externalConnectionName"] == "public:pypi", proxy.urn
 
 
-def test_team_repository_has_the_proxy_as_upstream(exp_plan) -> None:
+def test_team_repository_searches_internal_before_the_proxy(exp_plan) -> None:
     team = by_name(exp_plan, "exp-codeartifact-team")
-    assert [u["repositoryName"] for u in team.inputs["upstreams"]] == ["pypi-store"], team.urn
+    assert [u["repositoryName"] for u in team.inputs["upstreams"]] == ["internal", "pypi-store"], team.urn
+
+
+def test_internal_repository_has_no_upstream_and_no_external_connection(exp_plan) -> None:
+    internal = by_name(exp_plan, "exp-codeartifact-internal")
+    assert not internal.inputs.get("upstreams") and not internal.inputs.get("externalConnections"), internal.urn
 
 
 # ---- source control -------------------------------------------------------------------------------

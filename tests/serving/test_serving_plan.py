@@ -254,8 +254,8 @@ def test_api_policy_admits_only_the_stage_execute_api_endpoint(prod_plan) -> Non
     policy = json.loads(one(prod_plan, REST_API_POLICY).inputs["policy"])
     allow = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
     deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
-    assert all(s["Condition"] == {"StringEquals": {"aws:SourceVpce": vpce}} for s in allow), allow
-    assert deny and deny[0]["Condition"] == {"StringNotEquals": {"aws:SourceVpce": vpce}}, deny
+    assert allow and all(s["Condition"]["StringEquals"]["aws:SourceVpce"] == vpce for s in allow), allow
+    assert {"StringNotEquals": {"aws:SourceVpce": vpce}} in [s["Condition"] for s in deny], deny
 
 
 def test_api_policy_names_this_api(prod_plan) -> None:
