@@ -192,6 +192,8 @@ def prepare(step: Step, model: AccessModel, settings: Settings) -> Prepared:
         }
         if holder is not None and holder.policy is not None:
             simulation["resourcePolicy"] = holder.policy
+        elif step.aws_owned_resource_policy is not None:
+            simulation["resourcePolicy"] = step.aws_owned_resource_policy
         if endpoint_policies:
             simulation["vpcEndpointPolicies"] = endpoint_policies
         prepared = Prepared(step, display, resource, simulation, set(explicit), stacks)
@@ -266,6 +268,8 @@ def checks_from(prepared: list[Prepared], results: dict[str, dict[str, Any]]) ->
             check.reasons.append(text)
             if check.result == "Allowed" and not granted:
                 check.result = "ImplicitlyDenied"
+        if step.aws_owned_resource_policy is not None:
+            check.reasons.append("resource policy: AWS's, as stated in the journeys file (not in any plan)")
         if step.beyond_iam:
             check.reasons.append(f"beyond IAM: {step.beyond_iam}")
         checks.append(check)

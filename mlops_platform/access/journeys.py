@@ -30,7 +30,7 @@ from mlops_platform.access.model import AccessModel, ModelError
 JOURNEYS_FILE = Path(__file__).with_name("journeys.yaml")
 EXPECTATIONS = ("Allowed", "Denied")
 PRINCIPAL_KINDS = ("role", "persona", "sign_in", "service", "external")
-_STEP_KEYS = {"step", "principal", "action", "resource", "context", "session_tags", "via", "expected", "beyond_iam", "lake_formation", "why"}
+_STEP_KEYS = {"step", "principal", "action", "resource", "context", "session_tags", "via", "expected", "beyond_iam", "lake_formation", "why", "aws_owned_resource_policy"}
 _REFERENCE = re.compile(r"\{(account|region|platform|arn|id|input|role)(?::([^{}]+))?\}")
 
 
@@ -57,6 +57,9 @@ class Step:
     lake_formation: dict[str, Any] | None = None
     """A Lake Formation grant the plan must hold for the step: principal, permissions, table/database."""
     why: str | None = None
+    aws_owned_resource_policy: dict[str, Any] | None = None
+    """For a resource AWS owns (an AWS image repository): the policy AWS documents for it, stated here
+    because no plan can hold it; the report says so."""
 
     @property
     def label(self) -> str:
@@ -130,6 +133,7 @@ def _step(path: Path, journey: str, raw: Any) -> Step:
         beyond_iam=raw.get("beyond_iam"),
         lake_formation=raw.get("lake_formation"),
         why=raw.get("why"),
+        aws_owned_resource_policy=raw.get("aws_owned_resource_policy"),
     )
 
 
