@@ -5,7 +5,8 @@ policy, and the request context the real call carries. The engine invents no con
 module supplies what AWS would set from the principal and the path (``aws:PrincipalArn``,
 ``aws:PrincipalAccount``, ``aws:PrincipalTag/*`` from the role's tags and the session tags,
 ``aws:SourceVpce``/``aws:SourceVpc`` of the endpoint, ``aws:ResourceTag/*`` of planned KMS keys,
-``aws:RequestTag``/``aws:TagKeys`` of session tags at sign-in); the step adds what only the call knows
+``aws:RequestTag``/``aws:TagKeys`` of session tags at sign-in, ``aws:RequestedRegion`` and
+``aws:SecureTransport`` of every call); the step adds what only the call knows
 (encryption context, ``kms:GrantIsForAWSResource``, ``aws:CalledVia``, SageMaker job arguments...).
 Lake Formation grants are outside IAM: a step that names one is also checked against the plan's grants.
 """
@@ -99,7 +100,7 @@ def _principal(step: Step, model: AccessModel, settings: Settings) -> tuple[str,
         service = spec["service"]
         return service, {"identityPolicies": []}, {"aws:PrincipalServiceName": service, "aws:PrincipalIsAWSService": "true"}, f"service {service}", set()
     if "external" in spec:
-        arn = spec["external"]
+        arn = resolve(spec["external"], model, settings.platform, settings.region)
         account = arn.split(":")[4]
         context = {"aws:PrincipalArn": arn, "aws:PrincipalAccount": account}
         return arn, {"identityPolicies": [{"name": "outsider-full-access", "policy": OUTSIDER_POLICY}]}, context, f"outside {arn}", set()
@@ -164,7 +165,7 @@ def prepare(step: Step, model: AccessModel, settings: Settings) -> Prepared:
         if holder is not None:
             stacks.add(holder.stack)
             context.update({f"aws:ResourceTag/{k}": v for k, v in holder.tags.items()})
-        elif _needs_resource_policy(resource):
+        elif _needs_resource_policy(resource, step.action):
             raise JourneyError(f"{resource}: no such role or KMS key in the planned stacks")
         endpoint_policies = []
         if step.via:
@@ -177,6 +178,10 @@ def prepare(step: Step, model: AccessModel, settings: Settings) -> Prepared:
             context["aws:SourceVpce"] = endpoint.id
             if record.inputs.get("vpcId"):
                 context["aws:SourceVpc"] = str(record.inputs["vpcId"])
+        # Every real request carries these: the region it is sent to and TLS.
+        parts_of_arn = resource.split(":")
+        context.setdefault("aws:RequestedRegion", parts_of_arn[3] if len(parts_of_arn) > 3 and parts_of_arn[3] else settings.region)
+        context.setdefault("aws:SecureTransport", "true")
         explicit = resolve(step.context, model, settings.platform, settings.region)
         context.update(explicit)
         simulation: dict[str, Any] = {
@@ -208,9 +213,9 @@ def _display(step: Step) -> str:
     return ", ".join(f"{k} {v}" for k, v in step.principal.items())
 
 
-def _needs_resource_policy(arn: str) -> bool:
+def _needs_resource_policy(arn: str, action: str) -> bool:
     """KMS keys and role trust decide on the resource side: an entry naming one the plan lacks is wrong."""
-    return (":kms:" in arn and ":key/" in arn) or (arn.startswith("arn:aws:iam::") and ":role/" in arn)
+    return (action.startswith("kms:") and ":key/" in arn) or (action.startswith("sts:") and ":role/" in arn)
 
 
 def lake_formation_grant(spec: dict[str, Any], model: AccessModel) -> tuple[bool, str]:
