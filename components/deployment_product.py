@@ -29,6 +29,7 @@ import pulumi_aws as aws
 
 from components.iam_documents import policy_document, service_trust_policy, statement
 from components.iam_role import role_with_policy
+from components.service_catalog import service_catalog_template_read
 from components.promotion_pipeline import (
     BUILD_TIMEOUT_MINUTES,
     COMPUTE_TYPE,
@@ -233,6 +234,7 @@ def launch_role_policy(v: ProductTemplateValues, deployer_role_arn: str) -> dict
             # Template validation has no resource-level permissions.
             statement("ValidateTemplates", ["cloudformation:GetTemplateSummary", "cloudformation:ValidateTemplate"], "*"),
             statement("ReadTemplates", ["s3:GetObject"], f"arn:aws:s3:::{v.artifact_bucket}/{TEMPLATE_PREFIX}*"),
+            service_catalog_template_read(),
             statement("CreateRolesOnlyWithTheBoundary",
                       ["iam:AttachRolePolicy", "iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"],
                       product_roles,

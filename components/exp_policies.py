@@ -108,6 +108,8 @@ class ExpPolicyContext:
     """Service Catalog products leads may launch (``prod-...``)."""
     connection_arns: list[str] = field(default_factory=list)
     """CodeConnections the platform admin may complete the handshake for."""
+    domain_key_arn: str = ""
+    """The Studio domain's KMS key (EFS home and space EBS volumes)."""
 
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"
@@ -329,6 +331,22 @@ def _project_statements(projects: list[ProjectResources], ctx: ExpPolicyContext)
     ]
 
 
+def _domain_key_statements(ctx: ExpPolicyContext) -> list[dict[str, Any]]:
+    """The domain key, as Studio uses it under the user's role: volume keys for spaces, and a grant
+    for SageMaker (the key policy delegates to IAM, so without these no app or space starts)."""
+    if not ctx.domain_key_arn:
+        return []
+    return [
+        statement("StudioDomainKey", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext"], ctx.domain_key_arn),
+        statement(
+            "StudioDomainKeyGrantsForSageMaker",
+            ["kms:CreateGrant"],
+            ctx.domain_key_arn,
+            condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+    ]
+
+
 def execution_role_policy(persona: str, user: str, execution_role_arn: str, projects: list[ProjectResources], ctx: ExpPolicyContext) -> dict[str, Any]:
     """A data scientist's own Studio execution role: their projects only, approval only for leads."""
     if persona not in DATA_PERSONAS:
@@ -343,6 +361,14 @@ def execution_role_policy(persona: str, user: str, execution_role_arn: str, proj
             [ctx.arn("sagemaker", f"app/{ctx.domain_id}/*"), ctx.arn("sagemaker", f"space/{ctx.domain_id}/*")],
             condition={"ArnEquals": {"sagemaker:OwnerUserProfileArn": own_profile}},
         ),
+        # Studio tags what it creates (tag propagation): only as part of creating a space or app.
+        statement(
+            "TagNewSpacesAndApps",
+            ["sagemaker:AddTags"],
+            [ctx.arn("sagemaker", f"app/{ctx.domain_id}/*"), ctx.arn("sagemaker", f"space/{ctx.domain_id}/*")],
+            condition={"StringEquals": {"sagemaker:TaggingAction": ["CreateApp", "CreateSpace"]}},
+        ),
+        *_domain_key_statements(ctx),
         *_studio_read(ctx),
         statement("SageMakerJobs", JOB_ACTIONS, [ctx.arn("sagemaker", f"{kind}/*") for kind in JOB_KINDS]),
         statement(

@@ -80,7 +80,10 @@ def federated_trust_policy(provider_arn: str, user_name_tag: str, user_names: li
                     "StringEquals": {
                         "SAML:aud": SAML_AUDIENCE,
                         f"aws:RequestTag/{user_name_tag}": sorted(user_names),
-                    }
+                    },
+                    # The user-name tag and nothing else: no session may carry mlops:project or any
+                    # other tag that ABAC conditions trust (aws:PrincipalTag).
+                    "ForAllValues:StringEquals": {"aws:TagKeys": [user_name_tag]},
                 },
             )
         ]
@@ -119,6 +122,7 @@ def identity_center_trust_policy(
                     "ArnLike": {"aws:PrincipalArn": sso_roles},
                     "StringEquals": {f"aws:RequestTag/{user_name_tag}": f"${{aws:PrincipalTag/{user_name_tag}}}"},
                     "StringLike": {f"aws:RequestTag/{user_name_tag}": sorted(user_names)},
+                    "ForAllValues:StringEquals": {"aws:TagKeys": [user_name_tag]},
                 },
             )
         ]

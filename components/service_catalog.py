@@ -385,6 +385,22 @@ def boundary_policy(s: TemplateSettings) -> dict[str, Any]:
     )
 
 
+#: Tag Service Catalog puts on its own copy of every provisioning artifact (in a bucket it owns, whose
+#: name it does not publish): CloudFormation reads that copy as the launch role, so the read is scoped by
+#: the tag, as AWS's launch-constraint guide writes it.
+SERVICE_CATALOG_PROVISIONING_TAG = "servicecatalog:provisioning"
+
+
+def service_catalog_template_read() -> dict[str, Any]:
+    """The launch role's read of Service Catalog's copy of the template (every launch fails without it)."""
+    return statement(
+        "ReadServiceCatalogTemplateCopy",
+        ["s3:GetObject"],
+        "*",
+        condition={"StringEquals": {f"s3:ExistingObjectTag/{SERVICE_CATALOG_PROVISIONING_TAG}": "true"}},
+    )
+
+
 def launch_role_policy(s: TemplateSettings, template_object_arn: str) -> dict[str, Any]:
     """Least privilege for Service Catalog to launch the product: product-prefixed resources only."""
     sm = f"arn:aws:sagemaker:{s.region}:{s.account_id}"
@@ -393,6 +409,7 @@ def launch_role_policy(s: TemplateSettings, template_object_arn: str) -> dict[st
     return policy_document(
         [
             statement("ReadTemplate", ["s3:GetObject"], template_object_arn),
+            service_catalog_template_read(),
             statement("DecryptTemplate", ["kms:Decrypt", "kms:DescribeKey"], s.kms_key_arn),
             statement(
                 "ProductStacks",

@@ -229,8 +229,9 @@ def model_role_policy(scope: ServingScope) -> dict[str, Any]:
     return policy_document(
         [
             _ecr_token_statement(),
+            # The released (scanned) inference image only: naming.image_repository_name(org, "inference").
             statement("PullPlatformImages", ECR_PULL_ACTIONS,
-                      f"arn:aws:ecr:{region}:{scope.res_account_id}:repository/{scope.platform_name}-*"),
+                      f"arn:aws:ecr:{region}:{scope.res_account_id}:repository/{scope.platform_name}/inference"),
             # The build pipeline's default inference image: SageMaker's scikit-learn image (AWS-owned account).
             statement("PullSageMakerScikitLearnImage", ECR_PULL_ACTIONS,
                       f"arn:aws:ecr:{region}:*:repository/sagemaker-scikit-learn"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from mlops_platform.commands import bootstrap, check, deploy, doctor, plan
+from mlops_platform.commands import access, bootstrap, check, deploy, doctor, plan
 
 app = typer.Typer(
     name="mlops-platform",
@@ -25,7 +25,7 @@ def _root() -> None:
     """Plan, check, bootstrap and deploy the multi-account MLOps platform."""
 
 
-for _module in (plan, check, deploy, bootstrap, doctor):
+for _module in (plan, check, deploy, bootstrap, doctor, access):
     _module.register(app)
 
 

@@ -145,7 +145,7 @@ _ID_PREFIX = {
     "aws:ec2/flowLog:FlowLog": "fl",
 }
 # Inputs that carry a resource's physical name, per type (first match wins).
-_NAME_INPUTS = ("bucket", "name", "roleName", "functionName", "repositoryName", "domainName", "userProfileName")
+_NAME_INPUTS = ("bucket", "name", "roleName", "functionName", "repositoryName", "domainName", "userProfileName", "modelPackageGroupName", "pipelineName")
 
 
 def _digest(*parts: str, length: int = 17) -> str:
@@ -179,8 +179,8 @@ def fake_state(type_token: str, name: str, inputs: Mapping[str, Any], account: s
     elif type_token == "aws:cloudwatch/logGroup:LogGroup":
         arn = f"arn:aws:logs:{region}:{account}:log-group:{physical}"
         computed["name"] = physical
-    elif type_token == "aws:sns/topic:Topic":
-        arn = f"arn:aws:sns:{region}:{account}:{physical}"
+    elif type_token in ("aws:sns/topic:Topic", "aws:sqs/queue:Queue"):
+        arn = f"arn:aws:{module}:{region}:{account}:{physical}"
         computed["name"] = physical
     else:
         arn = f"arn:aws:{module}:{region}:{account}:{kebab}/{resource_id}"

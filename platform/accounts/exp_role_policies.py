@@ -48,6 +48,7 @@ def policy_context(
         pulumi.Output.all(**project_resources) if project_resources else {},
         product.product.id if product is not None else "",
         connection_arn if connection_arn is not None else "",
+        context.baseline.platform_key.arn,
     ).apply(
         lambda v: ExpPolicyContext(
             platform_name=org.platform_name,
@@ -61,6 +62,7 @@ def policy_context(
             projects=dict(v[4]),
             product_ids=[v[5]] if v[5] else [],
             connection_arns=[v[6]] if v[6] else [],
+            domain_key_arn=v[7],
         )
     )
 

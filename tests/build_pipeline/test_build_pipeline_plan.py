@@ -275,7 +275,7 @@ def test_project_without_schedule_has_none(exp_plan, project: str) -> None:
 def test_schedule_starts_the_projects_pipeline(exp_plan, project: str) -> None:
     schedule = one(children(exp_plan, project, SCHEDULE), "schedule")
     pipeline = pipeline_of(exp_plan, project)
-    arn = f"arn:aws:sagemaker:{exp_plan.region}:{exp_plan.account_id}:pipeline/{pipeline.name}"
+    arn = f"arn:aws:sagemaker:{exp_plan.region}:{exp_plan.account_id}:pipeline/{pipeline.inputs['pipelineName']}"
     assert schedule.inputs["target"]["arn"].startswith(arn), f"{schedule.urn}: target {schedule.inputs['target']['arn']}"
 
 
@@ -315,7 +315,7 @@ def test_failure_rule_matches_a_failed_execution_of_the_pipeline(exp_plan, proje
     rule = one(children(exp_plan, project, EVENT_RULE), "failure rule")
     pattern = document(rule.inputs["eventPattern"])
     arn = pattern["detail"]["pipelineArn"][0]
-    assert arn.startswith(f"arn:aws:sagemaker:{exp_plan.region}:{exp_plan.account_id}:pipeline/{pipeline_of(exp_plan, project).name}"), rule.urn
+    assert arn.startswith(f"arn:aws:sagemaker:{exp_plan.region}:{exp_plan.account_id}:pipeline/{pipeline_of(exp_plan, project).inputs['pipelineName']}"), rule.urn
     assert matches_pattern(pattern, _failure_event(arn, "Failed")), f"{rule.urn}: a failed execution does not match"
 
 

@@ -16,6 +16,7 @@ from components.serving_policies import (
     serving_trust_policy,
 )
 from mlops_core.config import OrganizationConfig, load_organization
+from mlops_core.naming import image_repository_name
 
 ORG = load_organization()
 KEY = "arn:aws:kms:eu-central-1:666666666666:key/11111111-2222-3333-4444-555555555555"
@@ -89,7 +90,7 @@ def test_model_role_decrypts_only_the_projects_exp_key_through_s3() -> None:
 def test_model_role_pulls_images_only_from_res_platform_and_sagemaker_sklearn_repositories() -> None:
     resources = {entry["Resource"] for entry in actions_on("model", "ecr:BatchGetImage")}
     assert resources == {
-        "arn:aws:ecr:eu-central-1:333333333333:repository/mlops-*",
+        f"arn:aws:ecr:eu-central-1:333333333333:repository/{image_repository_name(ORG, 'inference')}",
         "arn:aws:ecr:eu-central-1:*:repository/sagemaker-scikit-learn",
     }, resources
 
