@@ -10,7 +10,7 @@ import pulumi_aws as aws
 import pytest
 
 from component_helpers import (
-    ACCOUNT, ANYWHERE, KEY_ARN, LOGS_KEY_ARN, PEER_ACCOUNT, PREFIX_LIST_ID, REGION, SECURITY_GROUP_IDS, SUBNET_IDS, TOPIC_ARN, VPC_CIDR,
+    ACCOUNT, ANYWHERE, KEY_ARN, LOGS_KEY_ARN, PREFIX_LIST_ID, REGION, SECURITY_GROUP_IDS, SUBNET_IDS, TOPIC_ARN, VPC_CIDR,
     VPC_ID, as_list, document, only, statement,
 )
 from components.build_pipeline import ModelBuildPipeline, ModelBuildPipelineArgs
@@ -168,12 +168,14 @@ def test_studio_without_users_declares_no_profiles(empty_studio) -> None:
     assert not declared, f"no users: only the domain, got {[r.name for r in declared]}"
 
 
-def test_each_user_gets_an_own_profile_role_and_group(studio) -> None:
+def test_each_user_runs_as_an_own_role(studio) -> None:
     settings = only(studio, "aws:sagemaker/userProfile:UserProfile").inputs["userSettings"]
-    user_group = studio.named("studio-zoe-sg")
-    assert settings["executionRole"] == ZOE.execution_role_arn and user_group.urn in studio.named("studio-zoe-profile").property_dependencies["userSettings"], (
-        "zoe's profile runs as her own role in her own security group"
-    )
+    assert settings["executionRole"] == ZOE.execution_role_arn, f"zoe's profile runs as her own role, got {settings['executionRole']}"
+
+
+def test_each_user_gets_an_own_security_group(studio) -> None:
+    profile, group = studio.named("studio-zoe-profile"), studio.named("studio-zoe-sg")
+    assert group.urn in profile.property_dependencies["userSettings"], "zoe's profile uses her own security group"
 
 
 def test_lifecycle_configuration_carries_the_script(studio) -> None:
@@ -182,7 +184,8 @@ def test_lifecycle_configuration_carries_the_script(studio) -> None:
 
 
 def test_short_idle_timeout_lowers_the_minimum(studio) -> None:
-    idle = only(studio, "aws:sagemaker/domain:Domain").inputs["defaultUserSettings"]["jupyterLabAppSettings"]["appLifecycleManagement"]["idleSettings"]
+    lab = only(studio, "aws:sagemaker/domain:Domain").inputs["defaultUserSettings"]["jupyterLabAppSettings"]
+    idle = lab["appLifecycleManagement"]["idleSettings"]
     assert (idle["idleTimeoutInMinutes"], idle["minIdleTimeoutInMinutes"]) == (30, 30), f"idle timeout 30: the minimum may not exceed it, got {idle}"
 
 
@@ -216,7 +219,8 @@ def building_plan(launchers: list[str], patterns: list[str]) -> DeclarationPlan:
 
 @pytest.fixture(scope="module")
 def building() -> DeclarationPlan:
-    return building_plan([f"arn:aws:iam::{ACCOUNT}:role/acme-lead"], ["arn:aws:iam:::role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_acme-lead_*"])
+    lead_sso_roles = "arn:aws:iam:::role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_acme-lead_*"
+    return building_plan([f"arn:aws:iam::{ACCOUNT}:role/acme-lead"], [lead_sso_roles])
 
 
 def template(plan: DeclarationPlan) -> dict:
@@ -250,7 +254,8 @@ def test_product_without_launchers_is_shared_with_nobody() -> None:
 
 
 def test_launchers_are_associated_by_arn_and_by_pattern(building) -> None:
-    kinds = sorted(a.inputs["principalType"] for a in building.of_type("aws:servicecatalog/principalPortfolioAssociation:PrincipalPortfolioAssociation"))
+    associations = building.of_type("aws:servicecatalog/principalPortfolioAssociation:PrincipalPortfolioAssociation")
+    kinds = sorted(a.inputs["principalType"] for a in associations)
     assert kinds == ["IAM", "IAM_PATTERN"], kinds
 
 

@@ -129,7 +129,8 @@ def test_permission_set_name_beyond_32_characters_is_rejected() -> None:
 
 def test_user_name_attribute_passes_the_configured_tag() -> None:
     def declare():
-        UserNameAttribute("attrs", UserNameAttributeArgs(instance_arn=INSTANCE, user_name_tag="employeeId", source="${path:enterprise.employeeNumber}"))
+        UserNameAttribute("attrs", UserNameAttributeArgs(instance_arn=INSTANCE, user_name_tag="employeeId",
+                                                         source="${path:enterprise.employeeNumber}"))
 
     attributes = only(plan_declaration(declare, account=ACCOUNT, region=REGION),
                       "aws:ssoadmin/instanceAccessControlAttributes:InstanceAccessControlAttributes")

@@ -55,7 +55,8 @@ def test_endpoint_without_blue_green_has_no_deployment_config(plain_endpoint) ->
 
 
 def test_canary_shifts_the_configured_share_first(canary_endpoint) -> None:
-    routing = only(canary_endpoint, "aws:sagemaker/endpoint:Endpoint").inputs["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
+    policy = only(canary_endpoint, "aws:sagemaker/endpoint:Endpoint").inputs["deploymentConfig"]["blueGreenUpdatePolicy"]
+    routing = policy["trafficRoutingConfiguration"]
     assert (routing["type"], routing["canarySize"]) == ("CANARY", {"type": "CAPACITY_PERCENT", "value": 20}), routing
 
 

@@ -90,7 +90,8 @@ def test_without_projects_no_bucket_is_manageable(without_projects) -> None:
 
 def test_without_projects_no_role_can_be_passed(without_projects) -> None:
     passing = statement(role_policy(without_projects), "PassServingRoles")
-    assert not [r for r in passing["Resource"] if r.endswith(("/*", ":*"))], f"no projects: PassRole must not match any role, got {passing['Resource']}"
+    wildcards = [r for r in passing["Resource"] if r.endswith(("/*", ":*"))]
+    assert not wildcards, f"no projects: PassRole must not match any role, got {passing['Resource']}"
 
 
 def test_stage_keys_are_added_once_known(with_project) -> None:
