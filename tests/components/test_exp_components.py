@@ -122,12 +122,12 @@ def test_new_versions_go_to_the_res_bus(project) -> None:
 # ---- Studio -----------------------------------------------------------------------------------------
 
 
-def studio_plan(users: list[StudioUser], idle: int = 60) -> DeclarationPlan:
+def studio_plan(users: list[StudioUser], idle: int = 60, max_idle: int = 240) -> DeclarationPlan:
     def declare():
         Studio("studio", StudioArgs(domain_name="acme-studio", vpc_id=VPC_ID, vpc_cidr=VPC_CIDR, subnet_ids=SUBNET_IDS,
                                     s3_prefix_list_id=PREFIX_LIST_ID, kms_key_arn=KEY_ARN,
                                     default_execution_role_arn=f"arn:aws:iam::{ACCOUNT}:role/acme-studio-default", users=users,
-                                    idle_timeout_minutes=idle))
+                                    idle_timeout_minutes=idle, max_idle_timeout_minutes=max_idle))
 
     return plan_declaration(declare, account=ACCOUNT, region=REGION)
 
@@ -143,7 +143,7 @@ def empty_studio() -> DeclarationPlan:
 
 @pytest.fixture(scope="module")
 def studio() -> DeclarationPlan:
-    return studio_plan([ZOE], idle=30)
+    return studio_plan([ZOE], idle=120, max_idle=480)
 
 
 def test_domain_is_vpc_only_in_every_subnet(empty_studio) -> None:
@@ -183,10 +183,21 @@ def test_lifecycle_configuration_carries_the_script(studio) -> None:
     assert base64.b64decode(content).decode() == ZOE.lifecycle_script, "the lifecycle configuration is the user's script, base64"
 
 
-def test_short_idle_timeout_lowers_the_minimum(studio) -> None:
-    lab = only(studio, "aws:sagemaker/domain:Domain").inputs["defaultUserSettings"]["jupyterLabAppSettings"]
-    idle = lab["appLifecycleManagement"]["idleSettings"]
-    assert (idle["idleTimeoutInMinutes"], idle["minIdleTimeoutInMinutes"]) == (30, 30), f"idle timeout 30: the minimum may not exceed it, got {idle}"
+def idle_settings(settings: dict) -> dict:
+    return settings["jupyterLabAppSettings"]["appLifecycleManagement"]["idleSettings"]
+
+
+def test_domain_idle_shutdown_follows_the_configured_timeouts(studio) -> None:
+    idle = idle_settings(only(studio, "aws:sagemaker/domain:Domain").inputs["defaultUserSettings"])
+    timeouts = (idle["lifecycleManagement"], idle["idleTimeoutInMinutes"], idle["minIdleTimeoutInMinutes"], idle["maxIdleTimeoutInMinutes"])
+    # SageMaker's floor for all three is 60 minutes (botocore: IdleTimeoutInMinutes min 60).
+    assert timeouts == ("ENABLED", 120, 60, 480), f"Studio domain: idle shutdown after 120 min, users may choose 60-480, got {timeouts}"
+
+
+def test_user_idle_shutdown_matches_the_domain(studio) -> None:
+    user = idle_settings(only(studio, "aws:sagemaker/userProfile:UserProfile").inputs["userSettings"])
+    domain = idle_settings(only(studio, "aws:sagemaker/domain:Domain").inputs["defaultUserSettings"])
+    assert user == domain, f"zoe's profile must not loosen the domain's idle shutdown: {user} vs {domain}"
 
 
 def test_studio_security_groups_never_reach_the_internet(studio) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from component_helpers import ACCOUNT, ANYWHERE, LOGS_KEY_ARN, PEER_ACCOUNT, REGION, THREE_AZ_IDS, VPC_CIDR, document, only, sids
 from components.network import IsolatedNetwork, IsolatedNetworkArgs
-from mlops_platform.harness import DeclarationPlan, plan_declaration
+from mlops_platform.harness import UNKNOWN, DeclarationPlan, plan_declaration
 
 INTERNET_PATHS = (
     "aws:ec2/internetGateway:InternetGateway",
@@ -24,7 +24,7 @@ INTERNET_PATHS = (
 
 
 def network_plan(role: str = "stage", az_ids: list[str] = THREE_AZ_IDS, extra: tuple[str, ...] = (),
-                 region: str = REGION) -> DeclarationPlan:
+                 region: str = REGION, preview: bool = False) -> DeclarationPlan:
     def declare():
         network = IsolatedNetwork(
             "net",
@@ -38,7 +38,7 @@ def network_plan(role: str = "stage", az_ids: list[str] = THREE_AZ_IDS, extra: t
         aws.ec2.SecurityGroup("workload-sg", aws.ec2.SecurityGroupArgs(vpc_id=network.vpc_id, egress=list(network.endpoint_egress())))
         return {"subnetIds": network.subnet_ids, "routeTableId": network.route_table_id, "prefixListId": network.s3_prefix_list_id}
 
-    return plan_declaration(declare, account=ACCOUNT, region=region)
+    return plan_declaration(declare, account=ACCOUNT, region=region, preview=preview)
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +226,9 @@ def test_workload_networks_may_not_manage_buckets(stage) -> None:
     assert "PlatformBucketManagement" not in sids(document(s3_gateway(stage))), (
         "a stage VPC's S3 gateway must not allow bucket management"
     )
+
+
+def test_endpoint_policies_are_known_at_preview() -> None:
+    policies = [e.inputs.get("policy") for e in network_plan(preview=True).of_type("aws:ec2/vpcEndpoint:VpcEndpoint")]
+    unknown = [p for p in policies if p == UNKNOWN]
+    assert policies and not unknown, "endpoint policies are plain documents: the policy pack checks them at the first preview"
