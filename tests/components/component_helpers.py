@@ -57,17 +57,7 @@ def only(plan: DeclarationPlan, type_token: str) -> ResourceRecord:
     return records[0]
 
 
-def children(plan: DeclarationPlan, parent: ResourceRecord) -> list[ResourceRecord]:
-    return [r for r in plan.resources if r.parent == parent.urn]
-
-
 def depends_on(record: ResourceRecord, key: str, other: ResourceRecord) -> bool:
     """Whether input ``key`` of ``record`` is derived from ``other`` (a property dependency)."""
     return other.urn in record.property_dependencies.get(key, [])
 
-
-def component(plan: DeclarationPlan, type_token: str) -> ResourceRecord:
-    """The component resource itself (custom=False) of the given type."""
-    records = [r for r in plan.of_type(type_token) if not r.custom]
-    assert len(records) == 1, f"expected one component {type_token}, found {[r.name for r in records]}"
-    return records[0]

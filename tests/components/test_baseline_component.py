@@ -1,16 +1,18 @@
-"""AccountBaseline with its switches off, one at a time, and in us-east-1 (the committed stacks switch everything on)."""
+"""AccountBaseline in us-east-1 with every switch off, with only AWS Config on, and with everything on plus a budget
+(the committed stacks all run in eu-central-1 with every switch on)."""
 
 from __future__ import annotations
 
 import pytest
 
-from component_helpers import ACCOUNT, as_list, PEER_ACCOUNT, THREE_AZ_IDS, VPC_CIDR, depends_on, document, only, statement
+from component_helpers import ACCOUNT, PEER_ACCOUNT, VPC_CIDR, as_list, depends_on, document, only, statement
 from components.baseline import AccountBaseline, AccountBaselineArgs
 from components.encryption import KeyUser
 from mlops_core.config import BaselineSettings, BudgetSettings
 from mlops_platform.harness import DeclarationPlan, plan_declaration
 
 BASELINE_REGION = "us-east-1"
+BASELINE_AZ_IDS = ["use1-az1", "use1-az2", "use1-az4"]
 EMAILS = ["ops@example.com", "finance@example.com"]
 ALL_OFF = BaselineSettings(cloud_trail=False, aws_config=False, security_hub=False, guard_duty=False, budget=None)
 ALL_ON = BaselineSettings(budget=BudgetSettings(monthly_limit_usd=250, alert_emails=EMAILS))
@@ -38,7 +40,7 @@ def baseline_plan(switches: BaselineSettings, extra_key_users: list[KeyUser] | N
             "base",
             AccountBaselineArgs(
                 role="dev", account_id=ACCOUNT, region=BASELINE_REGION, platform_name="acme",
-                platform_account_ids=[ACCOUNT, PEER_ACCOUNT], vpc_cidr=VPC_CIDR, az_ids=THREE_AZ_IDS,
+                platform_account_ids=[ACCOUNT, PEER_ACCOUNT], vpc_cidr=VPC_CIDR, az_ids=BASELINE_AZ_IDS,
                 platform_key_alias="alias/acme-platform", logs_key_alias="alias/acme-logs",
                 access_log_bucket_name="acme-dev-access-logs", audit_bucket_name="acme-dev-audit",
                 switches=switches, extra_key_users=extra_key_users or [],
@@ -164,7 +166,7 @@ def test_config_recorder_records_everything(all_on) -> None:
 
 def test_network_gets_one_subnet_per_configured_az(all_off) -> None:
     zones = sorted(s.inputs["availabilityZoneId"] for s in all_off.of_type("aws:ec2/subnet:Subnet"))
-    assert zones == THREE_AZ_IDS, f"AccountBaseline: the VPC spans the configured AZs, got {zones}"
+    assert zones == BASELINE_AZ_IDS, f"AccountBaseline: the VPC spans the configured AZs, got {zones}"
 
 
 def test_audit_delivery_statement_is_held_to_this_account(all_on) -> None:
