@@ -128,3 +128,64 @@ def test_stack_references_are_part_of_the_plan(tmp_path: Path) -> None:
 
     references = plan_stack("exp", root=tmp_path).of_type("pulumi:pulumi:StackReference")
     assert [r.inputs["name"] for r in references] == ["organization/mlops-platform/dev"], references
+
+
+# ---- plan_declaration: one component under the programs' mocks ----------------------------------------
+
+
+def _declare_platform_key() -> dict:
+    from components.encryption import PlatformKey, PlatformKeyArgs
+
+    key = PlatformKey("probe", PlatformKeyArgs(account_id="123456789012", alias="alias/probe", description="probe key"))
+    return {"arn": key.arn, "alias": key.alias_name}
+
+
+def _declaration(preview: bool):
+    from mlops_platform.harness import plan_declaration
+
+    return plan_declaration(_declare_platform_key, account="123456789012", region="eu-west-1", preview=preview)
+
+
+def test_declaration_outputs_use_the_given_account_and_region() -> None:
+    arn = _declaration(preview=False).outputs["arn"]
+    assert arn.startswith("arn:aws:kms:eu-west-1:123456789012:key/"), f"plan_declaration: the key ARN must follow account and region, got {arn}"
+
+
+def test_declaration_preview_leaves_computed_outputs_unknown() -> None:
+    assert _declaration(preview=True).outputs["arn"] == UNKNOWN, "plan_declaration(preview=True): a key ARN is unknown before the key exists"
+
+
+def test_declaration_preview_keeps_plain_outputs_known() -> None:
+    assert _declaration(preview=True).outputs["alias"] == "alias/probe", "plan_declaration(preview=True): plain values stay known"
+
+
+def test_declaration_preview_records_computed_inputs_as_unknown() -> None:
+    alias = _declaration(preview=True).named("probe-alias")
+    assert (alias.inputs["name"], alias.inputs["targetKeyId"]) == ("alias/probe", UNKNOWN), alias.inputs
+
+
+def test_declaration_records_children_under_their_parents() -> None:
+    plan = _declaration(preview=False)
+    component, key, alias = plan.named("probe"), plan.named("probe-key"), plan.named("probe-alias")
+    assert (key.parent, alias.parent) == (component.urn, key.urn), "PlatformKey: key under the component, alias under the key"
+
+
+def test_declaration_records_property_dependencies() -> None:
+    plan = _declaration(preview=False)
+    assert plan.named("probe-alias").property_dependencies["targetKeyId"] == [plan.named("probe-key").urn], (
+        "the alias's targetKeyId comes from the key"
+    )
+
+
+def test_declarations_do_not_share_records() -> None:
+    first, second = _declaration(preview=False), _declaration(preview=False)
+    assert [r.name for r in second.resources].count("probe-key") == 1 and len(first.resources) == len(second.resources) == 3, (
+        "each plan_declaration call records only its own registrations"
+    )
+
+
+def test_declaration_named_lists_what_was_declared() -> None:
+    import pytest
+
+    with pytest.raises(KeyError, match="probe-key"):
+        _declaration(preview=False).named("no-such-resource")
