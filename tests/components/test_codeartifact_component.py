@@ -39,9 +39,12 @@ def test_team_repository_has_no_external_connection(plan) -> None:
     assert "externalConnections" not in team.inputs, f"{team.name}: public packages come only through the proxy upstream"
 
 
-def test_team_repository_uses_the_proxy_as_upstream(plan) -> None:
+def test_team_repository_searches_our_internal_packages_before_the_proxy(plan) -> None:
     team = repository(plan, "ml-team")
-    assert team.inputs["upstreams"] == [{"repositoryName": "pypi-mirror"}], f"{team.name}: upstream is the proxy, got {team.inputs['upstreams']}"
+    upstreams = [u["repositoryName"] for u in team.inputs["upstreams"]]
+    assert upstreams[-1] == "pypi-mirror" and upstreams.index("internal") < upstreams.index("pypi-mirror"), (
+        f"{team.name}: the internal repository must come before the public proxy, got {upstreams}"
+    )
 
 
 def test_custom_team_repository_name_is_exported(plan) -> None:

@@ -221,9 +221,9 @@ SETTINGS = TemplateSettings(
 
 def building_plan(launchers: list[str], patterns: list[str]) -> DeclarationPlan:
     def declare():
-        ModelBuildingProduct("sc", ModelBuildingProductArgs(platform_name="acme", account_id=ACCOUNT, region=REGION, settings=SETTINGS,
-                                                            template_bucket="acme-sc-art", launcher_principal_arns=launchers,
-                                                            launcher_principal_patterns=patterns))
+        product = ModelBuildingProduct("sc", ModelBuildingProductArgs(platform_name="acme", account_id=ACCOUNT, region=REGION,
+                                                                      settings=SETTINGS, template_bucket="acme-sc-art"))
+        product.associate_launchers(launchers, patterns)
 
     return plan_declaration(declare, account=ACCOUNT, region=REGION)
 
