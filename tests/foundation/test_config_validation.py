@@ -85,7 +85,7 @@ BAD_CONFIGS = [
     BadConfig("reserved tag", "organization.yaml", _set("tags", {"aws:owner": "x"}), ("tags", "reserved")),
     BadConfig("unknown org key", "organization.yaml", _set("acounts", {}), ("acounts", "unknown key")),
     BadConfig("data without account", "organization.yaml", _without_data_account, ("Pulumi.data.yaml",)),
-    BadConfig("data sets without account", "organization.yaml", _delete("accounts/data"), ("organization.yaml", "dataSets need accounts.data")),
+    BadConfig("data sets without account", "organization.yaml", _delete("accounts/data"), ("organization.yaml", "dataSets: need accounts.data")),
     BadConfig("unknown project", "organization.yaml", _set("dataScientists/0/projects", ["nope"]), ("organization.yaml", "unknown project 'nope'")),
     BadConfig("pii column granted", "organization.yaml", _set("modelProjects/0/dataAccess/0/columns", ["worker_id"]), ("worker_id", "pii")),
 ]
