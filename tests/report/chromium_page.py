@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = "chromium"
+#: Debian's package (what .ci/run installs); GitHub's Ubuntu runners ship Google Chrome instead.
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--remote-debugging-pipe", "--window-size=1280,1600",
@@ -39,10 +40,12 @@ class PageVisit:
 
 
 def executable() -> str:
-    found = shutil.which(CHROMIUM)
-    if found is None:
-        raise ChromiumError("chromium is not installed: apt-get install -y chromium (.ci/run does)")
-    return found
+    """``$CHROMIUM``, else the first browser of :data:`CANDIDATES` on PATH."""
+    for name in (os.environ.get("CHROMIUM"), *CANDIDATES):
+        found = shutil.which(name) if name else None
+        if found:
+            return found
+    raise ChromiumError("chromium is not installed: apt-get install -y chromium (.ci/run does)")
 
 
 class _Pipe:
