@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 ## plan: rewrite policies/config/ from organization.yaml, plan every stack offline, run the guardrail check
 plan: $(STAMP)
 	$(BIN)/mlops-platform policy-config
-	$(BIN)/mlops-platform plan
+	$(BIN)/mlops-platform plan --summary
 	$(BIN)/mlops-platform check
 
 ## test: the whole suite

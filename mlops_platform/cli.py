@@ -86,6 +86,7 @@ def _root(
     The project is the nearest directory, from the working directory (or -C DIR) upwards, that
     holds Pulumi.yaml and organization.yaml.
     """
+    common.show_program_warnings()
     try:
         common.choose_directory(cwd)
     except common.NoProjectError as error:

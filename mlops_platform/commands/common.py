@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +22,7 @@ from mlops_platform.progress_line import ProgressLine, progress_enabled, progres
 
 __all__ = [
     "BadInput", "NoProjectError", "ProgressLine", "StackOption", "choose_directory", "fail", "progress_enabled",
-    "progress_line", "project_root", "relative_to_cwd",
+    "progress_line", "project_root", "relative_to_cwd", "show_program_warnings",
 ]
 
 EXIT_BAD_INPUT = 2
@@ -85,3 +86,39 @@ def relative_to_cwd(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
     except ValueError:
         return str(path)
+
+
+class _OncePerRun(logging.Filter):
+    """Drop a message already shown in this run (the programs run once per pass: one warning, once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.levelno, record.getMessage())
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+class _LowerCaseLevel(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
+def show_program_warnings() -> logging.Handler:
+    """Warnings the programs log under the mock runtime (it logs to the root logger) as
+    ``warning: <message>`` lines on stderr, each distinct message once per run."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "mlops_platform", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(_LowerCaseLevel())
+    handler.addFilter(_OncePerRun())
+    handler.mlops_platform = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    return handler
