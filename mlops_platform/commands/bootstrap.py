@@ -83,13 +83,13 @@ def register(app: typer.Typer) -> None:
     @app.command("bootstrap")
     def bootstrap_command(
         admin_principal_arn: Annotated[str | None, typer.Option(
-            "--admin-principal-arn",
+            "--admin-principal-arn", metavar="ARN",
             help="Platform administrator principal (ARN, '*' allowed for SSO roles); default: the platform_admin "
                  "persona role in RES.")] = None,
         res_vpc_endpoint_id: Annotated[str | None, typer.Option(
-            "--res-vpc-endpoint-id", help="RES S3 VPC endpoint (res stack output) admitting the serving deployer.")] = None,
+            "--res-vpc-endpoint-id", metavar="VPCE_ID", help="RES S3 VPC endpoint (res stack output) admitting the serving deployer.")] = None,
         assume_role_name: Annotated[str, typer.Option(
-            "--assume-role-name", help="Administrator role to assume in each account.")] = "OrganizationAccountAccessRole",
+            "--assume-role-name", metavar="ROLE", help="Administrator role to assume in each account.")] = "OrganizationAccountAccessRole",
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the policy documents; call nothing.")] = False,
         stage_toolchain: Annotated[bool, typer.Option(
             "--stage-toolchain",

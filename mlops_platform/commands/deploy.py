@@ -194,7 +194,7 @@ def register(app: typer.Typer) -> None:
         stack: StackOption = None,
         preview_only: Annotated[bool, typer.Option("--preview-only", help="Preview with policies; change nothing.")] = False,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before INT and PROD (CI).")] = False,
-        max_stacks: Annotated[int, typer.Option("--max-stacks", help="Stacks run in parallel within a wave.")] = 4,
+        max_stacks: Annotated[int, typer.Option("--max-stacks", metavar="N", help="Stacks run in parallel within a wave.")] = 4,
         backend: BackendOption = None,
         as_json: JsonOption = False,
     ) -> None:
