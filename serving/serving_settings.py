@@ -23,17 +23,18 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from components.serving_policies import serving_bucket_names
-from mlops_core.config import CamelModel, ConfigError, OrganizationConfig, ServingOverrides
+from mlops_core.config import PATTERN_DESCRIPTIONS, CamelModel, ConfigError, OrganizationConfig, ServingOverrides, described
 from mlops_core.roles import STAGES, Stage
 from mlops_core.naming import endpoint_name
 
 SERVING_DIR = Path(__file__).absolute().parent
 STAGES_DIR = SERVING_DIR / "stages"
 NAMESPACE = "serving"
-MODEL_PACKAGE_ARN = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+$"
-S3_URI = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$"
-InstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
-ScheduleExpression = Annotated[str, Field(pattern=r"^(rate|cron)\(.+\)$")]
+MODEL_PACKAGE_ARN = described(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+$",
+                              "a versioned model package ARN, arn:aws:sagemaker:<region>:<account>:model-package/<group>/<n>")
+S3_URI = described(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$", "an s3://<bucket>/<key> URI")
+InstanceType = Annotated[str, Field(pattern=described(r"^ml\.[a-z0-9]+\.[a-z0-9]+$", "a SageMaker instance type such as ml.m5.large"))]
+ScheduleExpression = Annotated[str, Field(pattern=described(r"^(rate|cron)\(.+\)$", "an EventBridge Scheduler expression, rate(...) or cron(...)"))]
 LogRetention = Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 
 
@@ -150,7 +151,7 @@ class ServingConfig(CamelModel):
     """Model project; default: the stack name without its ``-<stage>`` suffix."""
     stage: Stage | None = None
     """Default: the stack name's suffix."""
-    platform_stack: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")] | None = None
+    platform_stack: Annotated[str, Field(pattern=described(r"^[a-z][a-z0-9-]{0,62}$", "a stack name: lower-case letters, digits and hyphens"))] | None = None
     """The stage's platform stack (project ``mlops-platform``); default: the stage."""
     model_package_arn: Annotated[str, Field(pattern=MODEL_PACKAGE_ARN)] | None = None
     """The version to serve. Absent: keep the one this stack exported on its last deploy."""
@@ -214,7 +215,8 @@ def _one_line(exc: ValidationError, source: str, prefix: str = "") -> ConfigErro
     elif error["type"] == "missing":
         message = "required key is missing"
     elif error["type"] == "string_pattern_mismatch":
-        message = f"{error['input']!r} does not match {error['ctx']['pattern']}"
+        expected = PATTERN_DESCRIPTIONS.get(error["ctx"]["pattern"], "a value of the documented form")
+        message = f"{error['input']!r} is not valid: expected {expected}"
     elif error["type"] == "literal_error":
         message = f"{error['input']!r} is not allowed: {message.lower()}"
     return ConfigError(source, prefix + _location(tuple(error["loc"])), message)
