@@ -51,11 +51,21 @@ class Flow:
     kind: str
     services: set[str] = field(default_factory=set)
     examples: list[str] = field(default_factory=list)
+    resources: set[str] = field(default_factory=set)
+    """Names of the planned resources this flow was read from."""
 
     def add(self, service: str, example: str) -> None:
         self.services.add(service)
+        self.resources.add(example)
         if example not in self.examples and len(self.examples) < _EXAMPLES:
             self.examples.append(example)
+
+    @property
+    def label(self) -> str:
+        """What the arrow says: the roles a trust opens, else the services used."""
+        if self.kind == TRUST:
+            return f"{len(self.resources)} role{'s' if len(self.resources) != 1 else ''}"
+        return ", ".join(sorted(self.services))
 
 
 def _document(value: Any) -> Mapping[str, Any] | None:

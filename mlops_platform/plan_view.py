@@ -51,10 +51,10 @@ class Counts:
         }
 
     def breakdown(self) -> str:
-        parts = [f"{self.resources} resources", f"{self.components} components", f"{self.providers} providers"]
-        parts.append(f"{self.stacks} stack{'s' if self.stacks != 1 else ''}")
+        parts = [_plural(self.resources, "resource"), _plural(self.components, "component"),
+                 _plural(self.providers, "provider"), _plural(self.stacks, "stack")]
         if self.reads:
-            parts.append(f"{self.reads} stack references read")
+            parts.append(f"{_plural(self.reads, 'stack reference')} read")
         if self.protected:
             parts.append(f"{self.protected} protected")
         return ", ".join(parts)
@@ -62,6 +62,10 @@ class Counts:
     def totals_line(self) -> str:
         """Pulumi's summary line, then what the number is made of."""
         return f"Resources: + {self.to_create} to create ({self.breakdown()})"
+
+
+def _plural(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def kind_of(record: ResourceRecord) -> str:

@@ -111,7 +111,7 @@ def diagram_svg(accounts: Sequence[Account], flows: Sequence[Flow]) -> str:
         cx, cy = mx - (end[1] - start[1]) / length * bend, my + (end[0] - start[0]) / length * bend
         lx, ly = 0.25 * start[0] + 0.5 * cx + 0.25 * end[0], 0.25 * start[1] + 0.5 * cy + 0.25 * end[1]
         colour = KIND_COLOURS[flow.kind]
-        services = ", ".join(sorted(flow.services))
+        services = flow.label
         dash = DASH if flow.kind == TRUST else ""
         parts.append(
             f'<g class="flow flow-{flow.kind}" data-from="{esc(flow.source)}" data-to="{esc(flow.target)}">'
