@@ -306,7 +306,8 @@ nav a { margin-right: 14px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; }
 th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: var(--soft); } .num { font-variant-numeric: tabular-nums; }
-code { font-size: 12px; word-break: break-all; } pre { background: var(--soft); padding: 12px; overflow-x: auto; }
+code { font-size: 12px; word-break: break-all; } pre { background: var(--soft); padding: 12px; white-space: pre-wrap; }
+td { overflow-wrap: anywhere; }
 .status { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 6px; background: #9ca3af; }
 .status-pass { background: #16a34a; } .status-fail { background: #dc2626; } .status-open { background: #f59e0b; }
 .finding { border-left: 4px solid #f59e0b; padding: 2px 12px; margin: 10px 0; background: var(--soft); }

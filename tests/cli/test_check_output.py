@@ -125,3 +125,18 @@ def test_the_committed_catalogue_is_current_and_linked() -> None:
     readme = (REPO_ROOT / "README.md").read_text()
     guardrails = readme.split("## Guardrails", 1)[1].split("\n## ", 1)[0]
     assert "(docs/policies.md)" in guardrails, "the README's guardrail section must link docs/policies.md"
+
+
+def test_a_stack_level_finding_points_sarif_at_the_resource_s_line() -> None:
+    """A stack policy reports `<name>: ...` on the stack; SARIF must point at where that resource is declared."""
+    from mlops_guard.config import PackConfig
+    from mlops_guard.model import Resource
+    from mlops_platform.commands.check import _evaluate
+
+    bucket = Resource("aws:s3/bucket:Bucket", "data-raw", _urn("data-raw").replace(KEY, "aws:s3/bucket:Bucket"),
+                      {"bucket": "data-raw"}, source=("components/secure_bucket.py", 70))
+    result = _evaluate([bucket], PackConfig(), stack="prod", project="mlops-platform", location="Pulumi.prod.yaml")
+    found = [v for v in result.violations if v.policy == "s3-bucket-encrypted-with-kms"]
+    assert found and found[0].urn == bucket.urn, found
+    location = to_sarif(result, default_location="Pulumi.prod.yaml")["runs"][0]["results"][0]["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == "components/secure_bucket.py", location
