@@ -112,3 +112,15 @@ def test_the_stale_file_itself_would_have_failed_the_gate(new_accounts: Path) ->
     stale = new_accounts / "policies" / "config" / "dev.json"
     result = _cli(new_accounts, "check", "-s", "dev", "--policy-config", str(stale))
     assert result.exit_code == 1 and "not a platform account" in result.stdout, result.stdout[-1500:]
+
+
+def test_pull_requests_fail_on_stale_policy_configs_and_upload_the_report() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
+    steps = workflow["jobs"]["guardrails"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    assert any("mlops-platform policy-config --check" in run for run in runs), runs
+    assert any("mlops-platform report --out report.html" in run for run in runs), runs
+    upload = next(step for step in steps if str(step.get("uses", "")).startswith("actions/upload-artifact"))
+    assert upload["with"]["path"] == "report.html", upload
