@@ -9,8 +9,7 @@ from typer.testing import CliRunner
 
 from mlops_platform.cli import app
 
-FIXTURES = Path(__file__).parent / "fixtures"
-ACCESS_JSON = FIXTURES / "access.json"
+from report_helpers import ACCESS_JSON
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from mlops_platform.cli import app
 from mlops_platform.harness import ResourceRecord, StackPlan
 from mlops_platform.review_report import policy_counts
 
-from conftest import ACCESS_JSON
+from report_helpers import ACCESS_JSON
 
 
 def _role(name: str, trusted: str, account: str = "222222222222") -> ResourceRecord:
