@@ -144,7 +144,10 @@ VpcCidr = Annotated[str, AfterValidator(_cidr)]
 
 # An AZ ID names the same physical zone in every account (unlike an AZ name such as eu-central-1a).
 AZ_ID_PATTERN = re.compile(r"^(?P<prefix>[a-z]{3,5}\d+)-az(?P<n>\d+)$")
-ResourceName = Annotated[str, Field(pattern=described(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$", "3 to 32 lower-case letters, digits and hyphens, starting with a letter and ending with a letter or digit"))]
+ResourceName = Annotated[str, Field(pattern=described(
+    r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$",
+    "3 to 32 lower-case letters, digits and hyphens, starting with a letter and ending with a letter or digit",
+))]
 
 
 class CamelModel(BaseModel):
@@ -188,13 +191,28 @@ class Accounts(CamelModel):
 class GitHubSettings(CamelModel):
     """Where the platform repository lives (the OIDC trust of the CI roles pins it)."""
 
-    repository: Annotated[str, Field(pattern=described(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$", "<owner>/<repository>, e.g. example-org/mlops-platform"))]
+    repository: Annotated[str, Field(pattern=described(
+        r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$",
+        "<owner>/<repository>, e.g. example-org/mlops-platform",
+    ))]
 
 
-UserName = Annotated[str, Field(pattern=described(r"^[a-z][a-z0-9-]{1,30}$", "2 to 31 lower-case letters, digits and hyphens, starting with a letter"))]
-ProjectName = Annotated[str, Field(pattern=described(r"^[a-z][a-z0-9-]{2,20}[a-z0-9]$", "4 to 22 lower-case letters, digits and hyphens, starting with a letter and ending with a letter or digit"))]
-DataSetName = Annotated[str, Field(pattern=described(r"^[a-z][a-z0-9_]{2,40}$", "3 to 41 lower-case letters, digits and underscores, starting with a letter"))]
-ColumnName = Annotated[str, Field(pattern=described(r"^[a-z][a-z0-9_]{0,63}$", "1 to 64 lower-case letters, digits and underscores, starting with a letter"))]
+UserName = Annotated[str, Field(pattern=described(
+    r"^[a-z][a-z0-9-]{1,30}$",
+    "2 to 31 lower-case letters, digits and hyphens, starting with a letter",
+))]
+ProjectName = Annotated[str, Field(pattern=described(
+    r"^[a-z][a-z0-9-]{2,20}[a-z0-9]$",
+    "4 to 22 lower-case letters, digits and hyphens, starting with a letter and ending with a letter or digit",
+))]
+DataSetName = Annotated[str, Field(pattern=described(
+    r"^[a-z][a-z0-9_]{2,40}$",
+    "3 to 41 lower-case letters, digits and underscores, starting with a letter",
+))]
+ColumnName = Annotated[str, Field(pattern=described(
+    r"^[a-z][a-z0-9_]{0,63}$",
+    "1 to 64 lower-case letters, digits and underscores, starting with a letter",
+))]
 
 
 class IdentitySettings(CamelModel):
@@ -207,14 +225,26 @@ class IdentitySettings(CamelModel):
     """
 
     mode: Literal["iam-federation", "identity-center"] = "iam-federation"
-    saml_provider_name: Annotated[str, Field(pattern=described(r"^[\w.-]{1,128}$", "1 to 128 letters, digits, '_', '.' or '-'"))] = "corporate-idp"
-    user_name_tag: Annotated[str, Field(pattern=described(r"^[A-Za-z][A-Za-z0-9_.:/=+@-]{0,127}$", "a tag key: a letter, then up to 127 letters, digits or _.:/=+@-"))] = "userName"
-    identity_center_instance_arn: Annotated[str, Field(pattern=described(r"^arn:aws:sso:::instance/ssoins-[0-9a-f]{16}$", "an Identity Center instance ARN, arn:aws:sso:::instance/ssoins- and 16 hex digits"))] | None = None
+    saml_provider_name: Annotated[str, Field(pattern=described(
+        r"^[\w.-]{1,128}$",
+        "1 to 128 letters, digits, '_', '.' or '-'",
+    ))] = "corporate-idp"
+    user_name_tag: Annotated[str, Field(pattern=described(
+        r"^[A-Za-z][A-Za-z0-9_.:/=+@-]{0,127}$",
+        "a tag key: a letter, then up to 127 letters, digits or _.:/=+@-",
+    ))] = "userName"
+    identity_center_instance_arn: Annotated[str, Field(pattern=described(
+        r"^arn:aws:sso:::instance/ssoins-[0-9a-f]{16}$",
+        "an Identity Center instance ARN, arn:aws:sso:::instance/ssoins- and 16 hex digits",
+    ))] | None = None
     management_account: AccountId | None = None
     """Account that runs the ``identity`` stack (management or delegated administrator)."""
     group_ids: dict[
         AnyPersona,
-        Annotated[str, Field(pattern=described(r"^([0-9a-f]{10}-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", "an Identity Store group ID (a lower-case UUID, optionally after 10 hex digits and '-')"))],
+        Annotated[str, Field(pattern=described(
+            r"^([0-9a-f]{10}-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+            "an Identity Store group ID (a lower-case UUID, optionally after 10 hex digits and '-')",
+        ))],
     ] = {}
     """Identity Store group per persona; the identity stack assigns its permission set to those groups."""
 
@@ -240,7 +270,10 @@ class Operator(CamelModel):
 
 class Column(CamelModel):
     name: ColumnName
-    type: Annotated[str, Field(pattern=described(r"^(string|int|bigint|double|float|boolean|date|timestamp|decimal\(\d+,\d+\))$", "one of string, int, bigint, double, float, boolean, date, timestamp or decimal(precision,scale)"))]
+    type: Annotated[str, Field(pattern=described(
+        r"^(string|int|bigint|double|float|boolean|date|timestamp|decimal\(\d+,\d+\))$",
+        "one of string, int, bigint, double, float, boolean, date, timestamp or decimal(precision,scale)",
+    ))]
     pii: bool = False
     treatment: Literal["drop", "pseudonymise"] | None = None
     """For PII columns: dropped or keyed-HMAC pseudonymised in the curated table (default drop)."""
@@ -256,12 +289,18 @@ class DataSet(CamelModel):
     """A data set of the DATA account's lake (raw table -> curated table)."""
 
     name: DataSetName
-    location: Annotated[str, Field(pattern=described(r"^[a-z0-9][a-z0-9/_-]*/$", "a prefix of lower-case letters, digits, '/', '_' and '-' that ends in '/', e.g. welding-sensors/"))]
+    location: Annotated[str, Field(pattern=described(
+        r"^[a-z0-9][a-z0-9/_-]*/$",
+        "a prefix of lower-case letters, digits, '/', '_' and '-' that ends in '/', e.g. welding-sensors/",
+    ))]
     """Prefix of the raw data in the raw bucket, ending in ``/``."""
     columns: list[Column] = Field(min_length=1)
     sample_data: str | None = None
     """Repo-relative CSV uploaded to the raw location (the seed project's sample)."""
-    curation_schedule: Annotated[str, Field(pattern=described(r"^cron\([^()]+\)$", "a Glue cron expression, e.g. cron(0 3 * * ? *)"))] = "cron(0 3 * * ? *)"
+    curation_schedule: Annotated[str, Field(pattern=described(
+        r"^cron\([^()]+\)$",
+        "a Glue cron expression, e.g. cron(0 3 * * ? *)",
+    ))] = "cron(0 3 * * ? *)"
     """When the Glue job rewrites the curated table (Glue cron expression, UTC)."""
 
     @model_validator(mode="after")
@@ -285,7 +324,10 @@ class DataAccess(CamelModel):
 class ServingOverrides(CamelModel):
     """Per model and stage: overrides of the committed stage defaults under serving/."""
 
-    instance_type: Annotated[str, Field(pattern=described(r"^ml\.[a-z0-9]+\.[a-z0-9]+$", "a SageMaker instance type such as ml.m5.large"))] | None = None
+    instance_type: Annotated[str, Field(pattern=described(
+        r"^ml\.[a-z0-9]+\.[a-z0-9]+$",
+        "a SageMaker instance type such as ml.m5.large",
+    ))] | None = None
     initial_instance_count: Annotated[int, Field(ge=1, le=20)] | None = None
     min_capacity: Annotated[int, Field(ge=1, le=20)] | None = None
     max_capacity: Annotated[int, Field(ge=1, le=100)] | None = None
@@ -301,7 +343,10 @@ class ModelProject(CamelModel):
     description: Annotated[str, Field(max_length=256)] = ""
     metric_threshold: Annotated[float, Field(gt=0, le=1)] = 0.5
     """Minimum PR-AUC on the evaluation set for a model to be registered."""
-    retrain_schedule: Annotated[str, Field(pattern=described(r"^(rate|cron)\(.+\)$", "an EventBridge Scheduler expression, rate(...) or cron(...)"))] | None = "rate(7 days)"
+    retrain_schedule: Annotated[str, Field(pattern=described(
+        r"^(rate|cron)\(.+\)$",
+        "an EventBridge Scheduler expression, rate(...) or cron(...)",
+    ))] | None = "rate(7 days)"
     """EventBridge Scheduler expression that starts the build pipeline; None disables it."""
     data_access: list[DataAccess] = []
     serving: dict[Stage, ServingOverrides] = {}
@@ -313,7 +358,10 @@ class SourceControlSettings(CamelModel):
     provider: Literal["codeconnections", "codecommit"] = "codeconnections"
     provider_type: Literal["GitHub", "GitHubEnterpriseServer", "GitLab", "GitLabSelfManaged", "Bitbucket"] = "GitHub"
     """CodeConnections provider; the self-managed ones need ``hostEndpoint`` and ``hostCidr``."""
-    host_endpoint: Annotated[str, Field(pattern=described(r"^https://[A-Za-z0-9.-]+(:\d+)?(/.*)?$", "an https:// URL of the server"))] | None = None
+    host_endpoint: Annotated[str, Field(pattern=described(
+        r"^https://[A-Za-z0-9.-]+(:\d+)?(/.*)?$",
+        "an https:// URL of the server",
+    ))] | None = None
     """URL of a self-managed server (a CodeConnections ``Host`` in the EXP VPC reaches it)."""
     host_cidr: Annotated[str, AfterValidator(lambda v: str(ipaddress.IPv4Network(v, strict=True)))] | None = None
     """Network of the self-managed server (the host's security group allows HTTPS to it)."""
@@ -349,7 +397,10 @@ class OrganizationConfig(CamelModel):
 
     platform_name: ResourceName
     """Prefix of every name the platform creates, e.g. ``mlops``."""
-    region: Annotated[str, Field(pattern=described(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", "an AWS region name such as eu-central-1"))]
+    region: Annotated[str, Field(pattern=described(
+        r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
+        "an AWS region name such as eu-central-1",
+    ))]
     """The one region the platform runs in (never a constant in code)."""
     accounts: Accounts
     tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = {}
@@ -446,13 +497,22 @@ class ProviderRole(CamelModel):
 
     role_name: ResourceName | None = None
     """Defaults to ``<platformName>-deploy``."""
-    session_name: Annotated[str, Field(pattern=described(r"^[\w+=,.@-]{2,64}$", "2 to 64 letters, digits or +=,.@_-"))] = "pulumi-mlops-platform"
-    external_id: Annotated[str, Field(min_length=2, max_length=1224, pattern=described(r"^[\w+=,.@:/-]+$", "letters, digits or +=,.@:/_-"))] | None = None
+    session_name: Annotated[str, Field(pattern=described(
+        r"^[\w+=,.@-]{2,64}$",
+        "2 to 64 letters, digits or +=,.@_-",
+    ))] = "pulumi-mlops-platform"
+    external_id: Annotated[str, Field(min_length=2, max_length=1224, pattern=described(
+        r"^[\w+=,.@:/-]+$",
+        "letters, digits or +=,.@:/_-",
+    ))] | None = None
 
 
 class BudgetSettings(CamelModel):
     monthly_limit_usd: Annotated[float, Field(gt=0)]
-    alert_emails: list[Annotated[str, Field(pattern=described(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "an e-mail address"))]] = []
+    alert_emails: list[Annotated[str, Field(pattern=described(
+        r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        "an e-mail address",
+    ))]] = []
     alert_threshold_percent: Annotated[float, Field(gt=0, le=1000)] = 80
 
 
