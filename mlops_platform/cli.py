@@ -40,6 +40,8 @@ class _Commands(TyperGroup):
         except typer.Abort:
             typer.echo("error: aborted", err=True)
             returned = 1
+        finally:
+            common.choose_directory(None)  # -C holds for this invocation only
         code = returned if isinstance(returned, int) else 0
         if standalone_mode:
             sys.exit(code)

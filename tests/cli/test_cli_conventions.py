@@ -187,3 +187,8 @@ def test_a_program_warning_is_shown_once_per_run(caplog) -> None:
     for _ in range(2):  # the known-outputs pass and the preview pass log the same warning
         logging.getLogger().warning("spot-weld-qa-prod: no baseline")
     assert stream.getvalue() == "warning: spot-weld-qa-prod: no baseline\n", repr(stream.getvalue())
+
+
+def test_dash_c_holds_for_one_invocation_only(repo_copy: Path) -> None:
+    assert RUNNER.invoke(app, ["-C", str(repo_copy), "policy-config", "--check"]).exit_code in (0, 1)
+    assert common.project_root() != repo_copy, "-C leaked into the next command of the same process"
