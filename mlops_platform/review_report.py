@@ -269,6 +269,21 @@ def _findings_section(inputs: ReportInputs) -> str:
     )
 
 
+ALLOWED = ("allowed", "allow")
+
+
+def access_check_failed(check: Mapping[str, Any]) -> bool:
+    """A check fails when it says so (``passed``/``ok`` false), its result is an error, or its result
+    and expectation differ in allowed versus denied."""
+    for flag in ("passed", "ok"):
+        if isinstance(check.get(flag), bool):
+            return not check[flag]
+    result, expected = str(check.get("result", "")).lower(), str(check.get("expected", "")).lower()
+    if result == "error":
+        return True
+    return bool(result and expected) and ((result in ALLOWED) != (expected in ALLOWED))
+
+
 def _access_section(inputs: ReportInputs) -> str:
     if inputs.access is None:
         return f"<p>{esc(inputs.access_note or 'No access check results were given.')}</p>"
@@ -277,7 +292,7 @@ def _access_section(inputs: ReportInputs) -> str:
     columns = list(dict.fromkeys(k for c in checks for k, v in c.items() if not isinstance(v, Mapping)))
     rows = []
     for check in checks:
-        failed = check.get("passed") is False or check.get("ok") is False
+        failed = access_check_failed(check)
         cells = [esc(", ".join(map(str, v)) if isinstance(v, list) else v) for v in (check.get(k, "") for k in columns)]
         cells[0] = f'<span class="status status-{"fail" if failed else "pass"}"></span>{cells[0]}' if cells else ""
         rows.append(cells)

@@ -52,7 +52,8 @@ def access_from_module() -> tuple[dict[str, Any] | None, str]:
     except Exception as exc:  # noqa: BLE001 - the report shows why, it is not the access gate
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return None, f"The access checks could not run here: {first}"
-    entries = [c.to_json() if hasattr(c, "to_json") else dict(c) for c in checks]
+    entries = [{**(c.to_json() if hasattr(c, "to_json") else dict(c)),
+                **({"passed": c.passed} if isinstance(getattr(c, "passed", None), bool) else {})} for c in checks]
     failed = sum(1 for c in checks if getattr(c, "passed", True) is False)
     return {"checks": entries, "summary": {"checks": len(entries), "failed": failed}}, ""
 

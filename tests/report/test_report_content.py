@@ -111,3 +111,17 @@ def test_a_malformed_access_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
     assert "--access-json" in result.stderr and "'checks'" in result.stderr, result.stderr
     assert not (tmp_path / "r.html").exists(), "no page is written from bad input"
+
+
+def test_only_the_access_check_that_went_the_other_way_is_marked_failed(report_html: str) -> None:
+    section = report_html.split('id="access"', 1)[1].split('id="config"', 1)[0]
+    assert section.count("status-fail") == 1 and section.count("status-pass") == 2, section[:2000]
+
+
+def test_access_check_outcomes() -> None:
+    from mlops_platform.review_report import access_check_failed
+
+    assert access_check_failed({"expected": "Allowed", "result": "ImplicitlyDenied"})
+    assert not access_check_failed({"expected": "ImplicitlyDenied", "result": "ExplicitlyDenied"}), "both deny"
+    assert access_check_failed({"expected": "Allowed", "result": "Error"})
+    assert access_check_failed({"passed": False, "expected": "Allowed", "result": "Allowed"}), "an explicit verdict wins"
