@@ -23,7 +23,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from components.serving_policies import serving_bucket_names
-from mlops_core.config import PATTERN_DESCRIPTIONS, CamelModel, ConfigError, OrganizationConfig, ServingOverrides, described
+from mlops_core.config import CamelModel, ConfigError, OrganizationConfig, ServingOverrides, described, validation_problems
 from mlops_core.roles import STAGES, Stage
 from mlops_core.naming import endpoint_name
 
@@ -200,26 +200,9 @@ class ServingSettings:
 # ---- loading -------------------------------------------------------------------------------------
 
 
-def _location(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        parts.append(f"[{item}]" if isinstance(item, int) else ("." if parts else "") + str(item))
-    return "".join(parts)
-
-
-def _one_line(exc: ValidationError, source: str, prefix: str = "") -> ConfigError:
-    error = exc.errors(include_url=False)[0]
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif error["type"] == "missing":
-        message = "required key is missing"
-    elif error["type"] == "string_pattern_mismatch":
-        expected = PATTERN_DESCRIPTIONS.get(error["ctx"]["pattern"], "a value of the documented form")
-        message = f"{error['input']!r} is not valid: expected {expected}"
-    elif error["type"] == "literal_error":
-        message = f"{error['input']!r} is not allowed: {message.lower()}"
-    return ConfigError(source, prefix + _location(tuple(error["loc"])), message)
+def _all_problems(exc: ValidationError, source: str, prefix: str = "") -> ConfigError:
+    """Every problem of the validation, one line each, as the platform's config reports them."""
+    return ConfigError.of(validation_problems(exc, source, prefix))
 
 
 def load_stage_defaults(stage: str, stages_dir: Path = STAGES_DIR) -> StageDefaults:
@@ -237,7 +220,7 @@ def load_stage_defaults(stage: str, stages_dir: Path = STAGES_DIR) -> StageDefau
     try:
         return StageDefaults.model_validate(raw)
     except ValidationError as exc:
-        raise _one_line(exc, source) from None
+        raise _all_problems(exc, source) from None
 
 
 def serving_config_values(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -260,7 +243,7 @@ def resolve_settings(
     try:
         values = ServingConfig.model_validate(serving_config_values(config))
     except ValidationError as exc:
-        raise _one_line(exc, source, f"{NAMESPACE}:") from None
+        raise _all_problems(exc, source, f"{NAMESPACE}:") from None
     named_project, _, named_stage = stack.rpartition("-")
     stage = values.stage or (named_stage if named_stage in STAGES else None)
     if stage is None:
@@ -285,7 +268,7 @@ def resolve_settings(
     try:
         merged = defaults.with_overrides(model_project.serving.get(stage))
     except ValidationError as exc:
-        raise _one_line(exc, "organization.yaml", f"modelProjects ({project}).serving.{stage} -> ") from None
+        raise _all_problems(exc, "organization.yaml", f"modelProjects ({project}).serving.{stage} -> ") from None
     return ServingSettings(
         stack=stack,
         org=org,
