@@ -17,7 +17,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -51,13 +52,63 @@ from mlops_core.roles import (
 CONFIG_NAMESPACE = "mlops"
 
 
-class ConfigError(Exception):
-    """A configuration problem, rendered as a single line: ``<file>: <key>: <problem>``."""
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One configuration problem: the file, the key as the user wrote it, what is wrong."""
 
-    def __init__(self, source: str, key: str, problem: str) -> None:
-        self.source, self.key, self.problem = source, key, problem
-        where = f"{source}: {key}" if key else source
-        super().__init__(f"{where}: {problem}")
+    source: str
+    key: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.key}: {self.problem}" if self.key else f"{self.source}: {self.problem}"
+
+
+class ConfigError(Exception):
+    """Configuration problems, one line each: ``<file>: <key>: <problem>``, sorted by file and key.
+
+    ``ConfigError(source, key, problem)`` is one problem; :meth:`of` gathers several (a run reports
+    every problem it found, not only the first). ``source``, ``key`` and ``problem`` are the first's.
+    """
+
+    def __init__(self, source: str, key: str, problem: str, *, problems: Iterable[Problem] = ()) -> None:
+        self.problems: list[Problem] = sorted(set(problems)) or [Problem(source, key, problem)]
+        first = self.problems[0]
+        self.source, self.key, self.problem = first.source, first.key, first.problem
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def of(cls, problems: Iterable[Problem]) -> ConfigError:
+        gathered = list(problems)
+        if not gathered:
+            raise ValueError("ConfigError.of needs at least one problem")
+        return cls("", "", "", problems=gathered)
+
+
+#: Regular expression -> what a matching value looks like, for messages (never the raw pattern).
+PATTERN_DESCRIPTIONS: dict[str, str] = {}
+
+
+def described(pattern: str, description: str) -> str:
+    """Register how a ``Field(pattern=...)`` is explained to a user; returns the pattern."""
+    PATTERN_DESCRIPTIONS[pattern] = description
+    return pattern
+
+
+class KeyProblems(ValueError):
+    """Raised by a model validator: problems at keys relative to the model (all of them, not the first)."""
+
+    def __init__(self, problems: Iterable[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(message for _, message in self.problems))
+
+
+def _duplicates(names: Iterable[str]) -> list[str]:
+    """Names that occur more than once, in first-seen order."""
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    return [name for name, count in seen.items() if count > 1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -93,7 +144,10 @@ VpcCidr = Annotated[str, AfterValidator(_cidr)]
 
 # An AZ ID names the same physical zone in every account (unlike an AZ name such as eu-central-1a).
 AZ_ID_PATTERN = re.compile(r"^(?P<prefix>[a-z]{3,5}\d+)-az(?P<n>\d+)$")
-ResourceName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")]
+ResourceName = Annotated[str, Field(pattern=described(
+    r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$",
+    "3 to 32 lower-case letters, digits and hyphens, starting with a letter and ending with a letter or digit",
+))]
 
 
 class CamelModel(BaseModel):
@@ -137,13 +191,28 @@ class Accounts(CamelModel):
 class GitHubSettings(CamelModel):
     """Where the platform repository lives (the OIDC trust of the CI roles pins it)."""
 
-    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$")]
+    repository: Annotated[str, Field(pattern=described(
+        r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$",
+        "<owner>/<repository>, e.g. example-org/mlops-platform",
+    ))]
 
 
-UserName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")]
-ProjectName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{2,20}[a-z0-9]$")]
-DataSetName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,40}$")]
-ColumnName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+UserName = Annotated[str, Field(pattern=described(
+    r"^[a-z][a-z0-9-]{1,30}$",
+    "2 to 31 lower-case letters, digits and hyphens, starting with a letter",
+))]
+ProjectName = Annotated[str, Field(pattern=described(
+    r"^[a-z][a-z0-9-]{2,20}[a-z0-9]$",
+    "4 to 22 lower-case letters, digits and hyphens, starting with a letter and ending with a letter or digit",
+))]
+DataSetName = Annotated[str, Field(pattern=described(
+    r"^[a-z][a-z0-9_]{2,40}$",
+    "3 to 41 lower-case letters, digits and underscores, starting with a letter",
+))]
+ColumnName = Annotated[str, Field(pattern=described(
+    r"^[a-z][a-z0-9_]{0,63}$",
+    "1 to 64 lower-case letters, digits and underscores, starting with a letter",
+))]
 
 
 class IdentitySettings(CamelModel):
@@ -156,14 +225,26 @@ class IdentitySettings(CamelModel):
     """
 
     mode: Literal["iam-federation", "identity-center"] = "iam-federation"
-    saml_provider_name: Annotated[str, Field(pattern=r"^[\w.-]{1,128}$")] = "corporate-idp"
-    user_name_tag: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.:/=+@-]{0,127}$")] = "userName"
-    identity_center_instance_arn: Annotated[str, Field(pattern=r"^arn:aws:sso:::instance/ssoins-[0-9a-f]{16}$")] | None = None
+    saml_provider_name: Annotated[str, Field(pattern=described(
+        r"^[\w.-]{1,128}$",
+        "1 to 128 letters, digits, '_', '.' or '-'",
+    ))] = "corporate-idp"
+    user_name_tag: Annotated[str, Field(pattern=described(
+        r"^[A-Za-z][A-Za-z0-9_.:/=+@-]{0,127}$",
+        "a tag key: a letter, then up to 127 letters, digits or _.:/=+@-",
+    ))] = "userName"
+    identity_center_instance_arn: Annotated[str, Field(pattern=described(
+        r"^arn:aws:sso:::instance/ssoins-[0-9a-f]{16}$",
+        "an Identity Center instance ARN, arn:aws:sso:::instance/ssoins- and 16 hex digits",
+    ))] | None = None
     management_account: AccountId | None = None
     """Account that runs the ``identity`` stack (management or delegated administrator)."""
     group_ids: dict[
         AnyPersona,
-        Annotated[str, Field(pattern=r"^([0-9a-f]{10}-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")],
+        Annotated[str, Field(pattern=described(
+            r"^([0-9a-f]{10}-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+            "an Identity Store group ID (a lower-case UUID, optionally after 10 hex digits and '-')",
+        ))],
     ] = {}
     """Identity Store group per persona; the identity stack assigns its permission set to those groups."""
 
@@ -189,7 +270,10 @@ class Operator(CamelModel):
 
 class Column(CamelModel):
     name: ColumnName
-    type: Annotated[str, Field(pattern=r"^(string|int|bigint|double|float|boolean|date|timestamp|decimal\(\d+,\d+\))$")]
+    type: Annotated[str, Field(pattern=described(
+        r"^(string|int|bigint|double|float|boolean|date|timestamp|decimal\(\d+,\d+\))$",
+        "one of string, int, bigint, double, float, boolean, date, timestamp or decimal(precision,scale)",
+    ))]
     pii: bool = False
     treatment: Literal["drop", "pseudonymise"] | None = None
     """For PII columns: dropped or keyed-HMAC pseudonymised in the curated table (default drop)."""
@@ -205,19 +289,25 @@ class DataSet(CamelModel):
     """A data set of the DATA account's lake (raw table -> curated table)."""
 
     name: DataSetName
-    location: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9/_-]*/$")]
+    location: Annotated[str, Field(pattern=described(
+        r"^[a-z0-9][a-z0-9/_-]*/$",
+        "a prefix of lower-case letters, digits, '/', '_' and '-' that ends in '/', e.g. welding-sensors/",
+    ))]
     """Prefix of the raw data in the raw bucket, ending in ``/``."""
     columns: list[Column] = Field(min_length=1)
     sample_data: str | None = None
     """Repo-relative CSV uploaded to the raw location (the seed project's sample)."""
-    curation_schedule: Annotated[str, Field(pattern=r"^cron\([^()]+\)$")] = "cron(0 3 * * ? *)"
+    curation_schedule: Annotated[str, Field(pattern=described(
+        r"^cron\([^()]+\)$",
+        "a Glue cron expression, e.g. cron(0 3 * * ? *)",
+    ))] = "cron(0 3 * * ? *)"
     """When the Glue job rewrites the curated table (Glue cron expression, UTC)."""
 
     @model_validator(mode="after")
     def _unique_columns(self) -> DataSet:
-        names = [c.name for c in self.columns]
-        if len(set(names)) != len(names):
-            raise ValueError(f"data set {self.name}: duplicate column names")
+        repeated = _duplicates(c.name for c in self.columns)
+        if repeated:
+            raise KeyProblems([("columns", f"column {name!r} appears more than once") for name in repeated])
         return self
 
 
@@ -234,7 +324,10 @@ class DataAccess(CamelModel):
 class ServingOverrides(CamelModel):
     """Per model and stage: overrides of the committed stage defaults under serving/."""
 
-    instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")] | None = None
+    instance_type: Annotated[str, Field(pattern=described(
+        r"^ml\.[a-z0-9]+\.[a-z0-9]+$",
+        "a SageMaker instance type such as ml.m5.large",
+    ))] | None = None
     initial_instance_count: Annotated[int, Field(ge=1, le=20)] | None = None
     min_capacity: Annotated[int, Field(ge=1, le=20)] | None = None
     max_capacity: Annotated[int, Field(ge=1, le=100)] | None = None
@@ -250,7 +343,10 @@ class ModelProject(CamelModel):
     description: Annotated[str, Field(max_length=256)] = ""
     metric_threshold: Annotated[float, Field(gt=0, le=1)] = 0.5
     """Minimum PR-AUC on the evaluation set for a model to be registered."""
-    retrain_schedule: Annotated[str, Field(pattern=r"^(rate|cron)\(.+\)$")] | None = "rate(7 days)"
+    retrain_schedule: Annotated[str, Field(pattern=described(
+        r"^(rate|cron)\(.+\)$",
+        "an EventBridge Scheduler expression, rate(...) or cron(...)",
+    ))] | None = "rate(7 days)"
     """EventBridge Scheduler expression that starts the build pipeline; None disables it."""
     data_access: list[DataAccess] = []
     serving: dict[Stage, ServingOverrides] = {}
@@ -262,7 +358,10 @@ class SourceControlSettings(CamelModel):
     provider: Literal["codeconnections", "codecommit"] = "codeconnections"
     provider_type: Literal["GitHub", "GitHubEnterpriseServer", "GitLab", "GitLabSelfManaged", "Bitbucket"] = "GitHub"
     """CodeConnections provider; the self-managed ones need ``hostEndpoint`` and ``hostCidr``."""
-    host_endpoint: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/.*)?$")] | None = None
+    host_endpoint: Annotated[str, Field(pattern=described(
+        r"^https://[A-Za-z0-9.-]+(:\d+)?(/.*)?$",
+        "an https:// URL of the server",
+    ))] | None = None
     """URL of a self-managed server (a CodeConnections ``Host`` in the EXP VPC reaches it)."""
     host_cidr: Annotated[str, AfterValidator(lambda v: str(ipaddress.IPv4Network(v, strict=True)))] | None = None
     """Network of the self-managed server (the host's security group allows HTTPS to it)."""
@@ -298,7 +397,10 @@ class OrganizationConfig(CamelModel):
 
     platform_name: ResourceName
     """Prefix of every name the platform creates, e.g. ``mlops``."""
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+    region: Annotated[str, Field(pattern=described(
+        r"^[a-z]{2}(-gov)?-[a-z]+-\d$",
+        "an AWS region name such as eu-central-1",
+    ))]
     """The one region the platform runs in (never a constant in code)."""
     accounts: Accounts
     tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = {}
@@ -314,31 +416,53 @@ class OrganizationConfig(CamelModel):
 
     @model_validator(mode="after")
     def _cross_references(self) -> OrganizationConfig:
+        problems = [*self._repeated_names(), *self._unknown_references()]
+        if self.data_sets and not self.has_data_account:
+            problems.append(("dataSets", "need accounts.data (the DATA account holds the lake)"))
+        if problems:
+            raise KeyProblems(problems)
+        return self
+
+    def _repeated_names(self) -> list[tuple[str, str]]:
+        """Names that must be unique: projects, people (scientists and operators together), data sets."""
+        problems = [
+            ("modelProjects", f"project name {name!r} appears more than once (names must be unique)")
+            for name in _duplicates(p.name for p in self.model_projects)
+        ]
+        problems += [
+            ("dataScientists/operators", f"user name {name!r} appears more than once (names must be unique)")
+            for name in _duplicates(p.name for p in [*self.data_scientists, *self.operators])
+        ]
+        problems += [
+            ("dataSets", f"data set name {name!r} appears more than once (names must be unique)")
+            for name in _duplicates(d.name for d in self.data_sets)
+        ]
+        return problems
+
+    def _unknown_references(self) -> list[tuple[str, str]]:
+        """Projects named by people, data sets and columns named by projects' data access."""
         projects = {p.name for p in self.model_projects}
-        if len(projects) != len(self.model_projects):
-            raise ValueError("modelProjects: project names must be unique")
-        people = [p.name for p in [*self.data_scientists, *self.operators]]
-        if len(set(people)) != len(people):
-            raise ValueError("dataScientists/operators: user names must be unique")
-        for index, person in enumerate(self.data_scientists):
-            for project in person.projects:
-                if project not in projects:
-                    raise ValueError(f"dataScientists[{index}] ({person.name}): unknown project {project!r}")
+        problems = [
+            (f"dataScientists[{index}].projects", f"{person.name}: unknown project {project!r}")
+            for index, person in enumerate(self.data_scientists)
+            for project in person.projects
+            if project not in projects
+        ]
         data_sets = {d.name: d for d in self.data_sets}
-        for project in self.model_projects:
-            for access in project.data_access:
+        for index, project in enumerate(self.model_projects):
+            for position, access in enumerate(project.data_access):
+                where = f"modelProjects[{index}].dataAccess[{position}]"
                 data_set = data_sets.get(access.data_set)
                 if data_set is None:
-                    raise ValueError(f"modelProjects ({project.name}): unknown data set {access.data_set!r}")
+                    problems.append((f"{where}.dataSet", f"{project.name}: unknown data set {access.data_set!r}"))
+                    continue
                 known = {c.name: c for c in data_set.columns}
                 for column in access.columns or []:
                     if column not in known:
-                        raise ValueError(f"modelProjects ({project.name}): {access.data_set} has no column {column!r}")
-                    if known[column].pii:
-                        raise ValueError(f"modelProjects ({project.name}): column {access.data_set}.{column} is pii")
-        if self.data_sets and not self.has_data_account:
-            raise ValueError("dataSets need accounts.data (the DATA account holds the lake)")
-        return self
+                        problems.append((f"{where}.columns", f"{project.name}: {access.data_set} has no column {column!r}"))
+                    elif known[column].pii:
+                        problems.append((f"{where}.columns", f"{project.name}: column {access.data_set}.{column} is pii"))
+        return problems
 
     def project(self, name: str) -> ModelProject:
         for project in self.model_projects:
@@ -373,13 +497,22 @@ class ProviderRole(CamelModel):
 
     role_name: ResourceName | None = None
     """Defaults to ``<platformName>-deploy``."""
-    session_name: Annotated[str, Field(pattern=r"^[\w+=,.@-]{2,64}$")] = "pulumi-mlops-platform"
-    external_id: Annotated[str, Field(min_length=2, max_length=1224, pattern=r"^[\w+=,.@:/-]+$")] | None = None
+    session_name: Annotated[str, Field(pattern=described(
+        r"^[\w+=,.@-]{2,64}$",
+        "2 to 64 letters, digits or +=,.@_-",
+    ))] = "pulumi-mlops-platform"
+    external_id: Annotated[str, Field(min_length=2, max_length=1224, pattern=described(
+        r"^[\w+=,.@:/-]+$",
+        "letters, digits or +=,.@:/_-",
+    ))] | None = None
 
 
 class BudgetSettings(CamelModel):
     monthly_limit_usd: Annotated[float, Field(gt=0)]
-    alert_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = []
+    alert_emails: list[Annotated[str, Field(pattern=described(
+        r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        "an e-mail address",
+    ))]] = []
     alert_threshold_percent: Annotated[float, Field(gt=0, le=1000)] = 80
 
 
@@ -393,14 +526,6 @@ class BaselineSettings(CamelModel):
     budget: BudgetSettings | None = None
     log_retention_days: Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 365
     """CloudWatch Logs retention; at least a year (CloudWatch.16)."""
-
-
-class _MissingKey(ValueError):
-    """A key every workload stack needs (reported as ``required key is missing`` on that key)."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
 
 
 class StackConfig(CamelModel):
@@ -420,10 +545,9 @@ class StackConfig(CamelModel):
             if self.vpc_cidr or self.az_ids:
                 raise ValueError("the identity stack has no VPC: remove mlops:vpcCidr and mlops:azIds")
             return self
-        if self.vpc_cidr is None:
-            raise _MissingKey("vpcCidr")
-        if self.az_ids is None:
-            raise _MissingKey("azIds")
+        missing = [key for key, value in (("vpcCidr", self.vpc_cidr), ("azIds", self.az_ids)) if value is None]
+        if missing:
+            raise KeyProblems([(key, "required key is missing") for key in missing])
         return self
 
     @field_validator("az_ids")
@@ -476,49 +600,123 @@ class StackSettings(BaseModel):
 # --------------------------------------------------------------------------------------------
 
 
+#: The platform project's name (``Pulumi.yaml``): ``pulumi config set KEY`` without a namespace writes
+#: ``mlops-platform:KEY``, which the program never reads.
+PROJECT_NAMESPACE = "mlops-platform"
+#: Namespaces a stack file may hold besides ``mlops:``: the engine's own settings.
+ENGINE_NAMESPACES = ("pulumi",)
+
+
 def _format_loc(loc: tuple[Any, ...], prefix: str = "") -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
+        elif item == "[key]" or ("[" in str(item) and "(" in str(item)):
+            continue  # pydantic's own steps (dict keys, ``function-after[...]``), not the user's keys
         else:
             parts.append(("." if parts else "") + str(item))
     return prefix + "".join(parts)
 
 
-def _first_error(exc: ValidationError, source: str, prefix: str) -> ConfigError:
-    error = exc.errors(include_url=False)[0]
-    loc = tuple(item for item in error["loc"] if item not in ("function-after[_cidr()]",))
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif error["type"] == "missing":
-        message = "required key is missing"
-    elif error["type"] == "literal_error":
-        message = f"{error['input']!r} is not allowed: {message.lower()}"
-    return ConfigError(source, _format_loc(loc, prefix), message)
+def _message(error: Mapping[str, Any]) -> str:
+    kind, message = error["type"], str(error["msg"]).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "string_pattern_mismatch":
+        expected = PATTERN_DESCRIPTIONS.get(error["ctx"]["pattern"], "a value of the documented form")
+        return f"{error['input']!r} is not valid: expected {expected}"
+    if kind == "literal_error":
+        return f"{error['input']!r} is not allowed: {message.lower()}"
+    return message
 
 
-def _read_yaml(path: Path) -> Any:
+def validation_problems(exc: ValidationError, source: str, prefix: str = "") -> list[Problem]:
+    """Every problem pydantic found, each at the key the user wrote (``prefix`` + its path)."""
+    problems: list[Problem] = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, KeyProblems):
+            problems += [Problem(source, _format_loc((*loc, key), prefix), message) for key, message in cause.problems]
+        else:
+            problems.append(Problem(source, _format_loc(loc, prefix), _message(error)))
+    return problems
+
+
+def _yaml_problem(source: str, exc: yaml.YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None)
+    reason = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return Problem(source, where, f"not valid YAML: {reason}")
+
+
+def _duplicate_keys(node: yaml.Node | None, source: str, path: str, strip: str) -> list[Problem]:
+    """Keys given twice in one mapping (YAML would silently keep the last), anywhere in the file."""
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            child = f"{path}.{key}" if path else key
+            shown = child.removeprefix(strip) if strip and child.startswith(strip) else child
+            line = key_node.start_mark.line + 1
+            if key in first_line:
+                problems.append(
+                    Problem(source, shown, f"duplicate key: line {line} repeats line {first_line[key]}; YAML keeps only the last")
+                )
+            else:
+                first_line[key] = line
+            problems += _duplicate_keys(value_node, source, child, strip)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems += _duplicate_keys(item, source, f"{path}[{index}]", strip)
+    return problems
+
+
+def _read_yaml(path: Path, strip: str = "") -> Any:
+    """Parse one file; syntax errors with line, column and reason; duplicate keys are errors too.
+
+    ``strip`` is a key prefix not shown in messages (a stack file's ``config.``).
+    """
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(path.name, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path.name, "", f"cannot be read ({exc.__class__.__name__})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        duplicates = _duplicate_keys(node, path.name, "", strip)
+        if duplicates:
+            raise ConfigError.of(duplicates)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise ConfigError(path.name, "", f"not valid YAML{where}") from None
+        raise ConfigError.of([_yaml_problem(path.name, exc)]) from None
+
+
+def organization_problems(root: Path = REPO_ROOT) -> tuple[OrganizationConfig | None, list[Problem]]:
+    """``organization.yaml`` validated, or None and every problem found in it."""
+    try:
+        raw = _read_yaml(root / ORGANIZATION_FILE)
+    except ConfigError as error:
+        return None, error.problems
+    if not isinstance(raw, Mapping):
+        return None, [Problem(ORGANIZATION_FILE, "", "must be a mapping of keys to values")]
+    try:
+        return OrganizationConfig.model_validate(raw), []
+    except ValidationError as exc:
+        return None, validation_problems(exc, ORGANIZATION_FILE)
 
 
 def load_organization(root: Path = REPO_ROOT) -> OrganizationConfig:
-    """Read and validate ``organization.yaml``."""
-    raw = _read_yaml(root / ORGANIZATION_FILE)
-    if not isinstance(raw, Mapping):
-        raise ConfigError(ORGANIZATION_FILE, "", "must be a mapping of keys to values")
-    try:
-        return OrganizationConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise _first_error(exc, ORGANIZATION_FILE, "") from None
+    """Read and validate ``organization.yaml``; every problem in one :class:`ConfigError`."""
+    org, problems = organization_problems(root)
+    if org is None:
+        raise ConfigError.of(problems)
+    return org
 
 
 def stack_file(stack: str, root: Path = REPO_ROOT) -> Path:
@@ -535,7 +733,7 @@ def read_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
     path = stack_file(stack, root)
     if not path.exists():
         raise ConfigError(path.name, "", f"no such stack file (stacks here: {', '.join(list_stacks(root)) or 'none'})")
-    raw = _read_yaml(path) or {}
+    raw = _read_yaml(path, strip="config.") or {}
     if not isinstance(raw, Mapping):
         raise ConfigError(path.name, "", "must be a mapping with a 'config:' block")
     config = raw.get("config") or {}
@@ -544,65 +742,151 @@ def read_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
     return dict(config)
 
 
-def _namespace_values(stack: str, config: Mapping[str, Any]) -> dict[str, Any]:
+def _foreign_keys(source: str, config: Mapping[str, Any]) -> list[Problem]:
+    """Keys the program would silently ignore: other namespaces than ``mlops:`` and the engine's."""
+    problems = []
+    for key in config:
+        namespace, _, name = str(key).partition(":")
+        if namespace in (CONFIG_NAMESPACE, *ENGINE_NAMESPACES) and name:
+            continue
+        if not name:
+            problem = f"is ignored: platform keys are namespaced, write mlops:{key}"
+        elif namespace == "aws" and name == "region":
+            problem = "is ignored: every stack runs in organization.yaml's region; remove it (or change region there)"
+        elif namespace == "aws":
+            problem = "is ignored: stacks use explicit providers configured from organization.yaml; remove it"
+        elif namespace == PROJECT_NAMESPACE:
+            problem = (f"is ignored: the platform reads mlops:{name} (`pulumi config set {name}` writes {key}; "
+                       f"use `pulumi config set mlops:{name} ...`)")
+        else:
+            problem = f"is ignored: the platform reads only {CONFIG_NAMESPACE}: keys; remove it"
+        problems.append(Problem(source, str(key), problem))
+    return problems
+
+
+def _namespace_values(source: str, config: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     """The ``mlops:`` keys without their namespace; JSON strings (as Pulumi passes them) decoded."""
     values: dict[str, Any] = {}
+    problems: list[Problem] = []
     for key, value in config.items():
         namespace, _, name = str(key).partition(":")
         if namespace != CONFIG_NAMESPACE or not name:
             continue
         if isinstance(value, Mapping) and "secure" in value:
-            raise ConfigError(f"Pulumi.{stack}.yaml", key, "holds a secret; platform config must not hold secrets")
+            problems.append(Problem(source, str(key), "holds a secret; platform config must not hold secrets"))
+            continue
         if isinstance(value, str) and value[:1] in "[{":
             try:
                 value = json.loads(value)
             except json.JSONDecodeError:
                 pass
         values[name] = value
-    return values
+    return values, problems
 
 
-def _check_cidr_overlap(stack: str, cidr: str, root: Path) -> None:
+_DIRECTIONS = {"central": "c", "north": "n", "south": "s", "east": "e", "west": "w",
+               "northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw", "gov": "g"}
+
+
+def az_id_prefix(region: str) -> str | None:
+    """The prefix of a region's AZ IDs (``eu-central-1`` -> ``euc1``, ``us-gov-west-1`` -> ``usgw1``);
+    None for a region name of another shape."""
+    country, *words, number = region.split("-")
+    if not words or not number.isdigit() or any(word not in _DIRECTIONS for word in words):
+        return None
+    return country + "".join(_DIRECTIONS[word] for word in words) + number
+
+
+def _cidr_overlaps(stack: str, cidr: str, root: Path) -> list[Problem]:
     """The stack's VPC must not overlap any other stack's VPC (peering and TGW need distinct ranges)."""
     own = ipaddress.IPv4Network(cidr)
+    problems = []
     for other in list_stacks(root):
         if other == stack:
             continue
         try:
-            other_cidr = _namespace_values(other, read_stack_config(other, root)).get("vpcCidr")
-            other_net = ipaddress.IPv4Network(str(other_cidr))
+            values, _ = _namespace_values("", read_stack_config(other, root))
+            other_net = ipaddress.IPv4Network(str(values.get("vpcCidr")))
         except (ConfigError, ValueError):
             continue  # that stack's own validation reports its problems
         if own.overlaps(other_net):
-            raise ConfigError(
-                f"Pulumi.{stack}.yaml", "mlops:vpcCidr", f"{cidr} overlaps {other_net} of stack '{other}'"
+            problems.append(
+                Problem(f"Pulumi.{stack}.yaml", f"{CONFIG_NAMESPACE}:vpcCidr", f"{cidr} overlaps {other_net} of stack '{other}'")
             )
+    return problems
+
+
+def _az_region(source: str, az_ids: list[str], region: str) -> list[Problem]:
+    prefix = az_id_prefix(region)
+    foreign = [az for az in az_ids if prefix and not az.startswith(f"{prefix}-")]
+    if not foreign:
+        return []
+    return [Problem(source, f"{CONFIG_NAMESPACE}:azIds",
+                    f"{', '.join(foreign)} not in region {region} (organization.yaml region; its AZ IDs are {prefix}-az<n>)")]
+
+
+def _with_organization(stack: str, config: StackConfig, org: OrganizationConfig, root: Path) -> list[Problem]:
+    """Checks of a valid stack config against the organisation and the other stacks."""
+    source = f"Pulumi.{stack}.yaml"
+    if config.role == "data" and not org.has_data_account:
+        return [Problem(source, "mlops:role", "is 'data' but organization.yaml has no accounts.data")]
+    if config.role == IDENTITY_ROLE:
+        if org.identity.mode != "identity-center":
+            return [Problem(source, "mlops:role", "is 'identity' but organization.yaml identity.mode is not identity-center")]
+        return []
+    return [*_cidr_overlaps(stack, str(config.vpc_cidr), root), *_az_region(source, list(config.az_ids or []), org.region)]
+
+
+def _stack_problems(
+    stack: str, config: Mapping[str, Any], root: Path, org: OrganizationConfig | None
+) -> tuple[StackConfig | None, list[Problem]]:
+    """One stack's config validated (against ``org`` when it is valid), with every problem found."""
+    source = f"Pulumi.{stack}.yaml"
+    values, problems = _namespace_values(source, config)
+    problems += _foreign_keys(source, config)
+    try:
+        stack_config = StackConfig.model_validate(values)
+    except ValidationError as exc:
+        return None, [*problems, *validation_problems(exc, source, f"{CONFIG_NAMESPACE}:")]
+    if org is not None:
+        problems += _with_organization(stack, stack_config, org, root)
+    return stack_config, problems
 
 
 def settings_from_config(
     stack: str, config: Mapping[str, Any], root: Path = REPO_ROOT, org: OrganizationConfig | None = None
 ) -> StackSettings:
     """Validate one stack's config mapping (namespaced keys, as in the stack file or PULUMI_CONFIG)."""
-    source = f"Pulumi.{stack}.yaml"
-    values = _namespace_values(stack, config)
-    try:
-        stack_config = StackConfig.model_validate(values)
-    except ValidationError as exc:
-        missing = next((e.get("ctx", {}).get("error") for e in exc.errors() if isinstance(e.get("ctx", {}).get("error"), _MissingKey)), None)
-        if missing is not None:
-            raise ConfigError(source, f"{CONFIG_NAMESPACE}:{missing.key}", "required key is missing") from None
-        raise _first_error(exc, source, f"{CONFIG_NAMESPACE}:") from None
-    org = org or load_organization(root)
-    if stack_config.role == "data" and not org.has_data_account:
-        raise ConfigError(source, "mlops:role", "is 'data' but organization.yaml has no accounts.data")
-    if stack_config.role == IDENTITY_ROLE:
-        if org.identity.mode != "identity-center":
-            raise ConfigError(source, "mlops:role", "is 'identity' but organization.yaml identity.mode is not identity-center")
-        return StackSettings(stack=stack, org=org, config=stack_config)
-    _check_cidr_overlap(stack, str(stack_config.vpc_cidr), root)
+    problems: list[Problem] = []
+    if org is None:
+        org, problems = organization_problems(root)
+    stack_config, stack_problems = _stack_problems(stack, config, root, org)
+    problems += stack_problems
+    if problems or org is None or stack_config is None:
+        raise ConfigError.of(problems)
     return StackSettings(stack=stack, org=org, config=stack_config)
 
 
 def load_settings(stack: str, root: Path = REPO_ROOT) -> StackSettings:
     """Read, validate and cross-check one stack file and the organisation file."""
     return settings_from_config(stack, read_stack_config(stack, root), root)
+
+
+def validate_stacks(stacks: Iterable[str], root: Path = REPO_ROOT) -> dict[str, StackSettings]:
+    """Validate the organisation file and every named stack file; one :class:`ConfigError` holding
+    every problem of them all (sorted by file and key), or the settings of each stack."""
+    org, problems = organization_problems(root)
+    settings: dict[str, StackSettings] = {}
+    for stack in stacks:
+        try:
+            config = read_stack_config(stack, root)
+        except ConfigError as error:
+            problems += error.problems
+            continue
+        stack_config, stack_problems = _stack_problems(stack, config, root, org)
+        problems += stack_problems
+        if org is not None and stack_config is not None and not stack_problems:
+            settings[stack] = StackSettings(stack=stack, org=org, config=stack_config)
+    if problems:
+        raise ConfigError.of(problems)
+    return settings

@@ -4,13 +4,18 @@
 serving stack ``<project>-<stage>`` uses its stage's file): the allow-lists of platform accounts and
 approved image registries, the image-builder projects allowed privileged mode, and the few places a
 mandatory policy is downgraded (:data:`ADVISORY_EXCEPTIONS`). The pack itself only reads such a file;
-deriving it from ``organization.yaml`` belongs here, on the CLI's side. A test proves the committed
-files equal the generated ones (``python -m mlops_platform.policy_config`` rewrites them).
+deriving it from ``organization.yaml`` belongs here, on the CLI's side.
+
+The offline gate (``mlops-platform check``) never reads these files: it derives the same documents
+from the validated config of the run (:func:`pack_configs`), so editing ``organization.yaml`` cannot
+leave the gate with stale allow-lists. The files are for the Pulumi CLI; ``mlops-platform
+policy-config`` (run by ``make plan``) rewrites them and :func:`stale_files` tells when they differ.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +26,7 @@ from mlops_core.config import load_organization
 from mlops_core.paths import REPO_ROOT, policy_config_file
 from mlops_core.roles import STACK_ROLES, STAGES
 from mlops_guard.allowlists import ecr_host, sagemaker_registry_hosts
-from mlops_guard.config import DEFAULT_LEVEL, PolicyConfigError, parse_pack_config
+from mlops_guard.config import DEFAULT_LEVEL, PackConfig, PolicyConfigError, parse_pack_config
 from mlops_guard.registry import ALL_POLICIES
 
 #: Roles whose stacks run the image pipeline (the only place Docker-in-CodeBuild is allowed).
@@ -103,16 +108,81 @@ def generate_all(root: Path = REPO_ROOT) -> dict[Path, str]:
     }
 
 
+def pack_configs(root: Path = REPO_ROOT) -> dict[str, PackConfig]:
+    """Role -> the pack config the gate uses, derived from the validated config at ``root``."""
+    org = load_organization(root)
+    accounts = org.accounts.by_role()
+    privileged = privileged_project_names(org.platform_name)
+    return {
+        role: parse_pack_config(generate_policy_config(role, accounts, org.region, privileged), f"derived {role} config")
+        for role in STACK_ROLES
+    }
+
+
+def stale_files(root: Path = REPO_ROOT) -> list[Path]:
+    """The per-role files that are missing or differ from what the config at ``root`` generates."""
+    stale = []
+    for path, content in generate_all(root).items():
+        try:
+            current = path.read_text(encoding="utf-8")
+        except (FileNotFoundError, UnicodeDecodeError):
+            current = None
+        if current != content:
+            stale.append(path)
+    return stale
+
+
+REGENERATE_COMMAND = "mlops-platform policy-config"
+
+
+def stale_message(stale: Sequence[Path], root: Path) -> str:
+    """One line: which files the Pulumi CLI would read stale, and the command that fixes them."""
+    names = ", ".join(str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in stale)
+    return f"{names} do{'es' if len(stale) == 1 else ''} not match organization.yaml: run `{REGENERATE_COMMAND}`"
+
+
 def write_all(root: Path = REPO_ROOT) -> list[Path]:
-    """Regenerate the committed files."""
+    """Regenerate the committed files; returns the ones whose content changed."""
     written = []
     for path, content in generate_all(root).items():
+        if path.exists() and path.read_text(encoding="utf-8") == content:
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
         written.append(path)
     return written
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m mlops_platform.policy_config [--check]`` (the same as ``mlops-platform policy-config``)."""
+    import argparse
+
+    from mlops_core.config import ConfigError
+    from mlops_core.paths import project_root
+
+    parser = argparse.ArgumentParser(
+        prog="python -m mlops_platform.policy_config",
+        description="Rewrite policies/config/<role>.json from organization.yaml (what the Pulumi CLI's "
+        "--policy-pack-config reads).",
+    )
+    parser.add_argument("--check", action="store_true", help="Change nothing; exit 1 if a file is stale.")
+    args = parser.parse_args(argv)
+    root = project_root()
+    try:
+        if args.check:
+            stale = stale_files(root)
+            if stale:
+                print(f"error: {stale_message(stale, root)}", file=sys.stderr)
+                return 1
+            return 0
+        for path in write_all(root):
+            print(path)
+    except ConfigError as error:
+        for line in str(error).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    for written_path in write_all():
-        print(written_path)
+    sys.exit(main())

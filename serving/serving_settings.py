@@ -23,17 +23,18 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from components.serving_policies import serving_bucket_names
-from mlops_core.config import CamelModel, ConfigError, OrganizationConfig, ServingOverrides
+from mlops_core.config import CamelModel, ConfigError, OrganizationConfig, ServingOverrides, described, validation_problems
 from mlops_core.roles import STAGES, Stage
 from mlops_core.naming import endpoint_name
 
 SERVING_DIR = Path(__file__).absolute().parent
 STAGES_DIR = SERVING_DIR / "stages"
 NAMESPACE = "serving"
-MODEL_PACKAGE_ARN = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+$"
-S3_URI = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$"
-InstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
-ScheduleExpression = Annotated[str, Field(pattern=r"^(rate|cron)\(.+\)$")]
+MODEL_PACKAGE_ARN = described(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+$",
+                              "a versioned model package ARN, arn:aws:sagemaker:<region>:<account>:model-package/<group>/<n>")
+S3_URI = described(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$", "an s3://<bucket>/<key> URI")
+InstanceType = Annotated[str, Field(pattern=described(r"^ml\.[a-z0-9]+\.[a-z0-9]+$", "a SageMaker instance type such as ml.m5.large"))]
+ScheduleExpression = Annotated[str, Field(pattern=described(r"^(rate|cron)\(.+\)$", "an EventBridge Scheduler expression, rate(...) or cron(...)"))]
 LogRetention = Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 
 
@@ -150,7 +151,7 @@ class ServingConfig(CamelModel):
     """Model project; default: the stack name without its ``-<stage>`` suffix."""
     stage: Stage | None = None
     """Default: the stack name's suffix."""
-    platform_stack: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")] | None = None
+    platform_stack: Annotated[str, Field(pattern=described(r"^[a-z][a-z0-9-]{0,62}$", "a stack name: lower-case letters, digits and hyphens"))] | None = None
     """The stage's platform stack (project ``mlops-platform``); default: the stage."""
     model_package_arn: Annotated[str, Field(pattern=MODEL_PACKAGE_ARN)] | None = None
     """The version to serve. Absent: keep the one this stack exported on its last deploy."""
@@ -199,25 +200,9 @@ class ServingSettings:
 # ---- loading -------------------------------------------------------------------------------------
 
 
-def _location(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        parts.append(f"[{item}]" if isinstance(item, int) else ("." if parts else "") + str(item))
-    return "".join(parts)
-
-
-def _one_line(exc: ValidationError, source: str, prefix: str = "") -> ConfigError:
-    error = exc.errors(include_url=False)[0]
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif error["type"] == "missing":
-        message = "required key is missing"
-    elif error["type"] == "string_pattern_mismatch":
-        message = f"{error['input']!r} does not match {error['ctx']['pattern']}"
-    elif error["type"] == "literal_error":
-        message = f"{error['input']!r} is not allowed: {message.lower()}"
-    return ConfigError(source, prefix + _location(tuple(error["loc"])), message)
+def _all_problems(exc: ValidationError, source: str, prefix: str = "") -> ConfigError:
+    """Every problem of the validation, one line each, as the platform's config reports them."""
+    return ConfigError.of(validation_problems(exc, source, prefix))
 
 
 def load_stage_defaults(stage: str, stages_dir: Path = STAGES_DIR) -> StageDefaults:
@@ -235,7 +220,7 @@ def load_stage_defaults(stage: str, stages_dir: Path = STAGES_DIR) -> StageDefau
     try:
         return StageDefaults.model_validate(raw)
     except ValidationError as exc:
-        raise _one_line(exc, source) from None
+        raise _all_problems(exc, source) from None
 
 
 def serving_config_values(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -258,7 +243,7 @@ def resolve_settings(
     try:
         values = ServingConfig.model_validate(serving_config_values(config))
     except ValidationError as exc:
-        raise _one_line(exc, source, f"{NAMESPACE}:") from None
+        raise _all_problems(exc, source, f"{NAMESPACE}:") from None
     named_project, _, named_stage = stack.rpartition("-")
     stage = values.stage or (named_stage if named_stage in STAGES else None)
     if stage is None:
@@ -283,7 +268,7 @@ def resolve_settings(
     try:
         merged = defaults.with_overrides(model_project.serving.get(stage))
     except ValidationError as exc:
-        raise _one_line(exc, "organization.yaml", f"modelProjects ({project}).serving.{stage} -> ") from None
+        raise _all_problems(exc, "organization.yaml", f"modelProjects ({project}).serving.{stage} -> ") from None
     return ServingSettings(
         stack=stack,
         org=org,

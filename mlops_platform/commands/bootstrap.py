@@ -12,7 +12,7 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mlops_core import naming
-from mlops_core.paths import REPO_ROOT
+from mlops_platform.commands.common import BadInput, fail, project_root
 from mlops_platform.bootstrap import (
     BootstrapError,
     BootstrapSettings,
@@ -27,8 +27,12 @@ from mlops_platform.bootstrap import (
 )
 from mlops_core.config import ConfigError, load_organization
 
-#: Seams for tests.
-ROOT: Path = REPO_ROOT
+#: Seam for tests: a fixed project root (default: the project the CLI found).
+ROOT: Path | None = None
+
+
+def _root() -> Path:
+    return ROOT if ROOT is not None else project_root()
 
 
 def base_session() -> Any:
@@ -79,13 +83,13 @@ def register(app: typer.Typer) -> None:
     @app.command("bootstrap")
     def bootstrap_command(
         admin_principal_arn: Annotated[str | None, typer.Option(
-            "--admin-principal-arn",
+            "--admin-principal-arn", metavar="ARN",
             help="Platform administrator principal (ARN, '*' allowed for SSO roles); default: the platform_admin "
                  "persona role in RES.")] = None,
         res_vpc_endpoint_id: Annotated[str | None, typer.Option(
-            "--res-vpc-endpoint-id", help="RES S3 VPC endpoint (res stack output) admitting the serving deployer.")] = None,
+            "--res-vpc-endpoint-id", metavar="VPCE_ID", help="RES S3 VPC endpoint (res stack output) admitting the serving deployer.")] = None,
         assume_role_name: Annotated[str, typer.Option(
-            "--assume-role-name", help="Administrator role to assume in each account.")] = "OrganizationAccountAccessRole",
+            "--assume-role-name", metavar="ROLE", help="Administrator role to assume in each account.")] = "OrganizationAccountAccessRole",
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the policy documents; call nothing.")] = False,
         stage_toolchain: Annotated[bool, typer.Option(
             "--stage-toolchain",
@@ -95,20 +99,23 @@ def register(app: typer.Typer) -> None:
         """Create (or converge) what the stacks need before their first run, in every account."""
         if stage_toolchain:
             try:
-                command = toolchain_command(ROOT, load_organization(ROOT))
-            except ConfigError as error:
-                typer.echo(f"error: {error}", err=True)
-                raise typer.Exit(2) from None
+                root = _root()
+                command = toolchain_command(root, load_organization(root))
+            except (BadInput, ConfigError) as error:
+                raise fail(str(error)) from None
             if dry_run:
                 typer.echo(" ".join(command))
                 return
+            if base_session().get_credentials() is None:  # before the script downloads anything
+                raise fail("--stage-toolchain writes to the RES release bucket: no AWS credentials found "
+                           "(sign in to the RES account, e.g. AWS_PROFILE=<res profile>, and retry)")
             code = subprocess.run(command, check=False).returncode
             if code:
                 typer.echo(f"error: staging the toolchain failed (exit {code}); see the lines above", err=True)
                 raise typer.Exit(1)
             return
         try:
-            org = load_organization(ROOT)
+            org = load_organization(_root())
             admin = admin_principal_arn or naming.role_arn(org.accounts.res, naming.persona_role_name(org, "platform_admin"))
             if res_vpc_endpoint_id is not None and not res_vpc_endpoint_id.startswith("vpce-"):
                 raise BootstrapError(f"--res-vpc-endpoint-id {res_vpc_endpoint_id!r}: expected vpce-...")
@@ -117,9 +124,8 @@ def register(app: typer.Typer) -> None:
                 typer.echo(json.dumps(_documents(settings, assume_role_name), indent=2, sort_keys=True))
                 return
             report = bootstrap(settings, assume_role_sessions(base_session(), assume_role_name), assume_role_name)
-        except (ConfigError, BootstrapError) as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(2) from None
+        except (BadInput, ConfigError, BootstrapError) as error:
+            raise fail(str(error)) from None
         except (ClientError, BotoCoreError) as error:
             typer.echo(f"error: bootstrap stopped: {error}", err=True)
             raise typer.Exit(2) from None

@@ -1,10 +1,13 @@
 """`mlops-platform check`: evaluate the guardrail pack offline (no Pulumi CLI, no credentials).
 
-Inputs: the platform's own stacks run under mocks (default: all; both with known outputs and in
-preview mode, where outputs are unknown), a serving stack (``--serving``), what ``pulumi preview
---json`` wrote (``--preview-json``) or what ``pulumi stack export`` wrote (``--stack-export``).
-Each stack is checked with ``policies/config/<role>.json`` for its role (serving stacks: their
-stage), unknown stacks with the pack's defaults, or with ``--policy-config``.
+Inputs: the platform's own stacks run under mocks (default: all), in two passes: with known outputs,
+and as a first ``pulumi preview`` sees them (outputs unknown); a serving stack (``--serving``); what
+``pulumi preview --json`` wrote (``--preview-json``) or what ``pulumi stack export`` wrote
+(``--stack-export``). Each stack is checked with its role's policy config (serving stacks: their
+stage's), derived from the validated ``organization.yaml`` of this run, never read from the
+generated ``policies/config/<role>.json`` (a stale one is reported in one line naming the command
+that rewrites it); unknown stacks get the pack's defaults; ``--policy-config FILE`` overrides.
+``--list-policies`` prints the catalogue instead (text, json or markdown).
 Exit codes: 0 no mandatory violation, 1 mandatory violations, 2 bad input or nothing evaluated.
 """
 
@@ -12,66 +15,119 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlops_core.paths import REPO_ROOT
+from mlops_platform.commands.common import BadInput, StackOption, fail, progress_line, project_root
 
 if TYPE_CHECKING:  # the pack and the harness load only when the command runs
     from mlops_guard.config import PackConfig
     from mlops_guard.engine import GateResult
+    from mlops_guard.model import Resource
     from mlops_platform.harness import StackPlan
+    from mlops_platform.plan_view import Counts
 
 
 FORMATS = ("text", "json", "sarif")
+CATALOGUE_FORMATS = ("text", "json", "markdown")
+KNOWN_PASS = "known outputs"
+PREVIEW_PASS = "preview (outputs unknown, as a first `pulumi preview`)"
 
 
-def _relative(path: Path) -> str:
+@dataclass
+class CheckPass:
+    """One evaluation pass over the inputs: its name and what it found."""
+
+    name: str
+    result: GateResult
+
+
+@dataclass
+class CheckRun:
+    """Everything one ``check`` evaluated: the merged result and each pass on its own."""
+
+    result: GateResult
+    passes: list[CheckPass] = field(default_factory=list)
+    counts: Counts | None = None
+    """What the planned stacks would create (None when only files were checked)."""
+
+
+def _relative(path: Path, root: Path) -> str:
     try:
-        return os.path.relpath(path.resolve(), REPO_ROOT) if path.resolve().is_relative_to(REPO_ROOT) else str(path)
+        return os.path.relpath(path.resolve(), root) if path.resolve().is_relative_to(root) else str(path)
     except (OSError, ValueError):
         return str(path)
 
 
-def _role_of(stack: str) -> str | None:
+def _role_of(stack: str, root: Path) -> str | None:
     """The role of a stack named in a URN: its stack file's mlops:role, else a serving stage, else None."""
     from mlops_core.config import list_stacks, load_settings
     from mlops_platform.policy_config import role_for_stack
 
-    return load_settings(stack, REPO_ROOT).role if stack in list_stacks(REPO_ROOT) else role_for_stack(stack)
+    return load_settings(stack, root).role if stack in list_stacks(root) else role_for_stack(stack)
 
 
-def _pack_config(role: str | None, override: PackConfig | None, cache: dict[str, PackConfig]) -> PackConfig:
-    """The policy config for a role: --policy-config, else policies/config/<role>.json, else pack defaults."""
-    from mlops_core.paths import policy_config_file
-    from mlops_guard.config import PackConfig, load_pack_config
+class _PackConfigs:
+    """The policy config per role: ``--policy-config``, else derived from this run's validated config,
+    else (a stack of no known role) the pack's defaults."""
 
-    if override is not None:
-        return override
-    if role is None:
-        return PackConfig()
-    if role not in cache:
-        path = policy_config_file(REPO_ROOT, role)
-        cache[role] = load_pack_config(path) if path.exists() else PackConfig()
-    return cache[role]
+    def __init__(self, root: Path, override: PackConfig | None) -> None:
+        self.root, self.override = root, override
+        self._derived: dict[str, PackConfig] | None = None
+
+    def for_role(self, role: str | None) -> PackConfig:
+        from mlops_guard.config import PackConfig
+        from mlops_platform.policy_config import pack_configs
+
+        if self.override is not None:
+            return self.override
+        if role is None:
+            return PackConfig()
+        if self._derived is None:
+            self._derived = pack_configs(self.root)
+        return self._derived.get(role, PackConfig())
 
 
-def _platform_stack_of(plan: StackPlan) -> StackPlan:
+def _platform_stack_of(plan: StackPlan, root: Path) -> StackPlan:
     """The platform stack a serving stack runs on (its roles live there), planned with known outputs."""
     from mlops_platform import harness
 
-    config, _, _ = harness.serving_stack_config(plan.stack, None, REPO_ROOT)
-    return harness.plan_stack(config["serving:platformStack"], root=REPO_ROOT)
+    config, _, _ = harness.serving_stack_config(plan.stack, None, root)
+    return harness.plan_stack(config["serving:platformStack"], root=root)
 
 
-def _stack_file(stack: str) -> str:
+def _stack_file(stack: str, root: Path | None = None) -> str:
     """Repo-relative file that configures a stack (the SARIF location of its stack-level findings)."""
+    root = root or project_root()
     for candidate in (f"Pulumi.{stack}.yaml", f"serving/Pulumi.{stack}.yaml", "serving/Pulumi.yaml"):
-        if (REPO_ROOT / candidate).exists():
+        if (root / candidate).exists():
             return candidate
     return "Pulumi.yaml"
+
+
+def _at_resources(result: GateResult, resources: list[Resource]) -> GateResult:
+    """Stack-level findings are about one resource (``<name>: ...``): point them at it, and at its
+    declaring line, instead of the stack."""
+    from mlops_guard.engine import ROOT_STACK_TYPE
+
+    by_name: dict[str, list[Resource]] = {}
+    for resource in resources:
+        by_name.setdefault(resource.name, []).append(resource)
+    located = []
+    for violation in result.violations:
+        name = violation.message.partition(": ")[0]
+        candidates = by_name.get(name, [])
+        if violation.resource_type == ROOT_STACK_TYPE and len(candidates) == 1:
+            resource = candidates[0]
+            violation = dataclasses.replace(
+                violation, urn=resource.urn, resource_type=resource.type, source=resource.source or violation.source
+            )
+        located.append(violation)
+    result.violations = located
+    return result
 
 
 def _with_location(result: GateResult, location: str) -> GateResult:
@@ -80,42 +136,128 @@ def _with_location(result: GateResult, location: str) -> GateResult:
     return result
 
 
+def _evaluate(resources: list[Resource], config: PackConfig, *, stack: str, project: str, location: str,
+              context: list[Resource] | None = None) -> GateResult:
+    from mlops_guard.engine import evaluate_stack
+
+    result = evaluate_stack(resources, config, stack=stack, project=project, context=context or [])
+    return _with_location(_at_resources(result, resources), location)
+
+
+def _file_passes(root: Path, configs: _PackConfigs, preview_json: list[Path], stack_export: list[Path]) -> list[CheckPass]:
+    from mlops_guard.engine import GateResult
+    from mlops_guard.inputs import read_preview_json, read_stack_export
+
+    passes = []
+    inputs = [*((p, read_preview_json, "--preview-json") for p in preview_json), *((p, read_stack_export, "--stack-export") for p in stack_export)]
+    for path, reader, option in inputs:
+        result = GateResult()
+        for item in reader(path):
+            config = configs.for_role(_role_of(item.stack, root))
+            result.extend(_evaluate(item.resources, config, stack=item.stack, project=item.project,
+                                    location=_relative(path, root)))
+        passes.append(CheckPass(f"{option} {path}", result))
+    return passes
+
+
+def _plan_passes(root: Path, configs: _PackConfigs, stacks: list[str] | None, serving: list[str] | None
+                 ) -> tuple[list[CheckPass], Counts]:
+    from mlops_core.config import validate_stacks
+    from mlops_guard.engine import GateResult
+    from mlops_guard.inputs import from_records
+    from mlops_platform import harness
+    from mlops_platform.plan_view import count_plans
+
+    validate_stacks(stacks or (harness.default_stacks(root) if not serving else []), root)
+    passes, counts = [], None
+    with progress_line() as progress:
+        for preview, name in ((False, KNOWN_PASS), (True, PREVIEW_PASS)):
+            progress.show(f"check: planning and evaluating, {name.split(' (')[0]} pass")
+            plans: dict[str, StackPlan] = {}
+            if stacks or not serving:
+                plans.update(harness.plan_stacks(stacks or None, preview=preview, root=root))
+            plans.update({n: harness.plan_serving(n, preview=preview, root=root) for n in serving or []})
+            counts = counts or count_plans(plans)
+            result = GateResult()
+            for plan in plans.values():
+                context = from_records(_platform_stack_of(plan, root).resources) if plan.project != harness.PLATFORM_PROJECT else []
+                result.extend(_evaluate(from_records(plan.resources), configs.for_role(plan.role), stack=plan.stack,
+                                        project=plan.project, location=_stack_file(plan.stack, root), context=context))
+            passes.append(CheckPass(name, result))
+    return passes, counts
+
+
+def run_passes(
+    stacks: list[str] | None,
+    serving: list[str] | None,
+    preview_json: list[Path] | None,
+    stack_export: list[Path] | None,
+    policy_config: Path | None,
+    root: Path | None = None,
+) -> CheckRun:
+    """Evaluate the selected inputs, pass by pass. Raises on bad input (one-line messages)."""
+    from mlops_guard.config import load_pack_config
+    from mlops_guard.engine import GateResult
+
+    root = root or project_root()
+    configs = _PackConfigs(root, load_pack_config(policy_config) if policy_config else None)
+    passes = _file_passes(root, configs, list(preview_json or []), list(stack_export or []))
+    counts = None
+    # Own stacks run when asked for, or when no input file is given (then: every platform stack).
+    if stacks or serving or not (preview_json or stack_export):
+        plan_passes, counts = _plan_passes(root, configs, stacks, serving)
+        passes += plan_passes
+    total = GateResult()
+    for check_pass in passes:
+        total.extend(check_pass.result)
+    return CheckRun(total, passes, counts)
+
+
 def run_check(
     stacks: list[str] | None,
     serving: list[str] | None,
     preview_json: list[Path] | None,
     stack_export: list[Path] | None,
     policy_config: Path | None,
+    root: Path | None = None,
 ) -> GateResult:
-    """Evaluate the selected inputs; returns a GateResult. Raises on bad input (one-line messages)."""
-    from mlops_guard.config import load_pack_config
-    from mlops_guard.engine import GateResult, evaluate_stack
-    from mlops_guard.inputs import from_records, read_preview_json, read_stack_export
+    """Evaluate the selected inputs; returns the merged GateResult. Raises on bad input (one line)."""
+    return run_passes(stacks, serving, preview_json, stack_export, policy_config, root).result
 
-    override = load_pack_config(policy_config) if policy_config else None
-    cache: dict[str, PackConfig] = {}
-    total = GateResult()
 
-    for path, reader in [*((p, read_preview_json) for p in preview_json or []), *((p, read_stack_export) for p in stack_export or [])]:
-        for item in reader(path):
-            config = _pack_config(_role_of(item.stack), override, cache)
-            total.extend(_with_location(evaluate_stack(item.resources, config, stack=item.stack, project=item.project), _relative(path)))
+def stale_policy_config_note(root: Path) -> str | None:
+    """One line when the generated files the Pulumi CLI reads differ from this config, else None."""
+    from mlops_core.config import ConfigError
+    from mlops_platform.policy_config import stale_files, stale_message
 
-    # Own stacks run when asked for, or when no input file is given (then: every platform stack).
-    if stacks or serving or not (preview_json or stack_export):
-        from mlops_platform import harness
+    try:
+        stale = stale_files(root)
+    except ConfigError:
+        return None  # the check itself reports the config's problems
+    return stale_message(stale, root) if stale else None
 
-        plans = []
-        for preview in (False, True):  # known outputs, then preview mode with unknown outputs
-            if stacks or not serving:
-                plans += list(harness.plan_stacks(stacks or None, preview=preview).values())
-            plans += [harness.plan_serving(name, preview=preview) for name in serving or []]
-        for plan in plans:
-            config = _pack_config(plan.role, override, cache)
-            context = from_records(_platform_stack_of(plan).resources) if plan.project != harness.PLATFORM_PROJECT else []
-            result = evaluate_stack(from_records(plan.resources), config, stack=plan.stack, project=plan.project, context=context)
-            total.extend(_with_location(result, _stack_file(plan.stack)))
-    return total
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror}") from None
+
+
+def _list_policies(output_format: str, out: Path | None) -> None:
+    from mlops_core.config import ConfigError
+    from mlops_platform.catalogue import render_catalogue
+
+    if output_format not in CATALOGUE_FORMATS:
+        raise fail(f"--format must be one of {', '.join(CATALOGUE_FORMATS)} with --list-policies (got {output_format!r})")
+    try:
+        text = render_catalogue(output_format, project_root())
+    except (BadInput, ConfigError) as exc:
+        raise fail(str(exc)) from None
+    _write(text, out)
 
 
 def register(app: typer.Typer) -> None:
@@ -123,40 +265,42 @@ def register(app: typer.Typer) -> None:
 
     @app.command("check")
     def check(
-        stack: Annotated[list[str] | None, typer.Option("--stack", help="Own stack to check (repeatable; default: all).")] = None,
-        serving: Annotated[list[str] | None, typer.Option("--serving", help="Serving stack <project>-<stage> to check.")] = None,
-        preview_json: Annotated[list[Path] | None, typer.Option("--preview-json", help="File written by `pulumi preview --json`.")] = None,
-        stack_export: Annotated[list[Path] | None, typer.Option("--stack-export", help="File written by `pulumi stack export`.")] = None,
-        policy_config: Annotated[Path | None, typer.Option("--policy-config", help="Policy pack config JSON (overrides the role's file).")] = None,
-        output_format: Annotated[str, typer.Option("--format", help="text, json or sarif.")] = "text",
-        out: Annotated[Path | None, typer.Option("--out", help="Write the report here instead of stdout.")] = None,
+        stack: StackOption = None,
+        serving: Annotated[list[str] | None, typer.Option("--serving", metavar="PROJECT-STAGE", help="Serving stack <project>-<stage> to check.")] = None,
+        preview_json: Annotated[list[Path] | None, typer.Option("--preview-json", metavar="FILE", help="File written by `pulumi preview --json`.")] = None,
+        stack_export: Annotated[list[Path] | None, typer.Option("--stack-export", metavar="FILE", help="File written by `pulumi stack export`.")] = None,
+        policy_config: Annotated[Path | None, typer.Option("--policy-config", metavar="FILE", help="Policy pack config JSON (overrides the role's config).")] = None,
+        output_format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text, json or sarif (--list-policies: text, json or markdown).")] = "text",
+        out: Annotated[Path | None, typer.Option("--out", metavar="FILE", help="Write the report here instead of stdout.")] = None,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every check that could not be evaluated.")] = False,
+        list_policies: Annotated[bool, typer.Option("--list-policies", help="Print the policy catalogue and exit.")] = False,
     ) -> None:
         """Check the guardrail policy pack offline; exit 1 on any mandatory violation."""
+        from mlops_core.config import ConfigError
         from mlops_guard.config import PolicyConfigError
         from mlops_guard.inputs import InputError
         from mlops_guard.report import render
-        from mlops_core.config import ConfigError
 
         from mlops_platform.harness import PlanError
 
+        if list_policies:
+            _list_policies(output_format, out)
+            return
         if output_format not in FORMATS:  # checked here for a one-line error instead of click's box
-            typer.echo(f"error: --format must be one of {', '.join(FORMATS)} (got {output_format!r})", err=True)
-            raise typer.Exit(2)
+            raise fail(f"--format must be one of {', '.join(FORMATS)} (got {output_format!r})")
         try:
-            result = run_check(stack, serving, preview_json, stack_export, policy_config)
-        except (InputError, PolicyConfigError, ConfigError, PlanError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-        if result.resources_evaluated == 0:
-            typer.echo("error: nothing was evaluated (no resources in the selected inputs)", err=True)
-            raise typer.Exit(2)
-        text = render(result, output_format, default_location="Pulumi.yaml")
-        if out is not None:
-            try:
-                out.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                typer.echo(f"error: cannot write {out}: {exc.strerror}", err=True)
-                raise typer.Exit(2) from None
-        else:
-            typer.echo(text, nl=False)
-        raise typer.Exit(1 if result.mandatory else 0)
+            root = project_root()
+            run = run_passes(stack, serving, preview_json, stack_export, policy_config, root)
+        except (BadInput, InputError, PolicyConfigError, ConfigError, PlanError) as exc:
+            raise fail(str(exc)) from None
+        if run.result.resources_evaluated == 0:
+            raise fail("nothing was evaluated (no resources in the selected inputs)")
+        passes = [(p.name, p.result) for p in run.passes]
+        text = render(run.result, output_format, default_location="Pulumi.yaml", passes=passes, verbose=verbose,
+                      counts=run.counts.to_json() if run.counts else None)
+        _write(text, out)
+        note = stale_policy_config_note(root)
+        if note:
+            typer.echo(f"note: {note}", err=True)
+        raise typer.Exit(1 if run.result.mandatory else 0)
+

@@ -1,12 +1,16 @@
 """`mlops-platform deploy`, `deploy model`, `drift` and `destroy`: the Automation API deployer's commands.
 
+Every command checks its input first (config, stack names, ``--confirm``, the generated policy
+configs), then its environment (backend, credentials, the Pulumi CLI), then acts.
 Exit codes: 0 ok; 1 a stack failed, was skipped or refused, drift was found, or protected resources
 remain after a destroy; 2 bad input or environment (one line: held lock, missing passphrase,
-credentials or Pulumi CLI, bad config, unknown stack, upstream not deployed, graph cycle).
+credentials or Pulumi CLI, bad config, unknown stack, upstream not deployed, graph cycle). With
+``--json`` an error is also one ``{"type": "error", ...}`` event on stdout.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +19,6 @@ from typing import Annotated, Any
 import typer
 
 from mlops_core import naming
-from mlops_core.paths import REPO_ROOT
 from mlops_core.config import (
     ConfigError,
     OrganizationConfig,
@@ -23,7 +26,8 @@ from mlops_core.config import (
     load_settings,
 )
 from mlops_platform.deployer.backends import Backend, resolve_backend
-from mlops_platform.deployer.destroy import destroy_stack
+from mlops_platform.commands.common import BadInput, StackOption, project_root
+from mlops_platform.deployer.destroy import check_confirmation, destroy_stack
 from mlops_platform.deployer.drift import detect_drift
 from mlops_platform.deployer.errors import EXIT_BAD_INPUT, EXIT_FAILED, DeployerError
 from mlops_platform.deployer.graph import SERVING_DIR, GraphError, StackGraph, build_graph, parse_serving_stack_name
@@ -32,8 +36,13 @@ from mlops_platform.deployer.orchestrator import DeployOptions, deploy
 from mlops_platform.deployer.progress import JsonProgress, LiveProgress, Progress
 from mlops_platform.deployer.runner import AutomationStackRunner, StackOperationError, StackRunner, StackTarget
 
-#: Seams for tests: the repository root and how a runner is made for a backend.
-ROOT: Path = REPO_ROOT
+#: Seams for tests: a fixed project root (default: the project the CLI found) and how a runner is
+#: made for a backend.
+ROOT: Path | None = None
+
+
+def _root() -> Path:
+    return ROOT if ROOT is not None else project_root()
 
 
 def make_runner(root: Path, backend: Backend) -> StackRunner:
@@ -61,29 +70,31 @@ def make_exp_sagemaker_client(org: OrganizationConfig) -> Callable[[], Any]:
     return client
 
 
-StackOption = Annotated[
-    list[str] | None, typer.Option("--stack", "-s", help="Stack to include (repeatable); default all.")]
 BackendOption = Annotated[
-    str | None, typer.Option("--backend", help="State backend URL (s3://..., file://..., https://api.pulumi.com).")]
+    str | None, typer.Option("--backend", metavar="URL",
+                             help="State backend URL (s3://..., file://..., https://api.pulumi.com).")]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Stream newline-delimited JSON events instead of the live view.")]
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+def _fail(message: str, code: int, as_json: bool = False) -> typer.Exit:
+    for line in message.splitlines() or [""]:
+        typer.echo(f"error: {line}", err=True)
+    if as_json:  # a consumer of the event stream sees the error too, not only a terminal
+        typer.echo(json.dumps({"type": "error", "message": message, "exitCode": code}, sort_keys=True))
     return typer.Exit(code)
 
 
-def _guard(action: Callable[[], int]) -> None:
+def _guard(action: Callable[[], int], as_json: bool = False) -> None:
     """Run a command body; turn the deployer's faults into one line and the right exit code."""
     try:
         code = action()
     except DeployerError as error:
-        raise _fail(error.message, error.exit_code) from None
-    except (ConfigError, GraphError) as error:
-        raise _fail(str(error), EXIT_BAD_INPUT) from None
+        raise _fail(error.message, error.exit_code, as_json) from None
+    except (ConfigError, GraphError, BadInput) as error:
+        raise _fail(str(error), EXIT_BAD_INPUT, as_json) from None
     except StackOperationError as error:
-        raise _fail(str(error), EXIT_FAILED) from None
+        raise _fail(str(error), EXIT_FAILED, as_json) from None
     raise typer.Exit(code)
 
 
@@ -95,13 +106,22 @@ def platform_stacks(root: Path, org: OrganizationConfig) -> dict[str, str]:
     return {name: load_settings(name, root).role for name in default_stacks(root)}
 
 
-def _context(root: Path, backend_url: str | None) -> tuple[OrganizationConfig, StackRunner]:
-    org = load_organization(root)
+def _runner(root: Path, org: OrganizationConfig, backend_url: str | None) -> StackRunner:
+    """The environment, after the input was checked: the backend, its credentials, the Pulumi CLI."""
     backend = resolve_backend(root, backend_url, kms_alias=naming.kms_alias(org, naming.STATE_PURPOSE), region=org.region)
     runner = make_runner(root, backend)
     if isinstance(runner, AutomationStackRunner):
         runner.ensure_cli()  # before any live view starts
-    return org, runner
+    return runner
+
+
+def _check_policy_configs(root: Path) -> None:
+    """Previews and ups pass policies/config/<role>.json to the Pulumi CLI: refuse stale ones."""
+    from mlops_platform.policy_config import stale_files, stale_message
+
+    stale = stale_files(root)
+    if stale:
+        raise DeployerError(stale_message(stale, root))
 
 
 def _progress(as_json: bool, title: str) -> Progress:
@@ -140,10 +160,14 @@ def _selected(graph: StackGraph, names: list[str] | None) -> list[str] | None:
 
 def run_deploy(stack: list[str] | None, preview_only: bool, yes: bool, max_stacks: int, backend: str | None,
                as_json: bool) -> int:
-    root = ROOT
-    org, runner = _context(root, backend)
+    root = _root()
+    org = load_organization(root)
     graph, targets = _graph(root, org)
     selected = _selected(graph, stack)
+    if max_stacks < 1:
+        raise BadInput(f"--max-stacks {max_stacks}: must be at least 1")
+    _check_policy_configs(root)
+    runner = _runner(root, org, backend)
     progress = _progress(as_json, "preview" if preview_only else "deploy")
 
     def confirm(question: str) -> bool:
@@ -170,20 +194,20 @@ def register(app: typer.Typer) -> None:
         stack: StackOption = None,
         preview_only: Annotated[bool, typer.Option("--preview-only", help="Preview with policies; change nothing.")] = False,
         yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before INT and PROD (CI).")] = False,
-        max_stacks: Annotated[int, typer.Option("--max-stacks", help="Stacks run in parallel within a wave.")] = 4,
+        max_stacks: Annotated[int, typer.Option("--max-stacks", metavar="N", help="Stacks run in parallel within a wave.")] = 4,
         backend: BackendOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Deploy (data -> exp -> res -> dev -> int -> prod), or `deploy model ...`."""
         if ctx.invoked_subcommand is not None:
             return
-        _guard(lambda: run_deploy(stack, preview_only, yes, max_stacks, backend, as_json))
+        _guard(lambda: run_deploy(stack, preview_only, yes, max_stacks, backend, as_json), as_json)
 
     @deploy_app.command("model")
     def model_command(
-        project: Annotated[str, typer.Option("--project", help="Model project (serving stack <project>-<stage>).")],
-        stage: Annotated[str, typer.Option("--stage", help="dev, int or prod.")],
-        model_package_arn: Annotated[str | None, typer.Option("--model-package-arn", help="Versioned model package ARN.")] = None,
+        project: Annotated[str, typer.Option("--project", metavar="NAME", help="Model project (serving stack <project>-<stage>).")],
+        stage: Annotated[str, typer.Option("--stage", metavar="STAGE", help="dev, int or prod.")],
+        model_package_arn: Annotated[str | None, typer.Option("--model-package-arn", metavar="ARN", help="Versioned model package ARN.")] = None,
         rollback: Annotated[bool, typer.Option("--rollback", help="Redeploy the previous version from the stack's history.")] = False,
         backend: BackendOption = None,
         as_json: JsonOption = False,
@@ -191,9 +215,11 @@ def register(app: typer.Typer) -> None:
         """Deploy one model package version to the serving stack <project>-<stage>."""
 
         def body() -> int:
-            root = ROOT
+            root = _root()
             validate_request(project, stage, model_package_arn, rollback)
-            _, runner = _context(root, backend)
+            org = load_organization(root)
+            _check_policy_configs(root)
+            runner = _runner(root, org, backend)
             progress = _progress(as_json, "deploy model")
             try:
                 outcome = deploy_model(project=project, stage=stage, model_package_arn=model_package_arn,
@@ -206,7 +232,7 @@ def register(app: typer.Typer) -> None:
                            f"{' then '.join(outcome.phases)})")
             return 0
 
-        _guard(body)
+        _guard(body, as_json)
 
     app.add_typer(deploy_app, name="deploy")
 
@@ -218,13 +244,15 @@ def register(app: typer.Typer) -> None:
         """
 
         def body() -> int:
-            root = ROOT
-            org, runner = _context(root, backend)
+            root = _root()
+            org = load_organization(root)
             graph, targets = _graph(root, org)
             names = stack or [name for wave in graph.waves() for name in wave]
+            existing = _existing_targets(root, targets, names)
+            runner = _runner(root, org, backend)
             progress = _progress(as_json, "drift")
             try:
-                results = detect_drift(_existing_targets(root, targets, names), runner, progress)
+                results = detect_drift(existing, runner, progress)
             finally:
                 progress.close()
             if not as_json:
@@ -234,22 +262,24 @@ def register(app: typer.Typer) -> None:
                         typer.echo(f"{result.stack}: {step.op} {step.urn}{changed}")
             return EXIT_FAILED if any(result.has_drift for result in results) else 0
 
-        _guard(body)
+        _guard(body, as_json)
 
     @app.command("destroy")
     def destroy_command(
-        stack: Annotated[str, typer.Option("--stack", "-s", help="The one stack to destroy.")],
-        confirm: Annotated[str | None, typer.Option("--confirm", help="The stack's role; required as `--confirm prod` for PROD.")] = None,
+        stack: Annotated[str, typer.Option("--stack", "-s", metavar="NAME", help="The one stack to destroy.")],
+        confirm: Annotated[str | None, typer.Option("--confirm", metavar="ROLE", help="The stack's role; required as `--confirm prod` for PROD.")] = None,
         backend: BackendOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Destroy a platform or serving stack except protected resources; exit 1 when anything remains."""
 
         def body() -> int:
-            root = ROOT
-            org, runner = _context(root, backend)
+            root = _root()
+            org = load_organization(root)
             graph, targets = _graph(root, org)
             [target] = _existing_targets(root, targets, [stack])
+            check_confirmation(target, confirm)
+            runner = _runner(root, org, backend)
             progress = _progress(as_json, "destroy")
             try:
                 outcome = destroy_stack(target, confirm=confirm, runner=runner, progress=progress,
@@ -262,4 +292,4 @@ def register(app: typer.Typer) -> None:
                     typer.echo(f"  {urn}")
             return EXIT_FAILED if outcome.remaining else 0
 
-        _guard(body)
+        _guard(body, as_json)

@@ -24,13 +24,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from mlops_core.paths import REPO_ROOT
 from mlops_core.config import ConfigError, StackSettings, list_stacks, load_settings, read_stack_config
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
+from mlops_platform.commands.common import BadInput, fail as _fail, project_root
 
 
 def expected_connection_names(settings: StackSettings) -> list[str]:
@@ -63,12 +58,13 @@ def ram_client(region: str, profile: str | None) -> Any:
 
 
 def _exp_stack(stack: str | None) -> StackSettings:
+    root = project_root()
     if stack:
-        return load_settings(stack, REPO_ROOT)
-    exp = [name for name in list_stacks(REPO_ROOT) if read_stack_config(name, REPO_ROOT).get("mlops:role") == "exp"]
+        return load_settings(stack, root)
+    exp = [name for name in list_stacks(root) if read_stack_config(name, root).get("mlops:role") == "exp"]
     if not exp:
         raise ConfigError("Pulumi.<stack>.yaml", "mlops:role", "no stack has role 'exp'")
-    return load_settings(exp[0], REPO_ROOT)
+    return load_settings(exp[0], root)
 
 
 def register(app: typer.Typer) -> None:
@@ -76,18 +72,18 @@ def register(app: typer.Typer) -> None:
 
     @app.command("doctor")
     def doctor(
-        stack: Annotated[Optional[str], typer.Option("--stack", help="EXP stack (default: the stack with role exp)")] = None,
-        profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile for the EXP account")] = None,
-        output: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+        stack: Annotated[Optional[str], typer.Option("--stack", "-s", metavar="NAME", help="EXP stack (default: the stack with role exp)")] = None,
+        profile: Annotated[Optional[str], typer.Option("--profile", metavar="PROFILE", help="AWS profile for the EXP account")] = None,
+        output: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text or json")] = "text",
     ) -> None:
-        """Report git connections that builds cannot use yet (handshake pending, broken, missing)."""
+        """Report git connections builds cannot use yet and Lake Formation shares not accepted yet."""
         from mlops_functions.codeconnections_doctor import ConnectionsCheckError, check_connections
 
         if output not in ("text", "json"):
             raise _fail(f"--format must be text or json, not {output!r}")
         try:
             settings = _exp_stack(stack)
-        except ConfigError as error:
+        except (BadInput, ConfigError) as error:
             raise _fail(str(error)) from None
         if settings.role != "exp":
             raise _fail(f"stack {settings.stack!r} has role {settings.role!r}; the git connection lives in the exp stack")

@@ -88,6 +88,14 @@ class DestroyOutcome:
     """What the destroy deliberately leaves in the account, in words (Lake Formation settings)."""
 
 
+def check_confirmation(target: StackTarget, confirm: str | None) -> None:
+    """Refuse a PROD stack without ``--confirm prod``, and a ``--confirm`` naming another role."""
+    if target.role == "prod" and confirm != "prod":
+        raise DeployerError(f"stack {target.name} is a PROD stack: destroying it needs --confirm prod")
+    if confirm is not None and confirm != target.role:
+        raise DeployerError(f"--confirm {confirm}: stack {target.name} has role {target.role}")
+
+
 def destroy_stack(
     target: StackTarget,
     *,
@@ -97,10 +105,7 @@ def destroy_stack(
     sagemaker_client: Callable[[], Any] | None = None,
 ) -> DestroyOutcome:
     """Destroy one stack as described in the module docstring."""
-    if target.role == "prod" and confirm != "prod":
-        raise DeployerError(f"stack {target.name} is a PROD stack: destroying it needs --confirm prod")
-    if confirm is not None and confirm != target.role:
-        raise DeployerError(f"--confirm {confirm}: stack {target.name} has role {target.role}")
+    check_confirmation(target, confirm)
     outcome = DestroyOutcome(target.name)
     progress.register([target.name])
     if target.role == "exp":

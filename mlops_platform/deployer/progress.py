@@ -46,6 +46,8 @@ class StackProgress:
     started: float | None = None
     finished: float | None = None
     changes: dict[str, int] = field(default_factory=dict)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    """Policy findings of the preview (policy, enforcementLevel, urn, message), shown under the table."""
 
     @property
     def duration(self) -> float:
@@ -116,6 +118,7 @@ class Progress:
                     progress.mandatory += 1
                 else:
                     progress.advisory += 1
+                progress.findings.append(record)
         self._emit(record)
         self._refresh()
 
@@ -146,10 +149,11 @@ class Progress:
         pass
 
     def table(self) -> Table:
+        # Narrow terminals wrap a cell (overflow="fold") instead of cutting it to "succee…".
         table = Table(title=self.title)
         for column in ("stack", "state", "created", "updated", "deleted", "policy (mandatory/advisory)",
                        "duration", "detail"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold", min_width=9 if column == "state" else None)
         with self._lock:
             for progress in self.stacks.values():
                 style = _STYLE.get(progress.state, "")
@@ -187,6 +191,19 @@ class LiveProgress(Progress):
         if self._live is not None:
             self._live.stop()
             self.console.print(self.table())
+            for line in self.finding_lines():
+                self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def finding_lines(self) -> list[str]:
+        """Each policy finding under the table: stack, level, policy and message, then the resource."""
+        lines = []
+        with self._lock:
+            for progress in self.stacks.values():
+                for finding in progress.findings:
+                    lines.append(f"{progress.stack}: {str(finding.get('enforcementLevel', '')).upper()} "
+                                 f"{finding.get('policy')}: {finding.get('message', '')}")
+                    lines.append(f"    {finding.get('urn') or '(stack)'}")
+        return lines
 
     @contextmanager
     def paused(self) -> Iterator[None]:

@@ -67,10 +67,12 @@ def json_progress():
 def config_repo(tmp_path, passphrase) -> Path:
     """The fixture repository with this repo's real (validated) organization.yaml and stack files."""
     from mlops_core.paths import REPO_ROOT
+    from mlops_platform.policy_config import write_all
 
     root = write_repo(tmp_path / "cfg-repo", {})
     for source in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi*.yaml")]:
         (root / source.name).write_text(source.read_text())
+    write_all(root)  # policies/config/<role>.json as `mlops-platform policy-config` writes them
     return root
 
 

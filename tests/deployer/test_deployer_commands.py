@@ -49,7 +49,8 @@ def test_deploy_with_a_cyclic_graph_names_the_cycle_and_exits_2(cli_app, monkeyp
     monkeypatch.setitem(graph_module.ROLE_UPSTREAM, "exp", ("dev",))
     result = invoke(cli_app, "deploy", "--yes", "--json")
     assert result.exit_code == 2
-    assert result.output.strip() == "error: stack graph has a cycle: dev -> exp -> res -> dev"
+    assert result.stderr.strip() == "error: stack graph has a cycle: dev -> exp -> res -> dev"
+    assert json.loads(result.stdout)["message"] == "stack graph has a cycle: dev -> exp -> res -> dev", result.stdout
 
 
 def test_deploy_stack_with_missing_upstream_exits_2(cli_app, cli):

@@ -14,7 +14,7 @@ import yaml
 from mlops_platform.harness import UNKNOWN, _plain, plan_stacks, run_program
 from mlops_core.paths import REPO_ROOT
 
-REQUIRED_KEYS = {"urn", "type", "name", "custom", "parent", "provider", "inputs"}
+REQUIRED_KEYS = {"urn", "type", "name", "custom", "parent", "provider", "inputs", "protect"}
 
 
 def _cli(*args: str, root: Path | None = None) -> subprocess.CompletedProcess:

@@ -163,12 +163,12 @@ def test_stack_export_is_evaluated(tmp_path: Path) -> None:
     assert _json(result)["summary"]["resourcesEvaluated"] == 1
 
 
-def test_stack_level_violation_carries_the_stack_urn(tmp_path: Path) -> None:
+def test_stack_level_violation_is_located_at_the_resource_it_is_about(tmp_path: Path) -> None:
     steps = [_step("create", "prod", "aws:s3/bucket:Bucket", "data", {"bucket": "data"})]
     result = _run("--preview-json", str(_preview(tmp_path, steps)), "--format", "json")
     found = [v for v in _json(result)["violations"] if v["policy"] == "s3-bucket-encrypted-with-kms"]
-    assert found and found[0]["urn"] == "urn:pulumi:prod::mlops-platform::pulumi:pulumi:Stack::mlops-platform-prod"
-    assert found[0]["resourceType"] == "pulumi:pulumi:Stack"
+    assert found and found[0]["urn"] == _urn("prod", "aws:s3/bucket:Bucket", "data"), found
+    assert found[0]["resourceType"] == "aws:s3/bucket:Bucket", found
 
 
 def test_sarif_output(tmp_path: Path) -> None:
