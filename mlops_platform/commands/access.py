@@ -41,10 +41,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("access")
     def access(
-        stack: Annotated[list[str] | None, typer.Option("--stack", help="Only steps whose principal or resource is in this stack (repeatable).")] = None,
-        output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
-        out: Annotated[Path | None, typer.Option("--out", help="Write the report here instead of stdout.")] = None,
-        journeys_file: Annotated[Path | None, typer.Option("--journeys", help="Journeys file (default: the committed one).")] = None,
+        stack: Annotated[list[str] | None, typer.Option("--stack", "-s", metavar="STACK", help="Only steps whose principal or resource is in this stack (repeatable).")] = None,
+        output_format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text or json.")] = "text",
+        out: Annotated[Path | None, typer.Option("--out", metavar="FILE", help="Write the report here instead of stdout.")] = None,
+        journeys_file: Annotated[Path | None, typer.Option("--journeys", metavar="FILE", help="Journeys file (default: the committed one).")] = None,
     ) -> None:
         """Evaluate the golden path and the isolation promises with an independent IAM engine."""
         from mlops_core.config import ConfigError
