@@ -119,6 +119,10 @@ class AccessModel:
     grants: list[LakeFormationGrant] = field(default_factory=list)
     records: dict[tuple[str, str], PlannedResource] = field(default_factory=dict)
     """(stack, Pulumi name) -> record, for references from the journeys."""
+    product_portfolios: dict[str, set[str]] = field(default_factory=dict)
+    """Service Catalog product ID -> the portfolios it is in."""
+    portfolio_principals: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """Portfolio ID -> its principal associations (``IAM`` or ``IAM_PATTERN``, principal ARN)."""
     accounts: dict[str, str] = field(default_factory=dict)
     """Stack -> account."""
     stacks: list[str] = field(default_factory=list)
@@ -232,6 +236,11 @@ def build_model(resources: list[PlannedResource]) -> AccessModel:
         if record.type == "aws:ec2/vpcEndpoint:VpcEndpoint":
             policy = endpoint_policy(document(record.inputs["policy"], record.name)) if record.inputs.get("policy") else FULL_ACCESS_ENDPOINT_POLICY
             model.endpoints[record.id] = Endpoint(record.id, str(record.inputs.get("serviceName", "")), record.account, record.stack, record.name, policy)
+        if record.type == "aws:servicecatalog/productPortfolioAssociation:ProductPortfolioAssociation":
+            model.product_portfolios.setdefault(str(record.inputs.get("productId")), set()).add(str(record.inputs.get("portfolioId")))
+        if record.type == "aws:servicecatalog/principalPortfolioAssociation:PrincipalPortfolioAssociation":
+            association = (str(record.inputs.get("principalType") or "IAM"), str(record.inputs.get("principalArn")))
+            model.portfolio_principals.setdefault(str(record.inputs.get("portfolioId")), []).append(association)
         if record.type == "aws:lakeformation/permissions:Permissions":
             inputs = record.inputs
             target = {k: v for k, v in inputs.items() if k in ("table", "tableWithColumns", "dataCellsFilter", "database", "dataLocation", "lfTag", "lfTagPolicy")}
