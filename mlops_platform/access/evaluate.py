@@ -143,9 +143,11 @@ def _sign_in(spec: dict[str, str], model: AccessModel, settings: Settings) -> tu
         permission_set = f"{settings.platform}-{persona.replace('_', '-')}"[:32]
         arn = f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{settings.region}/AWSReservedSSO_{permission_set}_{SSO_ROLE_SUFFIX}"
         session = f"arn:aws:sts::{account}:assumed-role/AWSReservedSSO_{permission_set}_{SSO_ROLE_SUFFIX}/{user}"
-        chain = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": f"arn:aws:iam::{account}:role/{settings.platform}-persona-*"}]}
+        planned = model.permission_sets.get(permission_set)
+        if planned is None:
+            raise JourneyError(f"sign_in {persona}: the identity stack plans no permission set {permission_set!r} with an inline policy")
         context = {"aws:PrincipalArn": arn, "aws:PrincipalAccount": account, f"aws:PrincipalTag/{settings.user_name_tag}": user}
-        return session, {"identityPolicies": [{"name": f"permission set {permission_set}", "policy": chain}]}, context, f"sign-in {permission_set} ({user})", {stack}
+        return session, {"identityPolicies": [{"name": planned.name, "policy": planned.document}]}, context, f"sign-in {permission_set} ({user})", {stack}
     provider = f"arn:aws:iam::{account}:saml-provider/{settings.saml_provider_name}"
     return provider, {"identityPolicies": []}, {"SAML:aud": SAML_AUDIENCE}, f"sign-in {settings.saml_provider_name} ({user})", {stack}
 

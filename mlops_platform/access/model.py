@@ -121,6 +121,8 @@ class AccessModel:
     """(stack, Pulumi name) -> record, for references from the journeys."""
     product_portfolios: dict[str, set[str]] = field(default_factory=dict)
     """Service Catalog product ID -> the portfolios it is in."""
+    permission_sets: dict[str, NamedPolicy] = field(default_factory=dict)
+    """Identity Center permission set name -> its inline policy (the identity stack's plan)."""
     portfolio_principals: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """Portfolio ID -> its principal associations (``IAM`` or ``IAM_PATTERN``, principal ARN)."""
     accounts: dict[str, str] = field(default_factory=dict)
@@ -245,10 +247,22 @@ def build_model(resources: list[PlannedResource]) -> AccessModel:
             inputs = record.inputs
             target = {k: v for k, v in inputs.items() if k in ("table", "tableWithColumns", "dataCellsFilter", "database", "dataLocation", "lfTag", "lfTagPolicy")}
             model.grants.append(LakeFormationGrant(record.stack, str(inputs.get("catalogId", record.account)), str(inputs.get("principal", "")), tuple(inputs.get("permissions") or []), target))
+    _permission_sets(resources, model)
     for principal in model.principals.values():
         for arn in principal.managed_policy_arns:
             principal.identity_policies.append(_managed(arn, customer_policies, principal.name))
     return model
+
+
+def _permission_sets(resources: list[PlannedResource], model: AccessModel) -> None:
+    """Each planned permission set's inline policy, by the permission set's name."""
+    names = {r.arn: str(r.inputs.get("name")) for r in resources if r.type == "aws:ssoadmin/permissionSet:PermissionSet"}
+    for record in resources:
+        if record.type == "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy":
+            name = names.get(str(record.inputs.get("permissionSetArn")))
+            if name is None:
+                raise ModelError(f"{record.stack}:{record.name}: no planned permission set {record.inputs.get('permissionSetArn')}")
+            model.permission_sets[name] = NamedPolicy(f"permission set {name}", document(record.inputs["inlinePolicy"], record.name))
 
 
 def _principal(record: PlannedResource, customer_policies: dict[str, PlannedResource]) -> Principal:
