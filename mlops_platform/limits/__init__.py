@@ -96,7 +96,7 @@ def check_records(stack: str, records: list) -> LimitsReport:
                     report.unknown += 1
                     continue
                 report.checked += 1
-                problem = api_models.check_value(value, constraint.shape)
+                problem = api_models.check_value(value, constraint.rule)
                 if problem:
                     report.violations.append(LimitViolation(stack, record.name, record.type, prop, *problem,
                                                             f"botocore {constraint.source}"))

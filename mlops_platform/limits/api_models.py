@@ -13,14 +13,21 @@ counted, never passed silently.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import botocore
 import botocore.session
 from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+from mlops_core.paths import PLAN_CACHE_DIR, SOURCE_CHECKOUT
 
 
 @dataclass(frozen=True)
@@ -274,12 +281,27 @@ MAPPING: dict[str, tuple[Api, ...]] = {
 
 
 @dataclass(frozen=True)
-class Constraint:
-    """What a model member allows (only the parts it states)."""
+class Rule:
+    """What a model member allows (only the parts its shape states)."""
 
+    type_name: str
+    min: int | None = None
+    max: int | None = None
+    pattern: str | None = None
+    enum: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, shape: Shape) -> Rule:
+        meta = shape.metadata
+        return cls(shape.type_name, meta.get("min"), meta.get("max"), meta.get("pattern"),
+                   tuple(getattr(shape, "enum", None) or ()))
+
+
+@dataclass(frozen=True)
+class Constraint:
     source: str
     """``service Operation Member.Path`` (where the rule comes from)."""
-    shape: Shape
+    rule: Rule
 
 
 @lru_cache(maxsize=None)
@@ -326,47 +348,68 @@ def values_at(inputs: Any, path: str) -> Iterator[Any]:
         yield from values_at(value, rest)
 
 
-def check_value(value: Any, shape: Shape) -> tuple[str, str] | None:
+def _bounds(size: int, rule: Rule, unit: str) -> tuple[str, str] | None:
+    if rule.max is not None and size > rule.max:
+        return f"{size:,}{unit}", f"{rule.max:,}"
+    if rule.min is not None and size < rule.min:
+        return f"{size:,}{unit}", f"at least {rule.min:,}"
+    return None
+
+
+def check_value(value: Any, rule: Rule) -> tuple[str, str] | None:
     """``(size, limit)`` when the model rejects ``value``, else None. Only what the model states is checked."""
-    meta = shape.metadata
     if isinstance(value, bool):
         return None
-    if shape.type_name == "string" and isinstance(value, str):
-        if "max" in meta and len(value) > meta["max"]:
-            return f"{len(value):,} characters", f"{meta['max']:,}"
-        if "min" in meta and len(value) < meta["min"]:
-            return f"{len(value):,} characters", f"at least {meta['min']:,}"
-        enum = getattr(shape, "enum", None)
-        if enum and value not in enum:
-            return repr(value), f"one of {', '.join(enum[:8])}{', ...' if len(enum) > 8 else ''}"
-        pattern = _pattern(meta["pattern"]) if "pattern" in meta else None
+    if rule.type_name == "string" and isinstance(value, str):
+        problem = _bounds(len(value), rule, " characters")
+        if problem:
+            return problem
+        if rule.enum and value not in rule.enum:
+            return repr(value), f"one of {', '.join(rule.enum[:8])}{', ...' if len(rule.enum) > 8 else ''}"
+        pattern = _pattern(rule.pattern) if rule.pattern else None
         if pattern is not None and not pattern.fullmatch(value):
-            return repr(value if len(value) <= 80 else value[:77] + "..."), f"pattern {meta['pattern']}"
+            return repr(value if len(value) <= 80 else value[:77] + "..."), f"pattern {rule.pattern}"
         return None
-    if shape.type_name in ("integer", "long") and isinstance(value, (int, float)):
-        if "max" in meta and value > meta["max"]:
-            return f"{value:,}", f"{meta['max']:,}"
-        if "min" in meta and value < meta["min"]:
-            return f"{value:,}", f"at least {meta['min']:,}"
-        return None
-    if shape.type_name in ("list", "map") and isinstance(value, (list, dict)):
-        if "max" in meta and len(value) > meta["max"]:
-            return f"{len(value):,} items", f"{meta['max']:,}"
-        if "min" in meta and len(value) < meta["min"]:
-            return f"{len(value):,} items", f"at least {meta['min']:,}"
+    if rule.type_name in ("integer", "long") and isinstance(value, (int, float)):
+        return _bounds(value, rule, "")
+    if rule.type_name in ("list", "map") and isinstance(value, (list, dict)):
+        return _bounds(len(value), rule, " items")
     return None
 
 
 def constraints_for(type_token: str) -> list[tuple[str, Constraint]]:
     """(pulumi input path, constraint) for every mapped field of a type; [] when unmapped."""
-    return _constraints(type_token)
+    return _all_constraints().get(type_token, [])
+
+
+def _cache_file() -> Path:
+    digest = hashlib.sha256(repr(sorted(MAPPING.items())).encode()).hexdigest()[:12]
+    return SOURCE_CHECKOUT / PLAN_CACHE_DIR / f"limits-botocore-{botocore.__version__}-{digest}.json"
 
 
 @lru_cache(maxsize=None)
-def _constraints(type_token: str) -> list[tuple[str, Constraint]]:
-    found = []
-    for api in MAPPING.get(type_token, ()):
-        for prop, member in api.fields.items():
-            shape = member_shape(api.service, api.operation, member)
-            found.append((prop, Constraint(f"{api.service} {api.operation} {member}", shape)))
+def _all_constraints() -> dict[str, list[tuple[str, Constraint]]]:
+    """Every mapped field's rule, read from the installed botocore's models once and cached in
+    ``.plan-cache/`` by botocore version and mapping (loading ~40 models takes a second or two)."""
+    path = _cache_file()
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        return {t: [(prop, Constraint(source, Rule(**{**rule, "enum": tuple(rule["enum"])})))
+                    for prop, source, rule in fields] for t, fields in cached.items()}
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    found: dict[str, list[tuple[str, Constraint]]] = {}
+    for type_token, apis in MAPPING.items():
+        for api in apis:
+            for prop, member in api.fields.items():
+                rule = Rule.of(member_shape(api.service, api.operation, member))
+                found.setdefault(type_token, []).append((prop, Constraint(f"{api.service} {api.operation} {member}", rule)))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({t: [(p, c.source, asdict(c.rule)) for p, c in fields]
+                                         for t, fields in found.items()}), encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        pass  # a read-only checkout plans without the cache
     return found
