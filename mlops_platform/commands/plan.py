@@ -166,6 +166,9 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--preview", help="Leave computed values unknown, as a first `pulumi preview` does.")
         ] = False,
         summary: Annotated[bool, typer.Option("--summary", help="One line per stack and the totals.")] = False,
+        quotas: Annotated[
+            bool, typer.Option("--quotas", help="Per account: planned resources with a default AWS quota, beside it.")
+        ] = False,
         serving: Annotated[
             Optional[list[str]],
             typer.Option("--serving", metavar="PROJECT-STAGE",
@@ -187,7 +190,11 @@ def register(app: typer.Typer) -> None:
         except (BadInput, ConfigError, PlanError) as exc:
             raise fail(str(exc)) from None
         enforce_limits(plans)
-        if output_format is OutputFormat.json:
+        if quotas:
+            from mlops_platform.limits.accounts import quota_rows, render_rows
+
+            write_output(render_rows(quota_rows(plans)), out)
+        elif output_format is OutputFormat.json:
             write_output(json.dumps(plans_to_json(plans, root), indent=2, sort_keys=False), out)
         elif summary:
             write_output(render_summary(plans, root), out)
