@@ -143,7 +143,10 @@ _ID_PREFIX = {
     "aws:ec2/routeTable:RouteTable": "rtb",
     "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
     "aws:ec2/flowLog:FlowLog": "fl",
-    "aws:sagemaker/domain:Domain": "d",  # Studio domain IDs look like d-xxxxxxxxxxxx (the API's DomainId pattern)
+    # IDs AWS generates, in its formats (the limits check holds them to the API models' patterns):
+    "aws:sagemaker/domain:Domain": "d",
+    "aws:servicecatalog/portfolio:Portfolio": "port",
+    "aws:servicecatalog/product:Product": "prod",
 }
 # Inputs that carry a resource's physical name, per type (first match wins).
 _NAME_INPUTS = ("bucket", "name", "roleName", "functionName", "repositoryName", "domainName", "userProfileName", "modelPackageGroupName", "pipelineName")

@@ -277,6 +277,38 @@ MAPPING: dict[str, tuple[Api, ...]] = {
     "aws:apigateway/stage:Stage": (Api("apigateway", "CreateStage", {
         "stageName": "stageName", "description": "description"}),),
     "aws:apigateway/resource:Resource": (Api("apigateway", "CreateResource", {"pathPart": "pathPart"}),),
+    "aws:ec2/routeTable:RouteTable": (Api("ec2", "CreateRouteTable", {"vpcId": "VpcId"}),),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": (Api("ec2", "AssociateRouteTable", {
+        "subnetId": "SubnetId", "routeTableId": "RouteTableId"}),),
+    "aws:ebs/defaultKmsKey:DefaultKmsKey": (Api("ec2", "ModifyEbsDefaultKmsKeyId", {"keyArn": "KmsKeyId"}),),
+    "aws:sns/topicPolicy:TopicPolicy": (Api("sns", "SetTopicAttributes", {"arn": "TopicArn", "policy": "AttributeValue"}),),
+    "aws:sqs/queuePolicy:QueuePolicy": (Api("sqs", "SetQueueAttributes", {"queueUrl": "QueueUrl"}),),
+    "aws:securityhub/account:Account": (Api("securityhub", "EnableSecurityHub", {
+        "controlFindingGenerator": "ControlFindingGenerator"}),),
+    "aws:inspector2/enabler:Enabler": (Api("inspector2", "Enable", {
+        "accountIds": "accountIds", "resourceTypes": "resourceTypes"}),),
+    "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings": (Api("glue", "PutDataCatalogEncryptionSettings", {
+        "dataCatalogEncryptionSettings.encryptionAtRest.catalogEncryptionMode":
+            "DataCatalogEncryptionSettings.EncryptionAtRest.CatalogEncryptionMode",
+        "dataCatalogEncryptionSettings.encryptionAtRest.sseAwsKmsKeyId":
+            "DataCatalogEncryptionSettings.EncryptionAtRest.SseAwsKmsKeyId"}),),
+    "aws:lakeformation/resource:Resource": (Api("lakeformation", "RegisterResource", {
+        "arn": "ResourceArn", "roleArn": "RoleArn"}),),
+    "aws:lakeformation/dataLakeSettings:DataLakeSettings": (Api("lakeformation", "PutDataLakeSettings", {
+        "admins": "DataLakeSettings.DataLakeAdmins"}),),
+    "aws:servicecatalog/principalPortfolioAssociation:PrincipalPortfolioAssociation": (
+        Api("servicecatalog", "AssociatePrincipalWithPortfolio", {
+            "portfolioId": "PortfolioId", "principalArn": "PrincipalARN", "principalType": "PrincipalType"}),),
+    "aws:servicecatalog/productPortfolioAssociation:ProductPortfolioAssociation": (
+        Api("servicecatalog", "AssociateProductWithPortfolio", {"portfolioId": "PortfolioId", "productId": "ProductId"}),),
+    "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration": (
+        Api("ecr", "PutRegistryScanningConfiguration", {"scanType": "scanType", "rules": "rules"}),),
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": (Api("ecr", "CreateRepositoryCreationTemplate", {
+        "prefix": "prefix", "description": "description", "imageTagMutability": "imageTagMutability",
+        "appliedFors": "appliedFor", "repositoryPolicy": "repositoryPolicy", "lifecyclePolicy": "lifecyclePolicy"}),),
+    "aws:cfg/recorderStatus:RecorderStatus": (Api("config", "StartConfigurationRecorder", {
+        "name": "ConfigurationRecorderName"}),),
+    "aws:apigateway/deployment:Deployment": (Api("apigateway", "CreateDeployment", {"description": "description"}),),
 }
 
 

@@ -46,6 +46,26 @@ def test_every_mapped_field_is_an_input_member_of_the_installed_botocore_model()
     assert not missing, missing
 
 
+def test_every_mapped_input_is_a_property_of_the_pulumi_aws_type() -> None:
+    """A misspelt input would check nothing, silently: each mapped path's first key must be an Args field."""
+    import importlib
+    import inspect
+    import re
+
+    missing = []
+    for type_token, apis in MAPPING.items():
+        module, _, resource = type_token.split(":", 1)[1].partition(":")
+        package = importlib.import_module(f"pulumi_aws.{module.split('/')[0]}".replace(".lambda", ".lambda_"))
+        args = getattr(package, f"{resource}InitArgs", None) or getattr(package, f"{resource}Args")
+        fields = set(inspect.signature(args.__init__).parameters)
+        for api in apis:
+            for prop in api.fields:
+                snake = re.sub(r"(?<!^)(?=[A-Z])", "_", prop.split(".")[0]).lower()
+                if snake not in fields and f"{snake}_" not in fields:
+                    missing.append(f"{type_token}: {prop}")
+    assert not missing, missing
+
+
 def test_studio_lifecycle_content_over_16_kib_fails_with_one_line_naming_it() -> None:
     content = base64.b64encode(b"#" * 12_400).decode()  # 16,536 base64 characters
     found = lines([record("aws:sagemaker/studioLifecycleConfig:StudioLifecycleConfig", "exp-studio-carol-lifecycle",
