@@ -14,17 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_platform.harness import SECRET_MASK, UNKNOWN
 from mlops_platform.limits import api_models, quotas
 
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker (mlops_platform.harness.UNKNOWN)
-SECRET = "[secret]"  # harness.SECRET_MASK: the value is not shown, so not checked
-#: Resource types with nothing to check: no input AWS constrains beyond what the mapped types carry
-#: (reads, providers, the components' own types).
+#: Not AWS resources: providers, stack references, the components' own types.
 _NOT_RESOURCES = ("pulumi:", "mlops:")
 
 
 def is_unknown(value: Any) -> bool:
-    return value == UNKNOWN or value == SECRET
+    """Unknown until apply, or a secret the plan does not show: skipped and counted, never passed."""
+    return value == UNKNOWN or value == SECRET_MASK
 
 
 @dataclass(frozen=True)
