@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the pack and the harness load only when the command runs
     from mlops_guard.engine import GateResult
     from mlops_guard.model import Resource
     from mlops_platform.harness import StackPlan
+    from mlops_platform.limits import LimitsReport
     from mlops_platform.plan_view import Counts
 
 
@@ -53,6 +54,8 @@ class CheckRun:
     passes: list[CheckPass] = field(default_factory=list)
     counts: Counts | None = None
     """What the planned stacks would create (None when only files were checked)."""
+    limits: LimitsReport | None = None
+    """AWS's limits over every planned stack, both passes (None when only files were checked)."""
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -161,15 +164,16 @@ def _file_passes(root: Path, configs: _PackConfigs, preview_json: list[Path], st
 
 
 def _plan_passes(root: Path, configs: _PackConfigs, stacks: list[str] | None, serving: list[str] | None
-                 ) -> tuple[list[CheckPass], Counts]:
+                 ) -> tuple[list[CheckPass], Counts, LimitsReport]:
     from mlops_core.config import validate_stacks
     from mlops_guard.engine import GateResult
     from mlops_guard.inputs import from_records
     from mlops_platform import harness
+    from mlops_platform.limits import LimitsReport, check_plans
     from mlops_platform.plan_view import count_plans
 
     validate_stacks(stacks or (harness.default_stacks(root) if not serving else []), root)
-    passes, counts = [], None
+    passes, counts, limits = [], None, LimitsReport()
     with progress_line() as progress:
         for preview, name in ((False, KNOWN_PASS), (True, PREVIEW_PASS)):
             progress.show(f"check: planning and evaluating, {name.split(' (')[0]} pass")
@@ -178,13 +182,17 @@ def _plan_passes(root: Path, configs: _PackConfigs, stacks: list[str] | None, se
                 plans.update(harness.plan_stacks(stacks or None, preview=preview, root=root))
             plans.update({n: harness.plan_serving(n, preview=preview, root=root) for n in serving or []})
             counts = counts or count_plans(plans)
+            found = check_plans(plans)
+            if preview:
+                found.not_checked.clear()  # the same resources as the known pass: count them once
+            limits.extend(found)
             result = GateResult()
             for plan in plans.values():
                 context = from_records(_platform_stack_of(plan, root).resources) if plan.project != harness.PLATFORM_PROJECT else []
                 result.extend(_evaluate(from_records(plan.resources), configs.for_role(plan.role), stack=plan.stack,
                                         project=plan.project, location=_stack_file(plan.stack, root), context=context))
             passes.append(CheckPass(name, result))
-    return passes, counts
+    return passes, counts, limits
 
 
 def run_passes(
@@ -202,15 +210,15 @@ def run_passes(
     root = root or project_root()
     configs = _PackConfigs(root, load_pack_config(policy_config) if policy_config else None)
     passes = _file_passes(root, configs, list(preview_json or []), list(stack_export or []))
-    counts = None
+    counts = limits = None
     # Own stacks run when asked for, or when no input file is given (then: every platform stack).
     if stacks or serving or not (preview_json or stack_export):
-        plan_passes, counts = _plan_passes(root, configs, stacks, serving)
+        plan_passes, counts, limits = _plan_passes(root, configs, stacks, serving)
         passes += plan_passes
     total = GateResult()
     for check_pass in passes:
         total.extend(check_pass.result)
-    return CheckRun(total, passes, counts)
+    return CheckRun(total, passes, counts, limits)
 
 
 def run_check(
@@ -292,5 +300,10 @@ def register(app: typer.Typer) -> None:
         note = stale_policy_config_note(root)
         if note:
             typer.echo(f"note: {note}", err=True)
-        raise typer.Exit(1 if run.result.mandatory else 0)
+        over_limit = bool(run.limits and run.limits.violations)
+        if run.limits is not None:
+            for violation in dict.fromkeys(run.limits.violations):  # both passes may find the same value
+                typer.echo(f"error: {violation.line()}", err=True)
+            typer.echo(run.limits.summary(), err=True)
+        raise typer.Exit(1 if run.result.mandatory or over_limit else 0)
 

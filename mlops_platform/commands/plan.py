@@ -20,7 +20,10 @@ from mlops_platform.harness import (
     plan_serving,
     plan_stacks,
 )
+from mlops_platform.limits import LimitsReport, check_plans
 from mlops_platform.plan_view import count, count_plans, in_deploy_order
+
+EXIT_LIMIT = 1
 
 
 class OutputFormat(str, Enum):
@@ -128,6 +131,19 @@ def plan_selected(
     return in_deploy_order(plans, org.has_data_account)
 
 
+def enforce_limits(plans: dict[str, StackPlan]) -> LimitsReport:
+    """AWS's limits on every planned value: one ``error: limit: ...`` line per violation and exit 1,
+    else the counts on stderr (checked, unknown until apply, types not checked)."""
+    report = check_plans(plans)
+    if report.violations:
+        for violation in report.violations:
+            typer.echo(f"error: {violation.line()}", err=True)
+        typer.echo(f"error: {report.summary()}", err=True)
+        raise typer.Exit(EXIT_LIMIT)
+    typer.echo(report.summary(), err=True)
+    return report
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def plan(
@@ -138,6 +154,9 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--preview", help="Leave computed values unknown, as a first `pulumi preview` does.")
         ] = False,
         summary: Annotated[bool, typer.Option("--summary", help="One line per stack and the totals.")] = False,
+        quotas: Annotated[
+            bool, typer.Option("--quotas", help="Per account: planned resources with a default AWS quota, beside it.")
+        ] = False,
         serving: Annotated[
             Optional[list[str]],
             typer.Option("--serving", metavar="PROJECT-STAGE",
@@ -148,13 +167,22 @@ def register(app: typer.Typer) -> None:
                                         help="Model version for --serving (default: a documentation ARN).")
         ] = None,
     ) -> None:
-        """Run each stack's real program under Pulumi's mock runtime: no CLI, no credentials, no network."""
+        """Run each stack's real program under Pulumi's mock runtime: no CLI, no credentials, no network.
+
+        Every planned value is checked against AWS's limits (botocore's service models and documented
+        quotas); a value over one fails the plan (exit 1), one line naming stack, resource, field, size, limit.
+        """
         try:
             root = project_root()
             plans = plan_selected(root, stack, serving, model_package_arn, preview)
         except (BadInput, ConfigError, PlanError) as exc:
             raise fail(str(exc)) from None
-        if output_format is OutputFormat.json:
+        enforce_limits(plans)
+        if quotas:
+            from mlops_platform.limits.accounts import quota_rows, render_rows
+
+            write_output(render_rows(quota_rows(plans)), out)
+        elif output_format is OutputFormat.json:
             write_output(json.dumps(plans_to_json(plans, root), indent=2, sort_keys=False), out)
         elif summary:
             write_output(render_summary(plans, root), out)

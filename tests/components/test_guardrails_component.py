@@ -8,7 +8,7 @@ import pulumi_aws as aws
 import pytest
 
 from component_helpers import ACCOUNT, REGION, SECURITY_GROUP_IDS, SUBNET_IDS, depends_on, document
-from components.guardrails import MAX_MANAGED_POLICY_CHARS, SageMakerGuardrails, SageMakerGuardrailsArgs
+from components.guardrails import SageMakerGuardrails, SageMakerGuardrailsArgs
 from mlops_platform.harness import DeclarationPlan, plan_declaration
 
 ENDPOINT = "vpce-0123456789abcdef0"
@@ -61,7 +61,7 @@ def test_no_placeholder_is_left(plan) -> None:
 
 def test_rendered_documents_fit_the_managed_policy_limit(plan) -> None:
     sizes = {kind: len(r.inputs["policy"]) for kind, r in policies(plan).items()}
-    assert all(size <= MAX_MANAGED_POLICY_CHARS for size in sizes.values()), f"IAM allows {MAX_MANAGED_POLICY_CHARS} characters: {sizes}"
+    assert all(size <= 6_144 for size in sizes.values()), f"IAM allows 6,144 characters: {sizes}"
 
 
 def test_every_statement_denies(plan) -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 from parliament import analyze_policy_string
 
-from components.guardrails import KINDS, MAX_MANAGED_POLICY_CHARS, load_templates, minified, render_guardrails
+from components.guardrails import KINDS, load_templates, minified, render_guardrails
 from exp_helpers import document
 
 GUARDRAIL_TYPE = "aws:iam/policy:Policy"
@@ -41,17 +41,24 @@ def test_stack_guardrail_lints_clean_with_parliament(stack_guardrails, kind) -> 
 @pytest.mark.parametrize("kind", KINDS)
 def test_stack_guardrail_fits_the_managed_policy_limit(stack_guardrails, kind) -> None:
     size = len(stack_guardrails[kind].inputs["policy"])
-    assert size < MAX_MANAGED_POLICY_CHARS, f"{stack_guardrails[kind].urn}: {size} characters"
+    assert size < 6_144, f"{stack_guardrails[kind].urn}: {size} characters, IAM allows 6,144"
 
 
 def test_network_guardrail_with_twelve_groups_fits_the_limit(rendered) -> None:
     assert len(minified(rendered["sagemaker-deny-network"])) < 6144
 
 
-def test_oversized_guardrail_is_refused() -> None:
+def test_oversized_guardrail_fails_the_limits_check_with_one_line() -> None:
+    from mlops_platform.harness import ResourceRecord
+    from mlops_platform.limits import check_records
+
     groups = [f"sg-0a1b2c3d4e5f6{i:04d}" for i in range(120)]
-    with pytest.raises(ValueError, match="IAM allows 6144"):
-        render_guardrails(SUBNETS, groups, VPCE)
+    document = minified(render_guardrails(SUBNETS, groups, VPCE)["sagemaker-deny-network"])
+    policy = ResourceRecord(urn="urn:pulumi:exp::p::aws:iam/policy:Policy::deny-network", type="aws:iam/policy:Policy",
+                            name="deny-network", custom=True, parent=None, provider=None, inputs={"policy": document})
+    lines = [v.line() for v in check_records("exp", [policy]).violations]
+    assert len(lines) == 1 and "deny-network (aws:iam/policy:Policy), policy:" in lines[0], lines
+    assert "limit 6,144" in lines[0], lines
 
 
 def test_empty_allow_list_is_refused() -> None:
