@@ -47,6 +47,12 @@ ADVISORY_EXCEPTIONS: tuple[AdvisoryException, ...] = (
         "Endpoints outside PROD serve tests and experiments; captured traffic only feeds Model Monitor in PROD. "
         "Capture stays mandatory in PROD.",
     ),
+    AdvisoryException(
+        "iam-no-star-resource-on-scopable-actions",
+        ("data", "exp", "res", "dev", "int", "prod"),
+        "New with issue #18: 33 platform statements (alarm reads, VPC ENI management, template summaries, "
+        "Service Catalog launches) still allow scopable actions on Resource '*'; advisory until they name ARNs.",
+    ),
 )
 """The only places a mandatory policy is downgraded. Mirrored, with reasons, in the README."""
 
