@@ -239,7 +239,6 @@ def iam_no_star_resource_on_scopable(res: Resource, config: Mapping[str, Any], r
     description="iam:PassRole (also through wildcards) names explicit role ARNs and the service it is passed to.",
     severity="critical",
     types=IDENTITY_POLICY_TYPES,
-    refs=("CKV:CKV_AWS_286", "CKV:CKV_AWS_110"),
     remediation="Resource: the role ARNs; Condition: StringEquals iam:PassedToService (e.g. sagemaker.amazonaws.com).",
     exempt_platform_deploy_role=True,
 )

@@ -454,7 +454,6 @@ SSO_CUSTOMER_POLICY_TYPE = "aws:ssoadmin/customerManagedPolicyAttachment:Custome
     "not evaluated, never passed.",
     severity="high",
     types=(SSO_CUSTOMER_POLICY_TYPE, MANAGED_POLICY_TYPE),
-    refs=("CKV:CKV_AWS_62",),
     remediation="Declare the aws.iam.Policy (same name and path) in the stack that attaches it, or use a PermissionSetInlinePolicy.",
 )
 def ssoadmin_customer_policy_declared(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
