@@ -17,7 +17,17 @@ from typing import Any
 from mlops_guard.checks import EXEMPTION_TAG, EXEMPTION_VALUE, is_exempt_platform_role
 from mlops_guard.define import resource_policy, stack_policy
 from mlops_guard.model import Report, Resource
-from mlops_guard.normalize import MISSING, UNKNOWN, as_list, is_present, is_unknown, lookup, parse_policy_document
+from mlops_guard.normalize import (
+    MISSING,
+    UNKNOWN,
+    action_matches,
+    as_list,
+    contains_unknown,
+    is_present,
+    is_unknown,
+    lookup,
+    parse_policy_document,
+)
 from mlops_guard.rules.encryption import KMS_ALGORITHMS, S3_SSE_TYPES
 from mlops_guard.rules.public_access import denies_insecure_transport
 
@@ -475,3 +485,82 @@ def ssoadmin_customer_policy_declared(resources: Sequence[Resource], config: Map
                 f"{attachment.name}: customer managed policy {name!r} is not declared in this stack; its document lives "
                 "in the member accounts and is not evaluated here"
             )
+
+
+TRAIL_TYPE = "aws:cloudtrail/trail:Trail"
+CONFIG_DELIVERY_TYPE = "aws:cfg/deliveryChannel:DeliveryChannel"
+OBJECT_LOCK_TYPES = (
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+)
+EVIDENCE_DELETE_ACTIONS = ("s3:deleteobject", "s3:deleteobjectversion")
+
+
+def _lock_days(lock: Mapping[str, Any]) -> Any:
+    """Default retention in days of an Object Lock rule in COMPLIANCE mode; UNKNOWN if not known; None otherwise."""
+    retention = lookup(lock, "rule.defaultRetention")
+    if is_unknown(retention) or contains_unknown(retention):
+        return UNKNOWN
+    if not isinstance(retention, Mapping) or retention.get("mode") != "COMPLIANCE":
+        return None
+    days, years = retention.get("days"), retention.get("years")
+    return days if isinstance(days, int) else years * 365 if isinstance(years, int) else None
+
+
+def _denies_evidence_deletion(policy: Any) -> bool | None:
+    """True if a Deny for everyone covers s3:DeleteObject and s3:DeleteObjectVersion; None if not known yet."""
+    doc = parse_policy_document(policy)
+    if doc is None or doc.malformed:
+        return False
+    if doc.unknown and not doc.statements:
+        return None
+    denied = {
+        action
+        for stmt in doc.statements
+        if stmt.effect == "deny" and not stmt.condition and "*" in stmt.principals.get("*", stmt.principals.get("AWS", ()))
+        for action in EVIDENCE_DELETE_ACTIONS
+        if any(action_matches(a, action) for a in stmt.actions)
+    }
+    return denied == set(EVIDENCE_DELETE_ACTIONS)
+
+
+@stack_policy(
+    name="audit-evidence-locked",
+    control="LOG-AUDIT-IMMUTABLE",
+    description="Every bucket a CloudTrail trail or AWS Config delivers to has Object Lock in COMPLIANCE mode for at "
+    "least the configured days and a bucket policy denying everyone object (version) deletion; a destination "
+    "outside the stack is not evaluated, never passed.",
+    severity="critical",
+    types=(*BUCKET_TYPES, TRAIL_TYPE, CONFIG_DELIVERY_TYPE, *OBJECT_LOCK_TYPES, POLICY_TYPE),
+    remediation="SecureBucket(object_lock_days=auditLogs.retentionDays) plus components.secure_bucket.deny_delete_statement "
+    "(AccountBaseline does both for its audit bucket).",
+    config={"minimumAuditRetentionDays": {"type": "integer", "minimum": 1, "default": 365}},
+)
+def audit_evidence_locked(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
+    minimum = int(config.get("minimumAuditRetentionDays", 365))
+    index = Index(resources, BUCKET_TYPES)
+    locks = _children(resources, index, OBJECT_LOCK_TYPES, "bucket", BUCKET_TYPES)
+    policies = _children(resources, index, (POLICY_TYPE,), "bucket", BUCKET_TYPES)
+    for source in (r for r in resources if r.type in (TRAIL_TYPE, CONFIG_DELIVERY_TYPE)):
+        targets = index.targets(source, "s3BucketName", BUCKET_TYPES)
+        if not targets:
+            report.unknown(f"{source.name}: its delivery bucket is not declared in this stack; its lock is not evaluated here")
+        for bucket in targets:
+            _judge_evidence_bucket(report, bucket, locks.get(bucket.urn, []), policies.get(bucket.urn, []), minimum)
+
+
+def _judge_evidence_bucket(report: Report, bucket: Resource, locks: list[Resource], policies: list[Resource], minimum: int) -> None:
+    inline = lookup(bucket.props, "objectLockConfiguration")
+    days = [_lock_days(lock.props) for lock in locks] + ([_lock_days(inline)] if isinstance(inline, Mapping) else [])
+    if any(d is UNKNOWN for d in days):
+        report.unknown(f"{bucket.name}: the Object Lock retention of the audit bucket is not known until apply")
+    elif not any(isinstance(d, int) and d >= minimum for d in days):
+        report.violation(f"{bucket.name}: the audit bucket has no Object Lock in COMPLIANCE mode for at least {minimum} days")
+    documents = [p.props.get("policy") for p in policies] + ([bucket.props["policy"]] if is_present(bucket.props.get("policy")) else [])
+    verdicts = [_denies_evidence_deletion(d) for d in documents]
+    if True in verdicts:
+        return
+    if None in verdicts:
+        report.unknown(f"{bucket.name}: the audit bucket's policy is not known until apply")
+    else:
+        report.violation(f"{bucket.name}: no bucket policy denies everyone s3:DeleteObject and s3:DeleteObjectVersion on the audit bucket")
