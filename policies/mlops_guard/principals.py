@@ -8,7 +8,8 @@ whether the principal is anyone, which account it belongs to, or that it is not 
 A condition narrows an Allow to the platform only through keys that identify the caller or the
 path it came by (organisation, account, VPC endpoint, source ARN, ...), under an operator that
 requires a match (``StringEquals``, ``ArnLike``, ...; never a negated operator, ``...IfExists`` or
-``Null``) and with a value that is not a wildcard. :func:`narrowing` reads that and answers
+``Null``, never ``ForAllValues:``, which holds when the key is absent) and with a value that is not a
+wildcard. :func:`narrowing` reads that and answers
 ``True``/``False``, or ``None`` when a value is not known until apply (the caller reports "not
 evaluated", never a pass).
 """
@@ -137,8 +138,8 @@ def narrowing(stmt: Statement, keys: Iterable[str] = NARROWING_KEYS) -> bool | N
         if not isinstance(block, Mapping):
             continue
         operator, if_exists = _operator(str(raw_operator))
-        if operator not in MATCHING_OPERATORS or if_exists:
-            continue
+        if operator not in MATCHING_OPERATORS or if_exists or str(raw_operator).lower().startswith("forallvalues:"):
+            continue  # ForAllValues is true when the key is absent: it admits callers that carry none
         for raw_key, raw_values in block.items():
             key = str(raw_key).lower()
             if key not in wanted:
