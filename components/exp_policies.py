@@ -370,6 +370,8 @@ def execution_role_policy(persona: str, user: str, execution_role_arn: str, proj
         ),
         *_domain_key_statements(ctx),
         *_studio_read(ctx),
+        # The start script reads the user's projects from their own profile's tags.
+        statement("ReadOwnProfileTags", ["sagemaker:ListTags"], own_profile),
         statement("SageMakerJobs", JOB_ACTIONS, [ctx.arn("sagemaker", f"{kind}/*") for kind in JOB_KINDS]),
         statement(
             "PassOnlyPlatformRolesToSageMaker",
