@@ -55,31 +55,24 @@ def project_name(index: int) -> str:
     return f"{PLANTS[index % len(PLANTS)][:6]}-{USE_CASES[index % len(USE_CASES)]}-{index:03d}"
 
 
-def _data_set(index: int) -> dict[str, Any]:
+def _data_set(index: int, template: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the committed data set (its columns feed the seed pipeline) under a new name."""
     return {
-        "name": f"line_sensors_{index:02d}",
-        "location": f"line-sensors-{index:02d}/",
-        "columns": [
-            {"name": "machine_id", "type": "string"},
-            {"name": "cycle_count", "type": "bigint"},
-            {"name": "current_ka", "type": "double"},
-            {"name": "temperature_c", "type": "double"},
-            {"name": "fault", "type": "int"},
-            {"name": "plant", "type": "string"},
-            {"name": "worker_id", "type": "string", "pii": True, "treatment": "pseudonymise"},
-        ],
+        "name": f"{template['name']}_{index:02d}",
+        "location": f"{template['location'].rstrip('/')}-{index:02d}/",
+        "columns": template["columns"],
     }
 
 
-def _project(index: int, data_sets: int) -> dict[str, Any]:
+def _project(index: int, data_sets: list[dict[str, Any]], columns: list[str]) -> dict[str, Any]:
     project: dict[str, Any] = {
         "name": project_name(index),
         "description": f"Use case {index} at {PLANTS[index % len(PLANTS)]}",
         "metricThreshold": 0.5,
         "dataAccess": [
             {
-                "dataSet": f"line_sensors_{index % data_sets:02d}",
-                "columns": ["machine_id", "cycle_count", "current_ka", "temperature_c", "fault"],
+                "dataSet": data_sets[index % len(data_sets)]["name"],
+                "columns": columns,
                 "rowFilter": f"plant = '{PLANTS[index % len(PLANTS)]}'",
             }
         ],
@@ -122,8 +115,10 @@ def scale_organization(
     """The committed organisation with generated projects, people and data sets (a plain mapping
     in ``organization.yaml``'s shape; accounts, tags, identity, operators and workspace kept)."""
     organization = yaml.safe_load(base.read_text())
-    organization["dataSets"] = [_data_set(i) for i in range(data_sets)]
-    organization["modelProjects"] = [_project(i, data_sets) for i in range(projects)]
+    template = organization["dataSets"][0]
+    columns = next(a["columns"] for p in organization["modelProjects"] for a in p.get("dataAccess", []) if a.get("columns"))
+    organization["dataSets"] = [_data_set(i, template) for i in range(data_sets)]
+    organization["modelProjects"] = [_project(i, organization["dataSets"], columns) for i in range(projects)]
     organization["dataScientists"] = _people(projects, scientists, leads, lead_projects)
     return organization
 
@@ -209,15 +204,22 @@ def owners_of(organization: dict[str, Any]) -> list[str]:
     ]
 
 
+def onboarding(projects: int, **people: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The organisation before and after project ``projects + 1`` joins (no one's membership
+    changes: a new project has no members yet)."""
+    before = scale_organization(projects, **people)
+    after = scale_organization(projects + 1, **people)
+    after["dataScientists"] = before["dataScientists"]
+    return before, after
+
+
 def blast_radius(workdir: Path, projects: int, **people: int) -> dict[str, list[str]]:
-    """Existing resources whose inputs change when project ``projects + 1`` is onboarded (with no
-    one's membership changed: a new project with no members yet)."""
-    before_org = scale_organization(projects, **people)
-    after_org = scale_organization(projects, **people)
-    after_org["modelProjects"].append(_project(projects, len(after_org["dataSets"])))
-    before = plan_organization(workdir / f"blast-{projects}", before_org)
-    after = plan_organization(workdir / f"blast-{projects}-plus-one", after_org)
-    return changed_resources(before, after)
+    """Existing resources whose inputs change when project ``projects + 1`` is onboarded."""
+    before, after = onboarding(projects, **people)
+    return changed_resources(
+        plan_organization(workdir / f"blast-{projects}", before),
+        plan_organization(workdir / f"blast-{projects}-plus-one", after),
+    )
 
 
 # ---- the benchmark -------------------------------------------------------------------------------
