@@ -23,6 +23,7 @@ Who may do what is the persona x action matrix :data:`PERSONA_MATRIX` (also the 
 from __future__ import annotations
 
 import fnmatch
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -347,12 +348,16 @@ def _domain_key_statements(ctx: ExpPolicyContext) -> list[dict[str, Any]]:
     ]
 
 
-def execution_role_policy(persona: str, user: str, execution_role_arn: str, projects: list[ProjectResources], ctx: ExpPolicyContext) -> dict[str, Any]:
-    """A data scientist's own Studio execution role: their projects only, approval only for leads."""
+#: IAM's limit for a customer managed policy (characters, whitespace not counted), from the IAM
+#: quotas page ("Managed policy size: 6,144 characters").
+MAX_MANAGED_POLICY_CHARS = 6144
+
+
+def execution_role_base_policy(persona: str, user: str, execution_role_arn: str, ctx: ExpPolicyContext) -> dict[str, Any]:
+    """The part of a data scientist's execution role that names none of their projects (inline):
+    Studio, jobs, CodeArtifact, logs; approval denied to non-leads, the product for leads."""
     if persona not in DATA_PERSONAS:
         raise ValueError(f"{persona!r} has no Studio execution role")
-    if not projects:
-        raise ValueError(f"{user}: a Studio user needs at least one project")
     own_profile = ctx.arn("sagemaker", f"user-profile/{ctx.domain_id}/{user}")
     statements = [
         statement(
@@ -374,12 +379,11 @@ def execution_role_policy(persona: str, user: str, execution_role_arn: str, proj
         statement("ReadOwnProfileTags", ["sagemaker:ListTags"], own_profile),
         statement("SageMakerJobs", JOB_ACTIONS, [ctx.arn("sagemaker", f"{kind}/*") for kind in JOB_KINDS]),
         statement(
-            "PassOnlyPlatformRolesToSageMaker",
+            "PassOwnRoleToSageMaker",
             ["iam:PassRole"],
-            sorted({execution_role_arn, *(p.role_arn for p in projects)}),
+            execution_role_arn,
             condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
         ),
-        *_project_statements(projects, ctx),
         statement(
             "PipThroughCodeArtifact",
             ["codeartifact:GetAuthorizationToken"],
@@ -403,16 +407,7 @@ def execution_role_policy(persona: str, user: str, execution_role_arn: str, proj
         ),
         statement("DescribeNetworkForSdk", ["ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"], "*"),
     ]
-    packages = [ctx.arn("sagemaker", f"model-package/{p.model_package_group}/*") for p in projects]
     if persona == "lead":
-        statements.append(
-            statement(
-                "ApproveModelPackages",
-                ["sagemaker:UpdateModelPackage"],
-                packages,
-                condition={"StringEquals": {"sagemaker:ModelApprovalStatus": APPROVAL_STATUSES}},
-            )
-        )
         statements += _launch_products(ctx)
     else:
         statements.append(
@@ -425,6 +420,67 @@ def execution_role_policy(persona: str, user: str, execution_role_arn: str, proj
             )
         )
     return policy_document(statements)
+
+
+def project_access_policy(persona: str, projects: list[ProjectResources], ctx: ExpPolicyContext) -> dict[str, Any]:
+    """What a data scientist may do in some of their projects: artifacts, keys, registry, pipelines,
+    passing the project roles; approving versions for leads."""
+    if persona not in DATA_PERSONAS:
+        raise ValueError(f"{persona!r} has no Studio execution role")
+    if not projects:
+        raise ValueError("project access needs at least one project")
+    statements = [
+        statement(
+            "PassProjectRolesToSageMaker",
+            ["iam:PassRole"],
+            sorted(p.role_arn for p in projects),
+            condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
+        ),
+        *_project_statements(projects, ctx),
+    ]
+    if persona == "lead":
+        statements.append(
+            statement(
+                "ApproveModelPackages",
+                ["sagemaker:UpdateModelPackage"],
+                [ctx.arn("sagemaker", f"model-package/{p.model_package_group}/*") for p in projects],
+                condition={"StringEquals": {"sagemaker:ModelApprovalStatus": APPROVAL_STATUSES}},
+            )
+        )
+    return policy_document(statements)
+
+
+def project_access_chunks(
+    persona: str, projects: list[ProjectResources], ctx: ExpPolicyContext, limit: int = MAX_MANAGED_POLICY_CHARS
+) -> list[list[str]]:
+    """The user's projects (sorted) in groups whose :func:`project_access_policy` each fits ``limit``
+    characters: one managed policy per group, so no document grows with the user's project count."""
+    chunks: list[list[ProjectResources]] = []
+    for project in sorted(projects, key=lambda p: p.name):
+        candidate = [*chunks[-1], project] if chunks else [project]
+        if chunks and _size(project_access_policy(persona, candidate, ctx)) <= limit:
+            chunks[-1] = candidate
+        else:
+            if _size(project_access_policy(persona, [project], ctx)) > limit:
+                raise ValueError(f"project {project.name}: its access policy alone exceeds {limit} characters")
+            chunks.append([project])
+    return [[p.name for p in chunk] for chunk in chunks]
+
+
+def _size(document: dict[str, Any]) -> int:
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def execution_role_policy(persona: str, user: str, execution_role_arn: str, projects: list[ProjectResources], ctx: ExpPolicyContext) -> dict[str, Any]:
+    """Everything a data scientist's execution role may do, as one document (the base policy and
+    the project access of all their projects; the stack splits it, :func:`project_access_chunks`)."""
+    if persona not in DATA_PERSONAS:
+        raise ValueError(f"{persona!r} has no Studio execution role")
+    if not projects:
+        raise ValueError(f"{user}: a Studio user needs at least one project")
+    base = execution_role_base_policy(persona, user, execution_role_arn, ctx)
+    access = project_access_policy(persona, projects, ctx)
+    return policy_document([*base["Statement"], *access["Statement"]])
 
 
 def default_execution_role_policy(ctx: ExpPolicyContext) -> dict[str, Any]:
