@@ -17,7 +17,8 @@ Who may do what is the persona x action matrix :data:`PERSONA_MATRIX` (also the 
   ``aws:ResourceTag/mlops:project`` to be one of them (KMS, model package groups); each project bucket
   denies object access to principals of the EXP account whose ``aws:PrincipalTag/mlops:project`` does
   not list the project (:func:`project_bucket_isolation_statement`). A principal working on several
-  projects carries them space-separated (``"spot-weld-qa weld-gun-pm"``, :func:`project_tag_value`).
+  projects carries them space-separated (``"spot-weld-qa weld-gun-pm"``, :func:`project_tags`), in
+  continuation keys ``mlops:project-2`` ... when the list passes a tag value's 256 characters.
 """
 
 from __future__ import annotations
@@ -119,11 +120,37 @@ class ExpPolicyContext:
 # ---- tags and isolation -------------------------------------------------------------------------
 
 
+#: AWS's limit for a tag value (IAM, SageMaker, EC2: 256 characters).
+MAX_TAG_VALUE = 256
+#: Where a principal's projects are listed: the first key, then continuation keys when the list
+#: passes :data:`MAX_TAG_VALUE` (a lead in twenty projects needs more than one).
+PROJECT_TAG_KEYS: tuple[str, ...] = (PROJECT_TAG_KEY, *(f"{PROJECT_TAG_KEY}-{n}" for n in range(2, 5)))
+
+
 def project_tag_value(projects: list[str]) -> str:
     """The ``mlops:project`` tag of a principal or resource: its project(s), sorted, space-separated."""
     if not projects:
         raise ValueError("a project tag needs at least one project")
     return " ".join(sorted(set(projects)))
+
+
+def project_tags(projects: list[str]) -> dict[str, str]:
+    """A principal's project tags: the sorted projects space-separated under :data:`PROJECT_TAG_KEYS`,
+    each value at most :data:`MAX_TAG_VALUE` characters (a project never split across two)."""
+    values: list[list[str]] = []
+    for project in sorted(set(projects)) or [None]:
+        if project is None:
+            raise ValueError("a project tag needs at least one project")
+        if values and len(" ".join([*values[-1], project])) <= MAX_TAG_VALUE:
+            values[-1].append(project)
+        else:
+            values.append([project])
+    if len(values) > len(PROJECT_TAG_KEYS):
+        raise ValueError(
+            f"{len(set(projects))} projects need {len(values)} tags of {MAX_TAG_VALUE} characters; "
+            f"the platform checks {len(PROJECT_TAG_KEYS)} ({', '.join(PROJECT_TAG_KEYS)})"
+        )
+    return {key: " ".join(names) for key, names in zip(PROJECT_TAG_KEYS, values)}
 
 
 def project_tag_patterns(project: str) -> list[str]:
@@ -145,7 +172,9 @@ def project_bucket_isolation_statement(project: str, bucket_arn: str, account_id
         principal={"AWS": "*"},
         condition={
             "StringEquals": {"aws:PrincipalAccount": account_id},
-            "StringNotLike": {f"aws:PrincipalTag/{PROJECT_TAG_KEY}": project_tag_patterns(project)},
+            # Keys in one operator all must hold: denied only when no project tag lists the project
+            # (an absent continuation key holds, as negated operators do for missing keys).
+            "StringNotLike": {f"aws:PrincipalTag/{key}": project_tag_patterns(project) for key in PROJECT_TAG_KEYS},
             "ArnNotLike": {"aws:PrincipalArn": sorted(exempt_principal_arns)},
         },
     )

@@ -148,11 +148,11 @@ def lifecycle_script(source: SdkConfigSource, login: CodeArtifactLogin) -> str:
         "set -euo pipefail",
         'CONFIG_DIR="$(dirname ' + shlex.quote(USER_CONFIG_PATH) + ')"',
         'mkdir -p "$CONFIG_DIR/projects"',
-        "# The user's projects: their profile's mlops:project tag (the platform keeps it in step).",
+        "# The user's projects: their profile's mlops:project tags (the platform keeps them in step).",
         f"DOMAIN_ID=\"$(python3 -c 'import json; print(json.load(open({json.dumps(RESOURCE_METADATA)}))[\"DomainId\"])')\"",
         f'PROFILE_ARN="arn:aws:sagemaker:{source.region}:{source.account_id}:user-profile/$DOMAIN_ID/{source.user}"',
         "PROJECTS=\"$(aws sagemaker list-tags --resource-arn \"$PROFILE_ARN\" "
-        "--query \"Tags[?Key=='mlops:project'].Value | [0]\" --output text)\"",
+        "--query \"Tags[?starts_with(Key, 'mlops:project')].Value\" --output text)\"",
         'DEFAULT=""',
         "for project in $(printf '%s\\n' $PROJECTS | sort); do",
         '  [[ "$project" =~ ^[a-z][a-z0-9-]+$ ]] || continue',

@@ -19,7 +19,7 @@ import pulumi_aws as aws
 
 from accounts.common import AccountContext
 from components.codeartifact import CodeArtifact
-from components.exp_policies import project_tag_value
+from components.exp_policies import project_tags
 from components.iam_documents import service_trust_policy
 from components.model_project import ModelProject
 from components.studio import (
@@ -71,7 +71,7 @@ def build(context: AccountContext, codeartifact: CodeArtifact, projects: dict[st
                     name=p.name,
                     execution_role_arn=user_roles[p.name].arn,
                     lifecycle_script=_user_script(context, p, login),
-                    tags={naming.PROJECT_TAG_KEY: project_tag_value(p.projects), "mlops:user": p.name},
+                    tags={**project_tags(p.projects), "mlops:user": p.name},
                 )
                 for p in org.data_scientists
                 if p.projects
@@ -100,7 +100,7 @@ def _execution_roles(context: AccountContext) -> tuple[dict[str, aws.iam.Role], 
                 description=f"Studio execution role of {person.name} ({person.persona})",
                 assume_role_policy=sagemaker_trust,
                 tags={
-                    naming.PROJECT_TAG_KEY: project_tag_value(person.projects),
+                    **project_tags(person.projects),
                     "mlops:user": person.name,
                     "mlops:persona": person.persona,
                 },

@@ -336,3 +336,29 @@ def test_stack_attaches_carols_project_access_for_both_her_projects(exp_plan) ->
     resources = {r for s in document(record.inputs["policy"])["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])}
     for bucket in exp_plan.outputs["projectBuckets"].values():
         assert f"arn:aws:s3:::{bucket}" in resources, f"{record.urn}: carol's project access misses {bucket}"
+
+
+# ---- project tags of a principal in many projects --------------------------------------------------
+
+from components.exp_policies import MAX_TAG_VALUE, PROJECT_TAG_KEYS, project_bucket_isolation_statement, project_tags  # noqa: E402
+
+
+def test_project_tags_keep_each_value_within_the_tag_limit() -> None:
+    names = [p.name for p in LEAD_PROJECTS]
+    tags = project_tags(names)
+    assert len(tags) > 1 and all(len(v) <= MAX_TAG_VALUE for v in tags.values()), {k: len(v) for k, v in tags.items()}
+    assert sorted(n for v in tags.values() for n in v.split(" ")) == sorted(names), tags
+
+
+def test_project_tags_of_a_few_projects_are_one_tag() -> None:
+    assert project_tags(["weld-gun-pm", "spot-weld-qa"]) == {"mlops:project": "spot-weld-qa weld-gun-pm"}
+
+
+def test_project_tags_refuse_more_projects_than_the_keys_hold() -> None:
+    with pytest.raises(ValueError, match="need 5 tags"):
+        project_tags([f"project-number-{i:04d}" for i in range(60)])
+
+
+def test_bucket_isolation_checks_every_project_tag_key() -> None:
+    condition = project_bucket_isolation_statement("weld-gun-pm", "arn:aws:s3:::b", "222222222222", [])["Condition"]["StringNotLike"]
+    assert sorted(condition) == sorted(f"aws:PrincipalTag/{k}" for k in PROJECT_TAG_KEYS), condition

@@ -82,7 +82,7 @@ def _run_start_script(tmp_path: Path, tag_value: str) -> Path:
     bin_dir.mkdir()
     (bin_dir / "aws").write_text(
         "#!/bin/bash\n"
-        f'if [ "$1 $2" = "sagemaker list-tags" ]; then echo "$4" >> {tmp_path}/asked; echo {shlex.quote(tag_value)}; exit 0; fi\n'
+        f'if [ "$1 $2" = "sagemaker list-tags" ]; then echo "$4" >> {tmp_path}/asked; printf "%b\\n" {shlex.quote(tag_value)}; exit 0; fi\n'
         'if [ "$1 $2" = "s3 cp" ]; then echo "url: $3"; echo "prefix: users/__STUDIO_USER__"; exit 0; fi\n'
         "exit 0\n"
     )
@@ -104,6 +104,13 @@ def test_lifecycle_script_fetches_one_config_per_tagged_project_and_a_default(tm
     default = yaml.safe_load((config_dir / "config.yaml").read_text())
     assert default["url"] == "s3://mlops-spot-weld-qa-art-222222222222-eu-central-1/platform/sagemaker-sdk-config.yaml", default
     assert default["prefix"] == "users/bob", "the user's name replaces the placeholder in the shared object"
+
+
+def test_lifecycle_script_reads_projects_from_continuation_tags(tmp_path: Path) -> None:
+    # The CLI prints the values of mlops:project and mlops:project-2 tab-separated.
+    config_dir = _run_start_script(tmp_path, "weld-gun-pm\tspot-weld-qa zone-qa")
+    written = sorted(p.name for p in (config_dir / "projects").iterdir())
+    assert written == ["spot-weld-qa.yaml", "weld-gun-pm.yaml", "zone-qa.yaml"], written
 
 
 def test_lifecycle_script_reads_the_tags_of_the_users_own_profile(tmp_path: Path) -> None:
