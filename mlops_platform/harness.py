@@ -407,6 +407,8 @@ def plan_declaration(
     optional parts off). ``declare`` may return a mapping of outputs to resolve (known, or
     :data:`UNKNOWN` in preview mode).
     """
+    if not callable(declare):
+        raise PlanError(f"plan_declaration: declare must be a function that declares resources, not {type(declare).__name__}")
     mocks = PlatformMocks(account, region, preview, {})
     monitor = RecordingMonitor(mocks, root)
     resolved: dict[str, Any] = {}
@@ -415,7 +417,13 @@ def plan_declaration(
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
 
         def program():
-            returned = dict(declare() or {})
+            returned = declare()
+            if returned is not None and not isinstance(returned, Mapping):
+                raise PlanError(
+                    f"plan_declaration: declare returned {type(returned).__name__}; return None or a mapping of outputs",
+                    monitor.records,
+                )
+            returned = dict(returned or {})
 
             async def collect() -> None:
                 for key, value in returned.items():
