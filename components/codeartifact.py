@@ -12,15 +12,24 @@ The platform's own packages (``mlops-platform``, which carries ``mlops_pipelines
 package on pypi.org with a higher version could win (dependency confusion), so the Model Building
 product's build installs our packages from ``internal`` alone, pinned, before anything else
 (``components/service_catalog.py``); the team repository searches ``internal`` first, and the
-release also sets the package origin control ``upstream=BLOCK`` for our names there.
+release sets the package origin control ``publish=ALLOW, upstream=BLOCK`` for our names in ``internal``.
+The release runs as the package publisher role (``<platform>-package-publisher``), which may publish
+exactly those names into ``internal`` and nothing else; the deploy workflow's ``publish-packages``
+job chains into it from the CI deploy identity.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
+
+from components.iam_documents import policy_document, statement
+from components.iam_role import role_with_policy
+from mlops_core import naming
 
 PYPI_EXTERNAL_CONNECTION = "public:pypi"
 #: Distributions the platform publishes itself; never resolved through the public upstream.
@@ -39,6 +48,52 @@ class CodeArtifactArgs:
     proxy_repository: str = "pypi-store"
     internal_repository: str = "internal"
     """The platform's own packages only: no upstream, no external connection."""
+    publisher_role_name: str | None = None
+    """IAM name of the release's package publisher role; none without ``publisher_trusted_role_arn``."""
+    publisher_trusted_role_arn: str | None = None
+    """The one role that may assume the publisher: the CI deploy identity the release job holds."""
+
+
+def package_arn(repository_arn: str, package: str) -> str:
+    """ARN of a PyPI package (no namespace: the empty segment) in the repository ``repository_arn``."""
+    return repository_arn.replace(":repository/", ":package/", 1) + f"/pypi//{package}"
+
+
+def publisher_policy(domain_arn: str, internal_repository_arn: str, packages: tuple[str, ...] = PLATFORM_PACKAGES) -> dict[str, Any]:
+    """Publish ``packages`` into the internal repository and set their origin control; nothing else (pure)."""
+    return policy_document(
+        [
+            statement("TokenForTheDomain", ["codeartifact:GetAuthorizationToken"], domain_arn),
+            statement(
+                "CodeArtifactBearerToken",
+                ["sts:GetServiceBearerToken"],
+                "*",
+                condition={"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}},
+            ),
+            statement("InternalRepositoryEndpoint", ["codeartifact:GetRepositoryEndpoint"], internal_repository_arn),
+            statement(
+                "PublishThePlatformPackages",
+                ["codeartifact:PublishPackageVersion", "codeartifact:PutPackageOriginConfiguration"],
+                [package_arn(internal_repository_arn, p) for p in packages],
+            ),
+        ]
+    )
+
+
+def publisher_trust_policy(trusted_role_arn: str) -> dict[str, Any]:
+    """Only ``trusted_role_arn`` may assume the publisher (account root with ``aws:PrincipalArn``, pure)."""
+    account = trusted_role_arn.split(":")[4]
+    return policy_document(
+        [
+            statement(
+                "ReleaseJobOnly",
+                ["sts:AssumeRole"],
+                None,
+                principal={"AWS": naming.account_root(account)},
+                condition={"ArnEquals": {"aws:PrincipalArn": trusted_role_arn}},
+            )
+        ]
+    )
 
 
 class CodeArtifact(pulumi.ComponentResource):
@@ -99,6 +154,18 @@ class CodeArtifact(pulumi.ComponentResource):
         self.team_repository = team.repository
         self.team_repository_arn = team.arn
         self.internal_repository = internal.repository
+        self.publisher_role_arn: pulumi.Output[str] | None = None
+        if args.publisher_role_name and args.publisher_trusted_role_arn:
+            publisher = role_with_policy(
+                f"{name}-publisher",
+                role_name=args.publisher_role_name,
+                description="Release: publishes the platform's own packages into the internal repository",
+                trust_policy=publisher_trust_policy(args.publisher_trusted_role_arn),
+                policy=pulumi.Output.all(self.domain.arn, internal.arn).apply(lambda a: publisher_policy(a[0], a[1])),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.publisher_role_arn = publisher.role.arn
         self.register_outputs(
-            {"domain": self.domain_name, "teamRepository": self.team_repository, "internalRepository": self.internal_repository}
+            {"domain": self.domain_name, "teamRepository": self.team_repository, "internalRepository": self.internal_repository,
+             "publisherRoleArn": self.publisher_role_arn}
         )

@@ -13,8 +13,10 @@ Builds the wheel of this checkout (``pip wheel --no-deps``), then for each packa
    so the release needs nothing beyond the deploy image). A version already published is refused by
    CodeArtifact (versions are immutable): bump ``pyproject.toml``'s version to release again.
 
-Runs with credentials of the EXP account allowed ``codeartifact:PublishPackageVersion`` and
-``codeartifact:PutPackageOriginConfiguration`` on those repositories (the platform deploy role).
+Runs as the EXP package publisher role (``<platform>-package-publisher``, the exp stack's output
+``packagePublisherRoleArn``), allowed ``codeartifact:PublishPackageVersion`` and
+``codeartifact:PutPackageOriginConfiguration`` on exactly those packages in ``internal``; the deploy
+workflow's ``publish-packages`` job chains into it after the exp stack is deployed.
 Exit 2 with one line on bad input or a failed call.
 """
 

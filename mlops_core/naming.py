@@ -52,6 +52,16 @@ def stack_deploy_role_arn(settings: StackSettings) -> str:
     return role_arn(settings.account_id, stack_deploy_role_name(settings))
 
 
+def ci_deploy_role_arn(org: OrganizationConfig) -> str:
+    """The CI deploy identity: ``<p>-deploy`` in RES, which the deploy workflow's jobs assume through OIDC."""
+    return role_arn(org.accounts.res, deploy_role_name(org))
+
+
+def package_publisher_role_name(org: OrganizationConfig) -> str:
+    """The EXP role the release assumes to publish the platform's packages to CodeArtifact."""
+    return f"{org.platform_name}-package-publisher"
+
+
 def preview_role_name(org: OrganizationConfig) -> str:
     """The read-only role pull-request previews assume."""
     return f"{org.platform_name}-preview"

@@ -105,7 +105,11 @@ def _codeartifact(context: AccountContext) -> CodeArtifact:
     """The CodeArtifact domain (the platform's name) with the team and upstream repositories."""
     return CodeArtifact(
         "exp-codeartifact",
-        CodeArtifactArgs(domain_name=context.settings.org.platform_name, kms_key_arn=context.baseline.platform_key.arn),
+        CodeArtifactArgs(
+            domain_name=context.settings.org.platform_name, kms_key_arn=context.baseline.platform_key.arn,
+            publisher_role_name=naming.package_publisher_role_name(context.settings.org),
+            publisher_trusted_role_arn=naming.ci_deploy_role_arn(context.settings.org),
+        ),
         opts=context.opts,
     )
 
@@ -123,6 +127,7 @@ def _export(
             "studioDomainId": studio.studio.domain_id,
             "codeArtifactDomain": codeartifact.domain_name,
             "codeArtifactRepository": codeartifact.team_repository,
+            "packagePublisherRoleArn": codeartifact.publisher_role_arn,
             "guardrailPolicyArns": guardrails.policy_arns,
             "modelPackageGroups": {name: p.group.arn for name, p in projects.projects.items()},
             "projectBuckets": {name: p.bucket.name for name, p in projects.projects.items()},
