@@ -14,7 +14,9 @@ each resource), so it is tested on small hand-built plans without Pulumi:
 * the roles and resources of **CloudFormation templates** the plan uploads (the Service Catalog
   products), instantiated with the parameter values a journey launches them with;
 * Lake Formation grants (``aws:lakeformation/permissions:Permissions``), which IAM evaluation does
-  not cover and which journeys check against the plan instead.
+  not cover and which journeys check against the plan instead;
+* Service Catalog portfolios' products and principal associations (who may launch, whatever IAM
+  allows), and Identity Center permission sets' inline policies (what a person's sign-in may do).
 """
 
 from __future__ import annotations

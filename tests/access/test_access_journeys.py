@@ -108,6 +108,8 @@ def _without_statement(model, role_arn: str, sid: str):
     [
         ("arn:aws:iam::{exp}:role/mlops-sc-launch", "ReadServiceCatalogTemplateCopy",
          {"model building product / the launch role reads the template copy in Service Catalog's own bucket"}),
+        ("arn:aws:iam::{res}:role/mlops-product/mlops-deployment-product-launch", "ReadServiceCatalogTemplateCopy",
+         {"model deployment product / the launch role reads the template copy in Service Catalog's own bucket"}),
         ("arn:aws:iam::{exp}:role/mlops-user-bob", "StudioDomainKeyGrantsForSageMaker",
          {"studio / the app's EBS volume needs a grant on the domain key for SageMaker",
           "studio / EC2 gets the grant for the space's EBS volume on the domain key"}),
