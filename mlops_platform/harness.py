@@ -287,8 +287,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 parent=request.parent or None,
                 provider=request.provider or None,
                 inputs=inputs,
-                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
-                dependencies=list(request.dependencies),
+                # Sorted: the SDK gathers them concurrently, in an order that differs from run to run.
+                property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
+                dependencies=sorted(request.dependencies),
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 source=self._source(request),

@@ -17,7 +17,6 @@ import logging
 import os
 import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +72,19 @@ def inputs_fingerprint(root: Path) -> str:
             _hash_files(digest, root, _tree_files(directory))
     config = sorted(root.glob("Pulumi*.yaml")) + [root / "organization.yaml"]
     _hash_files(digest, root, [path for path in config if path.is_file()])
-    versions = sorted({(dist.metadata["Name"] or "").lower(): dist.version for dist in metadata.distributions()}.items())
-    digest.update(json.dumps(versions).encode())
+    digest.update(json.dumps(installed_distributions()).encode())
     return digest.hexdigest()
+
+
+def installed_distributions() -> list[str]:
+    """Every installed distribution as its metadata directory's name (``pulumi_aws-7.1.0.dist-info``):
+    name and version without parsing hundreds of METADATA files."""
+    names = set()
+    for entry in sys.path:
+        directory = Path(entry or ".")
+        if directory.is_dir():
+            names.update(path.name for pattern in ("*.dist-info", "*.egg-info") for path in directory.glob(pattern))
+    return sorted(names)
 
 
 def entry_key(fingerprint: str, *parts: Any) -> str:
