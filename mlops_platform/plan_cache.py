@@ -30,7 +30,7 @@ CODE_DIRS = (
     "components", "mlops_core", "mlops_pipelines", "mlops_functions", "etl", "seed_code", "images", "platform", "serving",
 )
 #: Files of the CLI package that shape a plan (the mocks).
-HARNESS_FILES = ("mlops_platform/harness.py",)
+HARNESS_FILES = ("mlops_platform/harness.py", "mlops_platform/plan_cache.py")
 _SKIPPED_PARTS = {"__pycache__", ".pytest_cache", "node_modules"}
 _FORMAT = 1
 
@@ -81,8 +81,9 @@ def installed_distributions() -> list[str]:
     name and version without parsing hundreds of METADATA files."""
     names = set()
     for entry in sys.path:
-        directory = Path(entry or ".")
-        if directory.is_dir():
+        directory = Path(entry)
+        # Only installation directories: the working directory (``python -m``) may hold an egg-info.
+        if directory.name in ("site-packages", "dist-packages") and directory.is_dir():
             names.update(path.name for pattern in ("*.dist-info", "*.egg-info") for path in directory.glob(pattern))
     return sorted(names)
 
@@ -93,8 +94,10 @@ def entry_key(fingerprint: str, *parts: Any) -> str:
 
 
 def plan_to_json(plan: Any) -> dict[str, Any]:
-    """A :class:`~mlops_platform.harness.StackPlan` as plain JSON, every field kept."""
-    return dataclasses.asdict(plan)
+    """A :class:`~mlops_platform.harness.StackPlan` as plain JSON, every field kept (the values are
+    JSON already: no deep copy, which ``dataclasses.asdict`` would make)."""
+    fields = {field.name: getattr(plan, field.name) for field in dataclasses.fields(plan)}
+    return {**fields, "resources": [dict(vars(record)) for record in plan.resources]}
 
 
 def plan_from_json(data: dict[str, Any]) -> Any:
