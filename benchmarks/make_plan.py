@@ -3,7 +3,8 @@
 `make plan` runs three commands: `policy-config`, `plan --summary` and `check` of every stack of the
 default config. This script runs the same three, first after removing the project's `.plan-cache/`
 (every stack planned, the pipeline definitions built), then again with the cache the first run left.
-For each run: wall time, peak RSS of the largest process (the commands and their planning workers),
+For each run: wall time, CPU time (user + system, workers included: what a busy machine does not
+inflate), peak RSS of the largest process (the commands and their planning workers),
 and seconds per planned resource. The README quotes the figures.
 
 Run: .venv/bin/python benchmarks/make_plan.py [-C DIR] (DIR: another project, e.g. a scale fixture)
@@ -25,8 +26,8 @@ COMMANDS = (["policy-config"], ["plan", "--summary"], ["check"])
 TARGETS = {"cold": 30.0, "warm": 5.0}
 
 
-def run_command(args: list[str], project: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one `mlops-platform` command, its workers included."""
+def run_command(args: list[str], project: Path) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and peak RSS (KiB) of one `mlops-platform` command, its workers included."""
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "mlops_platform.cli", "-C", str(project), *args],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "CI": "1"})
@@ -35,7 +36,7 @@ def run_command(args: list[str], project: Path) -> tuple[float, int]:
     stderr = process.stderr.read().decode() if process.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"mlops-platform {' '.join(args)} failed: {stderr.strip().splitlines()[-1:] or status}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def resources(project: Path) -> int:
@@ -45,14 +46,15 @@ def resources(project: Path) -> int:
     return sum(len(stack["resources"]) for stack in json.loads(result.stdout)["stacks"].values())
 
 
-def make_plan(project: Path) -> tuple[float, int, dict[str, float]]:
-    total, peak, steps = 0.0, 0, {}
+def make_plan(project: Path) -> tuple[float, float, int, dict[str, float]]:
+    total, cpu, peak, steps = 0.0, 0.0, 0, {}
     for args in COMMANDS:
-        elapsed, rss = run_command(args, project)
+        elapsed, seconds, rss = run_command(args, project)
         total += elapsed
+        cpu += seconds
         peak = max(peak, rss)
         steps[" ".join(args)] = elapsed
-    return total, peak, steps
+    return total, cpu, peak, steps
 
 
 def main() -> None:
@@ -63,10 +65,11 @@ def main() -> None:
     shutil.rmtree(project / ".plan-cache", ignore_errors=True)
     runs = {"cold": make_plan(project), "warm": make_plan(project)}
     count = resources(project)
-    print(f"make plan of {project.name} ({count} planned resources per pass), {os.cpu_count()} cores:")
-    for name, (total, peak, steps) in runs.items():
+    print(f"make plan of {project.name} ({count} planned resources per pass), {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} (above 0 the machine was busy with other work):")
+    for name, (total, cpu, peak, steps) in runs.items():
         detail = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in steps.items())
-        print(f"  {name}: {total:.1f} s wall (target {TARGETS[name]:.0f} s), peak RSS {peak / 1024:.0f} MB, "
+        print(f"  {name}: {total:.1f} s wall (target {TARGETS[name]:.0f} s), {cpu:.1f} s CPU, peak RSS {peak / 1024:.0f} MB, "
               f"{total / count * 1000:.1f} ms per planned resource  ({detail})")
 
 
