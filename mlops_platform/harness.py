@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import re
 import runpy
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -585,8 +586,10 @@ def plan_many(
             missing.append((stack, preview))
     workers = min(_workers(), len(missing)) if parallel else 1
     if workers > 1:
-        # fork: the workers start with this process's imports (a spawned one re-imports for seconds).
-        context = multiprocessing.get_context("fork")
+        # fork when this process has one thread: the workers start with its imports (a spawned one
+        # imports for seconds). With more threads (a test run, a program run before) a fork may copy a
+        # lock some thread holds and hang: spawn then.
+        context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             futures = {request: pool.submit(_plan_in_worker, *request, root) for request in missing}
             for (stack, preview), future in futures.items():

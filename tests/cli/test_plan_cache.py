@@ -58,7 +58,8 @@ def test_a_changed_component_source_changes_the_key(tmp_path: Path, repo_copy: P
     checkout = tmp_path / "checkout"
     for directory in ("components", "mlops_platform"):
         (checkout / directory).mkdir(parents=True)
-    (checkout / "mlops_platform" / "harness.py").write_text("MOCKS = 1\n")
+    for name in plan_cache.HARNESS_FILES:
+        (checkout / name).write_text("MOCKS = 1\n")
     component = checkout / "components" / "bucket.py"
     component.write_text("VERSIONING = True\n")
     monkeypatch.setattr(plan_cache, "SOURCE_CHECKOUT", checkout)
