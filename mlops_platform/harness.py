@@ -548,7 +548,13 @@ def _plan_in_worker(stack: str, preview: bool, root: Path) -> tuple[StackPlan, l
     from mlops_platform import plan_cache
 
     with plan_cache.WarningRecorder() as warnings:
-        plan = plan_stack(stack, preview=preview, root=root)
+        try:
+            plan = plan_stack(stack, preview=preview, root=root)
+        except ConfigError as exc:
+            # ConfigError does not survive pickling back to the parent; PlanError carries the same lines.
+            raise PlanError(str(exc)) from None
+        except PlanError as exc:
+            raise PlanError(str(exc)) from None  # without the records: one line is what the parent shows
     return plan, warnings.messages
 
 

@@ -4,10 +4,12 @@ any changed input plans afresh, and plans from worker processes equal the ones p
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from pathlib import Path
 
 import pytest
 
+from mlops_core.config import ConfigError
 from mlops_platform import harness, plan_cache
 
 SMALL_STACK = "dev"
@@ -127,3 +129,16 @@ def test_the_workers_did_plan(repo_copy: Path, fresh_memory: None, monkeypatch: 
     plans = harness.plan_many([(SMALL_STACK, False), (SMALL_STACK, True)], root=repo_copy, parallel=True)
     assert calls == [] and all(plan.resources for plan in plans.values()), (
         f"programs ran in the parent process ({calls}) although two workers were available")
+
+
+
+def test_a_config_error_in_a_worker_comes_back_as_a_plan_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """A worker's exception reaches the parent pickled; ConfigError cannot be unpickled, PlanError can."""
+    def bad_config(*args, **kwargs):
+        raise ConfigError("Pulumi.dev.yaml", "mlops:vpcCidr", "overlaps exp")
+
+    monkeypatch.setattr(harness, "plan_stack", bad_config)
+    with pytest.raises(harness.PlanError) as raised:
+        harness._plan_in_worker(SMALL_STACK, False, tmp_path)
+    returned = pickle.loads(pickle.dumps(raised.value))
+    assert "mlops:vpcCidr" in str(returned), f"the worker's error lost its message: {returned!r}"
