@@ -44,6 +44,7 @@ policy-config: $(STAMP)
 ## bench: the benchmarks whose figures the README quotes
 bench: $(STAMP)
 	$(BIN)/python benchmarks/plan_all_stacks.py
+	$(BIN)/python benchmarks/make_plan.py
 	$(BIN)/python benchmarks/gate_preview_10k.py
 	$(BIN)/python benchmarks/scale.py
 

@@ -14,6 +14,8 @@ offline plan into exit code 2. Nothing is declared before validation succeeds.
 
 from __future__ import annotations
 
+import copy
+
 import ipaddress
 import json
 import re
@@ -698,14 +700,22 @@ def _read_yaml(path: Path, strip: str = "") -> Any:
         raise ConfigError(path.name, "", "file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path.name, "", f"cannot be read ({exc.__class__.__name__})") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        duplicates = _duplicate_keys(node, path.name, "", strip)
-        if duplicates:
-            raise ConfigError.of(duplicates)
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError.of([_yaml_problem(path.name, exc)]) from None
+    key = (path.name, strip, text)
+    if key not in _PARSED:
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            duplicates = _duplicate_keys(node, path.name, "", strip)
+            if duplicates:
+                raise ConfigError.of(duplicates)
+            _PARSED[key] = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError.of([_yaml_problem(path.name, exc)]) from None
+    return copy.deepcopy(_PARSED[key])
+
+
+# Parsed files by (name, strip, text): one command reads organization.yaml dozens of times and
+# pure-Python YAML parsing costs tens of milliseconds each (most of a warm `plan`).
+_PARSED: dict[tuple[str, str, str], Any] = {}
 
 
 def organization_problems(root: Path = REPO_ROOT) -> tuple[OrganizationConfig | None, list[Problem]]:

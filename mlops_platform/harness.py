@@ -19,9 +19,13 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import multiprocessing
+import os
 import re
 import runpy
+import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -259,8 +263,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 parent=request.parent or None,
                 provider=request.provider or None,
                 inputs=inputs,
-                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
-                dependencies=list(request.dependencies),
+                # Sorted: the SDK gathers them concurrently, in an order that differs from run to run.
+                property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
+                dependencies=sorted(request.dependencies),
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 source=self._source(request),
@@ -463,34 +468,148 @@ def _run_with_references(
 
 
 _CACHE: dict[tuple, StackPlan] = {}
+_FINGERPRINTS: dict[tuple, str] = {}
 
 
-def plan_stack(stack: str, *, preview: bool = False, root: Path = REPO_ROOT, _chain: tuple[str, ...] = ()) -> StackPlan:
-    """Plan one platform stack, first planning any stack it references."""
+def _disk_entry(root: Path, *parts: Any) -> tuple[Path | None, str]:
+    """The ``.plan-cache`` directory and entry key of one plan (directory None: caching off)."""
+    from mlops_platform import plan_cache
+
+    directory = plan_cache.cache_dir(root)
+    if directory is None:
+        return None, ""
+    marker = (str(root), _fingerprint(root))
+    if marker not in _FINGERPRINTS:
+        _FINGERPRINTS[marker] = plan_cache.inputs_fingerprint(root)
+    return directory, plan_cache.entry_key(_FINGERPRINTS[marker], *parts)
+
+
+def _cached_or_planned(root: Path, parts: tuple, plan: Callable[[], StackPlan]) -> StackPlan:
+    """``plan()``, or the ``.plan-cache`` entry of the same inputs (its warnings logged again)."""
+    from mlops_platform import plan_cache
+
+    directory, key = _disk_entry(root, *parts)
+    hit = plan_cache.load(directory, key)
+    if hit is not None:
+        plan_cache.replay(hit[1])
+        return hit[0]
+    with plan_cache.WarningRecorder() as warnings:
+        planned = plan()
+    plan_cache.store(directory, key, planned, warnings.messages)
+    return planned
+
+
+def plan_stack(
+    stack: str, *, preview: bool = False, root: Path = REPO_ROOT, disk_cache: bool = False, _chain: tuple[str, ...] = ()
+) -> StackPlan:
+    """Plan one platform stack, first planning any stack it references.
+
+    ``disk_cache``: reuse (and keep) the plan in ``.plan-cache/plans/`` keyed by every input
+    (:mod:`mlops_platform.plan_cache`); the CLI sets it, tests that patch code in memory do not.
+    """
     key = (str(root), stack, preview, _fingerprint(root))
     if key in _CACHE:
         return _CACHE[key]
     if stack in _chain:
         raise PlanError(f"stack references form a cycle: {' -> '.join([*_chain, stack])}")
     settings: StackSettings = load_settings(stack, root)
-    records, outputs = _run_with_references(
-        root / PLATFORM_PROGRAM, PLATFORM_PROJECT, stack, read_stack_config(stack, root),
-        settings.account_id, settings.org.region, preview, root, {}, (*_chain, stack),
-    )
-    plan = StackPlan(stack, settings.role, PLATFORM_PROJECT, records, outputs, settings.account_id, settings.org.region)
+
+    def fresh() -> StackPlan:
+        records, outputs = _run_with_references(
+            root / PLATFORM_PROGRAM, PLATFORM_PROJECT, stack, read_stack_config(stack, root),
+            settings.account_id, settings.org.region, preview, root, {}, (*_chain, stack),
+        )
+        return StackPlan(stack, settings.role, PLATFORM_PROJECT, records, outputs, settings.account_id, settings.org.region)
+
+    plan = _cached_or_planned(root, ("platform", stack, preview), fresh) if disk_cache else fresh()
     _CACHE[key] = plan
     return plan
 
 
-def plan_stacks(names: list[str] | None = None, *, preview: bool = False, root: Path = REPO_ROOT) -> dict[str, StackPlan]:
+def _plan_in_worker(stack: str, preview: bool, root: Path) -> tuple[StackPlan, list[str]]:
+    """One plan in a pool worker: the plan and the warnings its program logged."""
+    from mlops_platform import plan_cache
+
+    with plan_cache.WarningRecorder() as warnings:
+        try:
+            plan = plan_stack(stack, preview=preview, root=root)
+        except ConfigError as exc:
+            # ConfigError does not survive pickling back to the parent; PlanError carries the same lines.
+            raise PlanError(str(exc)) from None
+        except PlanError as exc:
+            raise PlanError(str(exc)) from None  # without the records: one line is what the parent shows
+    return plan, warnings.messages
+
+
+def _workers() -> int:
+    """Processes to plan in: one per core this process may use, at most 2 (the development machine's)."""
+    try:
+        return max(1, min(2, len(os.sched_getaffinity(0))))
+    except AttributeError:  # not on Linux
+        return max(1, min(2, os.cpu_count() or 1))
+
+
+def plan_many(
+    requests: list[tuple[str, bool]], *, root: Path = REPO_ROOT, disk_cache: bool = False, parallel: bool = False
+) -> dict[tuple[str, bool], StackPlan]:
+    """Plan platform stacks, each ``(stack, preview)`` once: cached ones from memory or ``.plan-cache``,
+    the rest in a pool of worker processes when ``parallel`` (platform stacks reference no other
+    platform stack, so any order gives the same plans)."""
+    from mlops_platform import plan_cache
+
+    requests = list(dict.fromkeys(requests))
+    for name in dict.fromkeys(stack for stack, _ in requests):
+        load_settings(name, root)
+    plans: dict[tuple[str, bool], StackPlan] = {}
+    missing: list[tuple[str, bool]] = []
+    for stack, preview in requests:
+        memory = _CACHE.get((str(root), stack, preview, _fingerprint(root)))
+        directory, key = _disk_entry(root, "platform", stack, preview) if disk_cache else (None, "")
+        hit = None if memory is not None else plan_cache.load(directory, key)
+        if memory is not None or hit is not None:
+            if hit is not None:
+                plan_cache.replay(hit[1])
+                _CACHE[(str(root), stack, preview, _fingerprint(root))] = hit[0]
+            plans[(stack, preview)] = memory or hit[0]
+        else:
+            missing.append((stack, preview))
+    workers = min(_workers(), len(missing)) if parallel else 1
+    if workers > 1:
+        # fork when this process has one thread: the workers start with its imports (a spawned one
+        # imports for seconds). With more threads (a test run, a program run before) a fork may copy a
+        # lock some thread holds and hang: spawn then.
+        context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = {request: pool.submit(_plan_in_worker, *request, root) for request in missing}
+            for (stack, preview), future in futures.items():
+                plan, warnings = future.result()
+                plan_cache.replay(warnings)
+                _CACHE[(str(root), stack, preview, _fingerprint(root))] = plan
+                if disk_cache:
+                    plan_cache.store(*_disk_entry(root, "platform", stack, preview), plan, warnings)
+                plans[(stack, preview)] = plan
+    else:
+        for stack, preview in missing:
+            plans[(stack, preview)] = plan_stack(stack, preview=preview, root=root, disk_cache=disk_cache)
+    return {request: plans[request] for request in requests}
+
+
+def plan_stacks(
+    names: list[str] | None = None,
+    *,
+    preview: bool = False,
+    root: Path = REPO_ROOT,
+    disk_cache: bool = False,
+    parallel: bool = False,
+) -> dict[str, StackPlan]:
     """Plan the named platform stacks (default: every ``Pulumi.<name>.yaml`` at the root).
 
     Every stack's config is validated before any program runs, so one bad file declares nothing.
+    ``disk_cache`` and ``parallel``: see :func:`plan_stack` and :func:`plan_many`.
     """
     names = list(names) if names else default_stacks(root)
-    for name in names:
-        load_settings(name, root)
-    return {name: plan_stack(name, preview=preview, root=root) for name in names}
+    plans = plan_many([(name, preview) for name in names], root=root, disk_cache=disk_cache, parallel=parallel)
+    return {name: plans[(name, preview)] for name in names}
 
 
 def serving_stack_config(name: str, model_package_arn: str | None, root: Path = REPO_ROOT) -> tuple[dict[str, Any], str, str]:
@@ -518,17 +637,24 @@ def serving_stack_config(name: str, model_package_arn: str | None, root: Path = 
 
 
 def plan_serving(
-    name: str, model_package_arn: str | None = None, *, preview: bool = False, root: Path = REPO_ROOT
+    name: str, model_package_arn: str | None = None, *, preview: bool = False, root: Path = REPO_ROOT,
+    disk_cache: bool = False,
 ) -> StackPlan:
     """Plan a serving stack ``<project>-<stage>`` of the ``serving/`` project, after its platform stack."""
     config, stage, account = serving_stack_config(name, model_package_arn, root)
     org = load_organization(root)
-    # The stage's platform stack is always upstream: plan it first so the first run sees its outputs.
-    upstream = {stage: plan_stack(stage, root=root).outputs}
-    records, outputs = _run_with_references(
-        root / SERVING_PROGRAM, SERVING_PROJECT, name, config, account, org.region, preview, root, upstream, (name,)
-    )
-    return StackPlan(name, stage, SERVING_PROJECT, records, outputs, account, org.region)
+
+    def fresh() -> StackPlan:
+        # The stage's platform stack is always upstream: plan it first so the first run sees its outputs.
+        upstream = {stage: plan_stack(stage, root=root, disk_cache=disk_cache).outputs}
+        records, outputs = _run_with_references(
+            root / SERVING_PROGRAM, SERVING_PROJECT, name, config, account, org.region, preview, root, upstream, (name,)
+        )
+        return StackPlan(name, stage, SERVING_PROJECT, records, outputs, account, org.region)
+
+    if not disk_cache:
+        return fresh()
+    return _cached_or_planned(root, ("serving", name, config["serving:modelPackageArn"], preview), fresh)
 
 
 def default_stacks(root: Path = REPO_ROOT) -> list[str]:

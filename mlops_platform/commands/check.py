@@ -99,7 +99,7 @@ def _platform_stack_of(plan: StackPlan, root: Path) -> StackPlan:
     from mlops_platform import harness
 
     config, _, _ = harness.serving_stack_config(plan.stack, None, root)
-    return harness.plan_stack(config["serving:platformStack"], root=root)
+    return harness.plan_stack(config["serving:platformStack"], root=root, disk_cache=True)
 
 
 def _stack_file(stack: str, root: Path | None = None) -> str:
@@ -172,15 +172,18 @@ def _plan_passes(root: Path, configs: _PackConfigs, stacks: list[str] | None, se
     from mlops_platform.limits import LimitsReport, check_plans
     from mlops_platform.plan_view import count_plans
 
-    validate_stacks(stacks or (harness.default_stacks(root) if not serving else []), root)
+    platform = list(dict.fromkeys(stacks or (harness.default_stacks(root) if not serving else [])))
+    validate_stacks(platform, root)
     passes, counts, limits = [], None, LimitsReport()
     with progress_line() as progress:
+        # Both passes' platform plans at once: from .plan-cache, the rest spread over the cores.
+        progress.show(f"check: planning {len(platform)} stack(s), known and unknown outputs")
+        planned = harness.plan_many([(name, preview) for preview in (False, True) for name in platform],
+                                    root=root, disk_cache=True, parallel=True)
         for preview, name in ((False, KNOWN_PASS), (True, PREVIEW_PASS)):
             progress.show(f"check: planning and evaluating, {name.split(' (')[0]} pass")
-            plans: dict[str, StackPlan] = {}
-            if stacks or not serving:
-                plans.update(harness.plan_stacks(stacks or None, preview=preview, root=root))
-            plans.update({n: harness.plan_serving(n, preview=preview, root=root) for n in serving or []})
+            plans: dict[str, StackPlan] = {stack: planned[(stack, preview)] for stack in platform}
+            plans.update({n: harness.plan_serving(n, preview=preview, root=root, disk_cache=True) for n in serving or []})
             counts = counts or count_plans(plans)
             found = check_plans(plans)
             if preview:

@@ -124,10 +124,10 @@ def plan_selected(
     with progress_line() as progress:
         if platform is None or platform:
             progress.show(f"planning {len(platform or default_stacks(root))} stack(s) under the mock runtime")
-            plans.update(plan_stacks(platform or None, preview=preview, root=root))
+            plans.update(plan_stacks(platform or None, preview=preview, root=root, disk_cache=True, parallel=True))
         for name in serving or []:
             progress.show(f"planning serving stack {name}")
-            plans[name] = plan_serving(name, model_package_arn, preview=preview, root=root)
+            plans[name] = plan_serving(name, model_package_arn, preview=preview, root=root, disk_cache=True)
     return in_deploy_order(plans, org.has_data_account)
 
 
