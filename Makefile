@@ -45,6 +45,7 @@ policy-config: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/plan_all_stacks.py
 	$(BIN)/python benchmarks/gate_preview_10k.py
+	$(BIN)/python benchmarks/scale.py
 
 ## clean: remove the virtualenv and the plan cache
 clean:

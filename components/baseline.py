@@ -18,7 +18,13 @@ from components.iam_documents import policy_document, service_trust_policy, stat
 from components.iam_role import role_with_policy
 from components.log_delivery import log_delivery_role
 from components.network import IsolatedNetwork, IsolatedNetworkArgs
-from components.secure_bucket import AccessLogBucket, AccessLogBucketArgs, SecureBucket, SecureBucketArgs
+from components.secure_bucket import (
+    AccessLogBucket,
+    AccessLogBucketArgs,
+    SecureBucket,
+    SecureBucketArgs,
+    deny_delete_statement,
+)
 from mlops_core.config import BaselineSettings
 
 SERVICE_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
@@ -46,6 +52,8 @@ class AccountBaselineArgs:
     """Trail and AWS Config deliveries (only created when either is switched on)."""
     switches: BaselineSettings
     """Trail, AWS Config, Security Hub, GuardDuty and budget on or off; log retention."""
+    audit_retention_days: int = 365
+    """Object Lock (COMPLIANCE) retention of the audit bucket's objects (``auditLogs.retentionDays``)."""
     extra_key_users: list[KeyUser] = field(default_factory=list)
     """Further users of the platform key (e.g. stage accounts reading EXP's model artifacts)."""
     extra_endpoints: tuple[str, ...] = ()
@@ -284,11 +292,14 @@ class AccountBaseline(pulumi.ComponentResource):
                 condition={"StringEquals": {"aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"}},
             )
         )
+        # Evidence out of reach of the account's own administrators: locked versions, no deletion.
+        statements.append(deny_delete_statement(arn))
         return self.secure_bucket(
             f"{name}-audit",
             bucket_id,
             kms_key_arn=self.logs_key.arn,
             policy_statements=statements,
+            object_lock_days=self._args.audit_retention_days,
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -1,8 +1,8 @@
 """The "Model Deployment" Service Catalog product in RES (the reference design's self-service path).
 
-A DevOps engineer launches it with a project name; its CloudFormation template (generated here, in
-Python, from the same :func:`components.promotion_pipeline.stage_specs` as the config-driven
-pipelines) creates that project's deploy pipeline ``<p>-deploy-sc-<project>``: the same stages,
+A project lead or a DevOps engineer launches it with a project name; its CloudFormation template
+(generated here, in Python, from the same :func:`components.promotion_pipeline.stage_specs` as the
+config-driven pipelines) creates that project's deploy pipeline ``<p>-deploy-sc-<project>``: the same stages,
 QUEUED, ``MODEL_PACKAGE_ARN`` variable, KMS artifact store, CodeBuild deploy and test projects in
 the RES VPC running as the serving deployer, pre-created log groups. The ``sc-`` prefix keeps
 product-made names disjoint from config-driven ones; the trigger finds both by the same rule
@@ -282,7 +282,7 @@ class DeploymentProductArgs:
     promotion: PromotionSettings
     """What the product-made pipelines run with: the same as the config-driven ones."""
     principal_patterns: list[str] = field(default_factory=list)
-    """Who may launch it (Service Catalog ``IAM_PATTERN``s, e.g. the DevOps persona role)."""
+    """Who may launch it (Service Catalog ``IAM_PATTERN``s, e.g. the lead and DevOps persona roles)."""
 
 
 class DeploymentProduct(pulumi.ComponentResource):

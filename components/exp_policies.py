@@ -17,12 +17,14 @@ Who may do what is the persona x action matrix :data:`PERSONA_MATRIX` (also the 
   ``aws:ResourceTag/mlops:project`` to be one of them (KMS, model package groups); each project bucket
   denies object access to principals of the EXP account whose ``aws:PrincipalTag/mlops:project`` does
   not list the project (:func:`project_bucket_isolation_statement`). A principal working on several
-  projects carries them space-separated (``"spot-weld-qa weld-gun-pm"``, :func:`project_tag_value`).
+  projects carries them space-separated (``"spot-weld-qa weld-gun-pm"``, :func:`project_tags`), in
+  continuation keys ``mlops:project-2`` ... when the list passes a tag value's 256 characters.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,11 +120,37 @@ class ExpPolicyContext:
 # ---- tags and isolation -------------------------------------------------------------------------
 
 
+#: AWS's limit for a tag value (IAM, SageMaker, EC2: 256 characters).
+MAX_TAG_VALUE = 256
+#: Where a principal's projects are listed: the first key, then continuation keys when the list
+#: passes :data:`MAX_TAG_VALUE` (a lead in twenty projects needs more than one).
+PROJECT_TAG_KEYS: tuple[str, ...] = (PROJECT_TAG_KEY, *(f"{PROJECT_TAG_KEY}-{n}" for n in range(2, 5)))
+
+
 def project_tag_value(projects: list[str]) -> str:
     """The ``mlops:project`` tag of a principal or resource: its project(s), sorted, space-separated."""
     if not projects:
         raise ValueError("a project tag needs at least one project")
     return " ".join(sorted(set(projects)))
+
+
+def project_tags(projects: list[str]) -> dict[str, str]:
+    """A principal's project tags: the sorted projects space-separated under :data:`PROJECT_TAG_KEYS`,
+    each value at most :data:`MAX_TAG_VALUE` characters (a project never split across two)."""
+    values: list[list[str]] = []
+    for project in sorted(set(projects)) or [None]:
+        if project is None:
+            raise ValueError("a project tag needs at least one project")
+        if values and len(" ".join([*values[-1], project])) <= MAX_TAG_VALUE:
+            values[-1].append(project)
+        else:
+            values.append([project])
+    if len(values) > len(PROJECT_TAG_KEYS):
+        raise ValueError(
+            f"{len(set(projects))} projects need {len(values)} tags of {MAX_TAG_VALUE} characters; "
+            f"the platform checks {len(PROJECT_TAG_KEYS)} ({', '.join(PROJECT_TAG_KEYS)})"
+        )
+    return {key: " ".join(names) for key, names in zip(PROJECT_TAG_KEYS, values)}
 
 
 def project_tag_patterns(project: str) -> list[str]:
@@ -144,7 +172,9 @@ def project_bucket_isolation_statement(project: str, bucket_arn: str, account_id
         principal={"AWS": "*"},
         condition={
             "StringEquals": {"aws:PrincipalAccount": account_id},
-            "StringNotLike": {f"aws:PrincipalTag/{PROJECT_TAG_KEY}": project_tag_patterns(project)},
+            # Keys in one operator all must hold: denied only when no project tag lists the project
+            # (an absent continuation key holds, as negated operators do for missing keys).
+            "StringNotLike": {f"aws:PrincipalTag/{key}": project_tag_patterns(project) for key in PROJECT_TAG_KEYS},
             "ArnNotLike": {"aws:PrincipalArn": sorted(exempt_principal_arns)},
         },
     )
@@ -347,12 +377,16 @@ def _domain_key_statements(ctx: ExpPolicyContext) -> list[dict[str, Any]]:
     ]
 
 
-def execution_role_policy(persona: str, user: str, execution_role_arn: str, projects: list[ProjectResources], ctx: ExpPolicyContext) -> dict[str, Any]:
-    """A data scientist's own Studio execution role: their projects only, approval only for leads."""
+#: IAM's limit for a customer managed policy (characters, whitespace not counted), from the IAM
+#: quotas page ("Managed policy size: 6,144 characters").
+MAX_MANAGED_POLICY_CHARS = 6144
+
+
+def execution_role_base_policy(persona: str, user: str, execution_role_arn: str, ctx: ExpPolicyContext) -> dict[str, Any]:
+    """The part of a data scientist's execution role that names none of their projects (inline):
+    Studio, jobs, CodeArtifact, logs; approval denied to non-leads, the product for leads."""
     if persona not in DATA_PERSONAS:
         raise ValueError(f"{persona!r} has no Studio execution role")
-    if not projects:
-        raise ValueError(f"{user}: a Studio user needs at least one project")
     own_profile = ctx.arn("sagemaker", f"user-profile/{ctx.domain_id}/{user}")
     statements = [
         statement(
@@ -370,14 +404,15 @@ def execution_role_policy(persona: str, user: str, execution_role_arn: str, proj
         ),
         *_domain_key_statements(ctx),
         *_studio_read(ctx),
+        # The start script reads the user's projects from their own profile's tags.
+        statement("ReadOwnProfileTags", ["sagemaker:ListTags"], own_profile),
         statement("SageMakerJobs", JOB_ACTIONS, [ctx.arn("sagemaker", f"{kind}/*") for kind in JOB_KINDS]),
         statement(
-            "PassOnlyPlatformRolesToSageMaker",
+            "PassOwnRoleToSageMaker",
             ["iam:PassRole"],
-            sorted({execution_role_arn, *(p.role_arn for p in projects)}),
+            execution_role_arn,
             condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
         ),
-        *_project_statements(projects, ctx),
         statement(
             "PipThroughCodeArtifact",
             ["codeartifact:GetAuthorizationToken"],
@@ -401,16 +436,7 @@ def execution_role_policy(persona: str, user: str, execution_role_arn: str, proj
         ),
         statement("DescribeNetworkForSdk", ["ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"], "*"),
     ]
-    packages = [ctx.arn("sagemaker", f"model-package/{p.model_package_group}/*") for p in projects]
     if persona == "lead":
-        statements.append(
-            statement(
-                "ApproveModelPackages",
-                ["sagemaker:UpdateModelPackage"],
-                packages,
-                condition={"StringEquals": {"sagemaker:ModelApprovalStatus": APPROVAL_STATUSES}},
-            )
-        )
         statements += _launch_products(ctx)
     else:
         statements.append(
@@ -423,6 +449,67 @@ def execution_role_policy(persona: str, user: str, execution_role_arn: str, proj
             )
         )
     return policy_document(statements)
+
+
+def project_access_policy(persona: str, projects: list[ProjectResources], ctx: ExpPolicyContext) -> dict[str, Any]:
+    """What a data scientist may do in some of their projects: artifacts, keys, registry, pipelines,
+    passing the project roles; approving versions for leads."""
+    if persona not in DATA_PERSONAS:
+        raise ValueError(f"{persona!r} has no Studio execution role")
+    if not projects:
+        raise ValueError("project access needs at least one project")
+    statements = [
+        statement(
+            "PassProjectRolesToSageMaker",
+            ["iam:PassRole"],
+            sorted(p.role_arn for p in projects),
+            condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
+        ),
+        *_project_statements(projects, ctx),
+    ]
+    if persona == "lead":
+        statements.append(
+            statement(
+                "ApproveModelPackages",
+                ["sagemaker:UpdateModelPackage"],
+                [ctx.arn("sagemaker", f"model-package/{p.model_package_group}/*") for p in projects],
+                condition={"StringEquals": {"sagemaker:ModelApprovalStatus": APPROVAL_STATUSES}},
+            )
+        )
+    return policy_document(statements)
+
+
+def project_access_chunks(
+    persona: str, projects: list[ProjectResources], ctx: ExpPolicyContext, limit: int = MAX_MANAGED_POLICY_CHARS
+) -> list[list[str]]:
+    """The user's projects (sorted) in groups whose :func:`project_access_policy` each fits ``limit``
+    characters: one managed policy per group, so no document grows with the user's project count."""
+    chunks: list[list[ProjectResources]] = []
+    for project in sorted(projects, key=lambda p: p.name):
+        candidate = [*chunks[-1], project] if chunks else [project]
+        if chunks and _size(project_access_policy(persona, candidate, ctx)) <= limit:
+            chunks[-1] = candidate
+        else:
+            if _size(project_access_policy(persona, [project], ctx)) > limit:
+                raise ValueError(f"project {project.name}: its access policy alone exceeds {limit} characters")
+            chunks.append([project])
+    return [[p.name for p in chunk] for chunk in chunks]
+
+
+def _size(document: dict[str, Any]) -> int:
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def execution_role_policy(persona: str, user: str, execution_role_arn: str, projects: list[ProjectResources], ctx: ExpPolicyContext) -> dict[str, Any]:
+    """Everything a data scientist's execution role may do, as one document (the base policy and
+    the project access of all their projects; the stack splits it, :func:`project_access_chunks`)."""
+    if persona not in DATA_PERSONAS:
+        raise ValueError(f"{persona!r} has no Studio execution role")
+    if not projects:
+        raise ValueError(f"{user}: a Studio user needs at least one project")
+    base = execution_role_base_policy(persona, user, execution_role_arn, ctx)
+    access = project_access_policy(persona, projects, ctx)
+    return policy_document([*base["Statement"], *access["Statement"]])
 
 
 def default_execution_role_policy(ctx: ExpPolicyContext) -> dict[str, Any]:

@@ -91,43 +91,67 @@ class SageMakerGuardrailsArgs:
 
 
 class SageMakerGuardrails(pulumi.ComponentResource):
-    """The network and encryption deny policies, and a helper to attach both to a role."""
+    """The network and encryption deny policies, and a helper to attach both to a role.
+
+    The network policy admits ``args.security_group_ids``. A role whose SageMaker resources use
+    other groups (a project's jobs, a user's apps) gets its own network policy from
+    :meth:`network_policy` with the same subnets and endpoint and only its groups, so no shared
+    document lists every project's or person's security group.
+    """
 
     policies: dict[str, aws.iam.Policy]
     policy_arns: list[pulumi.Output[str]]
 
     def __init__(self, name: str, args: SageMakerGuardrailsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:guardrails:SageMakerGuardrails", name, None, opts)
-        templates = load_templates()
-        rendered = pulumi.Output.all(
-            pulumi.Output.all(*args.subnet_ids),
-            pulumi.Output.all(*args.security_group_ids),
-            pulumi.Output.all(*args.sagemaker_api_endpoint_ids),
-        ).apply(lambda ids: render_guardrails(ids[0], ids[1], ids[2]))
-        self.policies = {}
-        for kind in KINDS:
-            self.policies[kind] = aws.iam.Policy(
-                f"{name}-{kind}",
-                aws.iam.PolicyArgs(
-                    name=f"{args.name_prefix}-{kind}",
-                    description=templates[kind]["description"][:1000],
-                    policy=rendered.apply(lambda docs, kind=kind: minified(docs[kind])),
-                    tags={**args.tags, GUARDRAIL_TAG_KEY: kind},
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+        self._name, self._args = name, args
+        self._templates = load_templates()
+        self.policies = {
+            kind: self._policy(f"{name}-{kind}", f"{args.name_prefix}-{kind}", kind, args.security_group_ids)
+            for kind in KINDS
+        }
         self.policy_arns = [self.policies[kind].arn for kind in KINDS]
         self.register_outputs({"policyArns": self.policy_arns})
 
+    def _policy(self, resource_name: str, policy_name: str, kind: str, security_group_ids: list[pulumi.Input[str]]) -> aws.iam.Policy:
+        args = self._args
+        rendered = pulumi.Output.all(
+            pulumi.Output.all(*args.subnet_ids),
+            pulumi.Output.all(*security_group_ids),
+            pulumi.Output.all(*args.sagemaker_api_endpoint_ids),
+        ).apply(lambda ids: render_guardrails(ids[0], ids[1], ids[2]))
+        return aws.iam.Policy(
+            resource_name,
+            aws.iam.PolicyArgs(
+                name=policy_name,
+                description=self._templates[kind]["description"][:1000],
+                policy=rendered.apply(lambda docs: minified(docs[kind])),
+                tags={**args.tags, GUARDRAIL_TAG_KEY: kind},
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def network_policy(self, scope: str, security_group_ids: list[pulumi.Input[str]]) -> aws.iam.Policy:
+        """A network deny policy for one project's or person's roles (``<prefix>-sagemaker-deny-network-<scope>``)."""
+        kind = "sagemaker-deny-network"
+        return self._policy(f"{self._name}-{kind}-{scope}", f"{self._args.name_prefix}-{kind}-{scope}", kind, security_group_ids)
+
     def attach(
-        self, role_name: pulumi.Input[str], name: str, opts: pulumi.ResourceOptions | None = None
+        self,
+        role_name: pulumi.Input[str],
+        name: str,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        network_policy: aws.iam.Policy | None = None,
     ) -> list[aws.iam.RolePolicyAttachment]:
-        """Attach both deny policies to a role; ``name`` makes the attachment names unique."""
+        """Attach both deny policies to a role (the network one from :meth:`network_policy` if given);
+        ``name`` makes the attachment names unique."""
         options = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), opts)
+        chosen = {**self.policies, **({"sagemaker-deny-network": network_policy} if network_policy is not None else {})}
         return [
             aws.iam.RolePolicyAttachment(
                 f"{name}-{kind}",
-                aws.iam.RolePolicyAttachmentArgs(role=role_name, policy_arn=self.policies[kind].arn),
+                aws.iam.RolePolicyAttachmentArgs(role=role_name, policy_arn=chosen[kind].arn),
                 opts=options,
             )
             for kind in KINDS

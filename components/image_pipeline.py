@@ -24,6 +24,7 @@ Only ``<p>-image-builder`` may push to the platform repositories (their policies
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +116,14 @@ def stage_names() -> list[str]:
     return ["Source", *(stage for stage, _, _ in STEPS)]
 
 
+def repository_variable(kind: str, image: str) -> str:
+    """The build's variable naming ``image``'s repository: ``RELEASE_BATCH_INFERENCE`` for ``batch-inference``.
+
+    A shell variable name (letters, digits, ``_``): images/build.sh's ``repo_var`` derives the same name.
+    """
+    return f"{kind}_{re.sub(r'[^A-Za-z0-9]', '_', image).upper()}"
+
+
 class ImagePipeline(pulumi.ComponentResource):
     """CodePipeline + CodeBuild that build, test, scan and promote the platform images."""
 
@@ -140,8 +149,8 @@ class ImagePipeline(pulumi.ComponentResource):
             "REGISTRY": registry,
             "IMAGES": " ".join(sorted(args.images)),
             "CACHE_PREFIX": f"{registry}/{PULL_THROUGH_PREFIX}",
-            **{f"QUARANTINE_{image.upper()}": pair[0] for image, pair in args.images.items()},
-            **{f"RELEASE_{image.upper()}": pair[1] for image, pair in args.images.items()},
+            **{repository_variable("QUARANTINE", image): pair[0] for image, pair in args.images.items()},
+            **{repository_variable("RELEASE", image): pair[1] for image, pair in args.images.items()},
         }
         projects = {}
         for suffix, (spec_path, privileged) in PROJECTS.items():

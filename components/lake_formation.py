@@ -21,8 +21,9 @@
 :class:`ProjectDataGrants` (one per model project): for each data set the project was given,
 DESCRIBE on the data set's database and SELECT on the permitted, non-PII curated columns, or on a
 data cells filter when the project has a row filter. Grants go directly to the project's role in
-EXP (ARN by naming convention), never to the EXP account, so EXP needs no grant option to pass
-them on. Which columns: :func:`project_grants`.
+EXP and to each member's Studio execution role (the same columns and filter: members query from
+notebooks what the pipeline reads; ARNs by naming convention), never to the EXP account, so EXP
+needs no grant option to pass them on. Which columns: :func:`project_grants`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from mlops_core.naming import (
     data_database_name,
     project_role_name,
     role_arn,
+    user_execution_role_name,
 )
 
 #: Grants to IAM principals of other accounts, with or without AWS RAM organisation sharing.
@@ -65,6 +67,13 @@ class ProjectGrant:
     row_filter: str | None = None
     filter_name: str | None = None
     """Data cells filter name when ``row_filter`` is set."""
+    members: tuple[tuple[str, str], ...] = ()
+    """(user, Studio execution role ARN) of each project member: they query the same columns (and
+    rows) from their notebooks, so each gets the project role's grants, never more."""
+
+    def principals(self) -> list[tuple[str, str]]:
+        """(suffix of the grant's Pulumi names, principal): the project role first, then each member."""
+        return [("", self.principal_arn), *((f"-{user}", arn) for user, arn in self.members)]
 
 
 def project_grants(org: OrganizationConfig, project: ModelProject) -> list[ProjectGrant]:
@@ -97,6 +106,10 @@ def project_grants(org: OrganizationConfig, project: ModelProject) -> list[Proje
             ProjectGrant(
                 project=project.name,
                 principal_arn=role_arn(org.accounts.exp, project_role_name(org, project.name)),
+                members=tuple(
+                    (member.name, role_arn(org.accounts.exp, user_execution_role_name(org, member.name)))
+                    for member in org.members(project.name)
+                ),
                 data_set=data_set.name,
                 database=data_database_name(org, data_set.name),
                 table=curated_table_name(data_set.name),
@@ -199,22 +212,14 @@ class ProjectDataGrantsArgs:
 
 
 class ProjectDataGrants(pulumi.ComponentResource):
-    """Lake Formation grants of one model project's role on its permitted curated columns."""
+    """Lake Formation grants of one model project's role and its members' roles on its permitted curated columns."""
 
     def __init__(self, name: str, args: ProjectDataGrantsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:data:ProjectDataGrants", name, None, opts)
         after_tables = pulumi.ResourceOptions(parent=self, depends_on=args.depends_on)
         for grant in args.grants:
             prefix = f"{name}-{grant.data_set.replace('_', '-')}"
-            aws.lakeformation.Permissions(
-                f"{prefix}-describe-database",
-                aws.lakeformation.PermissionsArgs(
-                    principal=grant.principal_arn,
-                    permissions=["DESCRIBE"],
-                    database=aws.lakeformation.PermissionsDatabaseArgs(catalog_id=args.account_id, name=grant.database),
-                ),
-                opts=after_tables,
-            )
+            cells = None
             if grant.row_filter:
                 cells = aws.lakeformation.DataCellsFilter(
                     f"{prefix}-filter",
@@ -232,33 +237,49 @@ class ProjectDataGrants(pulumi.ComponentResource):
                     ),
                     opts=after_tables,
                 )
-                aws.lakeformation.Permissions(
-                    f"{prefix}-select-filtered",
-                    aws.lakeformation.PermissionsArgs(
-                        principal=grant.principal_arn,
-                        permissions=["SELECT"],
-                        data_cells_filter=aws.lakeformation.PermissionsDataCellsFilterArgs(
-                            table_catalog_id=args.account_id,
-                            database_name=grant.database,
-                            table_name=grant.table,
-                            name=grant.filter_name,
-                        ),
-                    ),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[cells]),
-                )
-            else:
-                aws.lakeformation.Permissions(
-                    f"{prefix}-select-columns",
-                    aws.lakeformation.PermissionsArgs(
-                        principal=grant.principal_arn,
-                        permissions=["SELECT"],
-                        table_with_columns=aws.lakeformation.PermissionsTableWithColumnsArgs(
-                            catalog_id=args.account_id,
-                            database_name=grant.database,
-                            name=grant.table,
-                            column_names=list(grant.columns),
-                        ),
-                    ),
-                    opts=after_tables,
-                )
+            for suffix, principal in grant.principals():
+                self._grant(prefix, suffix, principal, grant, args.account_id, cells, after_tables)
         self.register_outputs({"dataSets": [grant.data_set for grant in args.grants]})
+
+    def _grant(self, prefix: str, suffix: str, principal: str, grant: ProjectGrant, account_id: str,
+               cells: aws.lakeformation.DataCellsFilter | None, after_tables: pulumi.ResourceOptions) -> None:
+        """DESCRIBE on the database and SELECT on the columns (or the project's data cells filter)."""
+        aws.lakeformation.Permissions(
+            f"{prefix}-describe-database{suffix}",
+            aws.lakeformation.PermissionsArgs(
+                principal=principal,
+                permissions=["DESCRIBE"],
+                database=aws.lakeformation.PermissionsDatabaseArgs(catalog_id=account_id, name=grant.database),
+            ),
+            opts=after_tables,
+        )
+        if cells is not None:
+            aws.lakeformation.Permissions(
+                f"{prefix}-select-filtered{suffix}",
+                aws.lakeformation.PermissionsArgs(
+                    principal=principal,
+                    permissions=["SELECT"],
+                    data_cells_filter=aws.lakeformation.PermissionsDataCellsFilterArgs(
+                        table_catalog_id=account_id,
+                        database_name=grant.database,
+                        table_name=grant.table,
+                        name=grant.filter_name,
+                    ),
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[cells]),
+            )
+            return
+        aws.lakeformation.Permissions(
+            f"{prefix}-select-columns{suffix}",
+            aws.lakeformation.PermissionsArgs(
+                principal=principal,
+                permissions=["SELECT"],
+                table_with_columns=aws.lakeformation.PermissionsTableWithColumnsArgs(
+                    catalog_id=account_id,
+                    database_name=grant.database,
+                    name=grant.table,
+                    column_names=list(grant.columns),
+                ),
+            ),
+            opts=after_tables,
+        )

@@ -25,11 +25,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.secure_bucket import SecureBucket, SecureBucketArgs
+from mlops_core.instance_storage import has_nvme_instance_store
 
 VARIANT_NAME = "AllTraffic"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
-#: Instance types with local NVMe storage: SageMaker refuses a volume KMS key for them (hardware-encrypted).
-NVME_INSTANCE_FAMILIES = ("ml.m5d.", "ml.c5d.", "ml.r5d.", "ml.g4dn.", "ml.g5.", "ml.p3dn.", "ml.p4d.", "ml.inf2.", "ml.trn1.")
 
 
 @dataclass
@@ -97,7 +96,8 @@ def content_name(prefix: str, *inputs: pulumi.Input[Any]) -> pulumi.Output[str]:
 
 
 def uses_nvme_storage(instance_type: str) -> bool:
-    return instance_type.startswith(NVME_INSTANCE_FAMILIES)
+    """NVMe instance store (SageMaker refuses a volume KMS key there): ``mlops_core.instance_storage``."""
+    return has_nvme_instance_store(instance_type)
 
 
 def alarm_names(endpoint_name: str) -> dict[str, str]:

@@ -194,6 +194,8 @@ class PersonaRole(pulumi.ComponentResource):
         super().__init__("mlops:people:PersonaRole", name, None, opts)
         if not 1 <= args.session_hours <= 12:
             raise ValueError(f"{name}: session_hours must be 1-12 (IAM limit)")
+        if args.tags.get("mlops:persona", args.persona) != args.persona:
+            raise ValueError(f"{name}: tag mlops:persona is the role's persona ({args.persona}), not {args.tags['mlops:persona']!r}")
         self.role = aws.iam.Role(
             f"{name}-role",
             aws.iam.RoleArgs(
@@ -201,7 +203,7 @@ class PersonaRole(pulumi.ComponentResource):
                 description=args.description or f"Sign-in role of the {args.persona} persona",
                 assume_role_policy=json.dumps(args.trust_policy),
                 max_session_duration=args.session_hours * 3600,
-                tags={"mlops:persona": args.persona, **args.tags},
+                tags={**args.tags, "mlops:persona": args.persona},
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -251,6 +253,8 @@ class PersonaPermissionSet(pulumi.ComponentResource):
         super().__init__("mlops:people:PersonaPermissionSet", name, None, opts)
         if len(args.permission_set_name) > 32:
             raise ValueError(f"{name}: permission set names have at most 32 characters")
+        if not 1 <= args.session_hours <= 12:
+            raise ValueError(f"{name}: session_hours must be 1-12 (Identity Center's session duration, PT1H-PT12H)")
         self.permission_set = aws.ssoadmin.PermissionSet(
             f"{name}-permission-set",
             aws.ssoadmin.PermissionSetArgs(

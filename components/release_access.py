@@ -6,7 +6,9 @@ People (persona switch, see :mod:`components.people`):
 * DEV: data scientists (lead, scientist, ml_engineer) and DevOps *troubleshoot*: read the serving
   resources, their metrics and logs, and invoke the DEV endpoints.
 * INT and PROD: everyone *reads*: serving resources, metrics and alarms; no logs, no invocations.
-* RES: release approvers answer the manual approval of their stage only (``PutApprovalResult`` on
+* RES: leads (*product launcher*) and DevOps (*release operator*) launch the "Model Deployment"
+  product (a project's promotion pipeline, still gated by the approvals). Release approvers answer
+  the manual approval of their stage only (``PutApprovalResult`` on
   ``<pipeline>/<ApproveStage>/Approve``): leads and ML engineers promote to INT, DevOps to PROD (a
   lead has already approved the package in the EXP registry, which the deployer requires for PROD).
 
@@ -41,7 +43,12 @@ RELEASE_APPROVERS: dict[str, tuple[str, ...]] = {"int": ("lead", "ml_engineer"),
 RELEASE_OPERATOR = "release operator"
 PLATFORM_ADMIN = "platform administrator"
 #: Sign-in roles in RES itself (besides the approver roles): persona -> access level.
-RES_ACCESS: dict[str, str] = {"devops": RELEASE_OPERATOR, "auditor": READ_ONLY, "platform_admin": PLATFORM_ADMIN}
+PRODUCT_LAUNCHER = "product launcher"
+RES_ACCESS: dict[str, str] = {
+    "lead": PRODUCT_LAUNCHER, "devops": RELEASE_OPERATOR, "auditor": READ_ONLY, "platform_admin": PLATFORM_ADMIN,
+}
+#: Levels whose role may launch the "Model Deployment" product (and is associated with its portfolio).
+LAUNCHES_DEPLOYMENT_PRODUCT = (PRODUCT_LAUNCHER, RELEASE_OPERATOR)
 
 
 #: Machine roles of the release path: (account, role name rule, what it may do there). Documented in
@@ -178,14 +185,12 @@ def res_read_only_statements(org: OrganizationConfig) -> list[dict[str, Any]]:
     ]
 
 
-def res_operator_statements(org: OrganizationConfig) -> list[dict[str, Any]]:
-    """RES DevOps: launch the "Model Deployment" product, retry failed release stages, rebuild images,
-    read the release build logs (pure)."""
-    region, res, p = org.region, org.accounts.res, org.platform_name
+def product_launch_statements(org: OrganizationConfig) -> list[dict[str, Any]]:
+    """Launch the "Model Deployment" product and follow its stack (pure). Service Catalog end-user
+    actions (what AWSServiceCatalogEndUserFullAccess grants); provisioning itself runs as the
+    product's launch role, so these carry no infrastructure rights."""
+    region, res = org.region, org.accounts.res
     return [
-        *res_read_only_statements(org),
-        # Service Catalog end-user actions (what AWSServiceCatalogEndUserFullAccess grants); provisioning
-        # itself runs as the product's launch role, so these carry no infrastructure rights.
         statement(
             "LaunchDeploymentProducts",
             ["servicecatalog:DescribeProduct", "servicecatalog:DescribeProductView",
@@ -200,6 +205,16 @@ def res_operator_statements(org: OrganizationConfig) -> list[dict[str, Any]]:
         statement("ProductStacks", ["cloudformation:DescribeStackEvents", "cloudformation:DescribeStacks"],
                   _arn(region, res, "cloudformation", "stack/SC-*")),
         statement("TemplateSummaries", ["cloudformation:GetTemplateSummary"], "*"),
+    ]
+
+
+def res_operator_statements(org: OrganizationConfig) -> list[dict[str, Any]]:
+    """RES DevOps: launch the "Model Deployment" product, retry failed release stages, rebuild images,
+    read the release build logs (pure)."""
+    region, res, p = org.region, org.accounts.res, org.platform_name
+    return [
+        *res_read_only_statements(org),
+        *product_launch_statements(org),
         statement("RetryReleaseStages", ["codepipeline:RetryStageExecution"], _pipelines(org)),
         statement("RebuildImages", ["codepipeline:StartPipelineExecution"], _arn(region, res, "codepipeline", f"{p}-images")),
         statement("ReadReleaseBuildLogs", ["logs:FilterLogEvents", "logs:GetLogEvents"],
@@ -244,6 +259,8 @@ def res_persona_policy(org: OrganizationConfig, persona: str) -> dict[str, Any] 
         return policy_document(platform_admin_statements(org))
     if level == RELEASE_OPERATOR:
         return policy_document(res_operator_statements(org))
+    if level == PRODUCT_LAUNCHER:
+        return policy_document(product_launch_statements(org))
     if level == READ_ONLY:
         return policy_document(res_read_only_statements(org))
     return None

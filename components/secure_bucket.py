@@ -34,6 +34,21 @@ def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
     )
 
 
+EVIDENCE_DELETE_ACTIONS = ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteBucket"]
+"""What destroys audit evidence or its bucket (lifecycle stays with the deploy role: Object Lock keeps locked versions from expiring)."""
+
+
+def deny_delete_statement(bucket_arn: str) -> dict[str, Any]:
+    """Deny everyone, the account's own administrators included, deleting evidence or the bucket."""
+    return statement(
+        "DenyEvidenceDeletion",
+        EVIDENCE_DELETE_ACTIONS,
+        [bucket_arn, f"{bucket_arn}/*"],
+        effect="Deny",
+        principal={"AWS": "*"},
+    )
+
+
 def bucket_policy(bucket_arn: str, extra_statements: list[dict[str, Any]]) -> str:
     """TLS-only plus the caller's statements, as JSON (pure; tested without Pulumi)."""
     return json.dumps(policy_document([tls_only_statement(bucket_arn), *extra_statements]))
@@ -58,6 +73,9 @@ class SecureBucketArgs:
     policy_statements: list[Any] = field(default_factory=list)
     """Further statements (may contain Outputs) appended after the TLS-only deny."""
     tags: dict[str, str] = field(default_factory=dict)
+    object_lock_days: int | None = None
+    """Object Lock in COMPLIANCE mode with this default retention (audit evidence); None: no lock.
+    S3 allows enabling it on an existing versioned bucket, never disabling it."""
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -104,6 +122,20 @@ class SecureBucket(pulumi.ComponentResource):
             # Lifecycle rules on versions need versioning to exist first.
             opts=pulumi.ResourceOptions(parent=self.bucket, depends_on=[versioning]),
         )
+        if args.object_lock_days is not None:
+            aws.s3.BucketObjectLockConfiguration(
+                f"{name}-object-lock",
+                aws.s3.BucketObjectLockConfigurationInitArgs(
+                    bucket=self.bucket.id,
+                    object_lock_enabled="Enabled",
+                    rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
+                        default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
+                            mode="COMPLIANCE", days=args.object_lock_days
+                        )
+                    ),
+                ),
+                opts=pulumi.ResourceOptions(parent=self.bucket, depends_on=[versioning]),
+            )
         aws.s3.BucketPolicy(
             f"{name}-policy",
             aws.s3.BucketPolicyArgs(

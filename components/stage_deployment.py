@@ -23,7 +23,7 @@ import pulumi_aws as aws
 
 from components.iam_documents import policy_document, statement
 from components.iam_role import role_with_policy
-from components.serving_policies import serving_bucket_names
+from components.serving_policies import SERVING_PURPOSES, serving_bucket_names
 from mlops_core import naming
 from mlops_core.config import OrganizationConfig
 
@@ -46,7 +46,7 @@ class StageScope:
     exp_account_id: str
     """Where the model packages are registered (models are created from them)."""
     serving_buckets: list[str]
-    """The config-driven projects' serving buckets in this account, sorted."""
+    """Name patterns of the projects' serving buckets in this account, sorted."""
     serving_role_patterns: list[str]
     """ARN patterns of the projects' serving roles (the only roles the deployment passes), sorted."""
     key_arns: list[str] = field(default_factory=list)
@@ -56,18 +56,23 @@ class StageScope:
 def stage_scope(
     org: OrganizationConfig, account_id: str, projects: list[str], key_arns: list[str] | None = None
 ) -> StageScope:
-    """The scope of a stage account's deployment role for the given model projects (naming conventions)."""
+    """The scope of a stage account's deployment role (naming conventions).
+
+    Buckets and roles are name patterns (``<p>-*-cap-<account>-<region>``, ``<p>-serving-*-model``),
+    not one name per project: the shared role's policy stays the same size however many projects
+    there are. Without projects it names none.
+    """
     return StageScope(
         prefix=org.platform_name,
         region=org.region,
         account_id=account_id,
         exp_account_id=org.accounts.exp,
-        serving_buckets=sorted(
-            name for project in projects for name in serving_bucket_names(org, account_id, project).values()
-        ),
+        serving_buckets=sorted(serving_bucket_names(org, account_id, "*").values()) if projects else [],
         serving_role_patterns=sorted(
-            naming.role_arn(account_id, naming.serving_role_name(org, project, "*")) for project in projects
-        ),
+            naming.role_arn(account_id, naming.serving_role_name(org, "*", purpose)) for purpose in SERVING_PURPOSES
+        )
+        if projects
+        else [],
         key_arns=list(key_arns or []),
     )
 

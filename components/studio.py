@@ -7,16 +7,19 @@
 * Per user: a security group (HTTPS and NFS into the VPC, Studio's app-to-app ports within the
   group), a JupyterLab lifecycle configuration and a user profile named after the user (the name the
   IdP passes as ``userName``, so ``CreatePresignedDomainUrl`` can be limited to one's own profile).
-* The lifecycle configuration (:func:`lifecycle_script`) writes the SageMaker SDK config
-  (:func:`sdk_config`: default bucket = the project's SecureBucket, project KMS key for volumes and
-  outputs, subnets, the project's job security group, network isolation, inter-container encryption,
-  the project role) so ``fit()``/``run()`` pass the deny guardrails, and logs pip into CodeArtifact;
+* The lifecycle configuration (:func:`lifecycle_script`) fetches the SageMaker SDK config of each of
+  the user's projects (:func:`sdk_config`: default bucket = the project's SecureBucket, project KMS
+  key for volumes and outputs, subnets, the project's job security group, network isolation,
+  inter-container encryption, the project role; an object in the project's bucket, so the script
+  does not grow with the user's projects) so ``fit()``/``run()`` pass the deny guardrails, and logs
+  pip into CodeArtifact;
   a background loop renews the 12-hour CodeArtifact token every 11 hours while the app runs.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +33,8 @@ from components.network import endpoint_egress
 #: Where the SDK reads its config: user-level always; admin-level when the image lets us write it.
 USER_CONFIG_PATH = "/home/sagemaker-user/.config/sagemaker/config.yaml"
 ADMIN_CONFIG_PATH = "/etc/xdg/sagemaker/config.yaml"
+#: What Studio tells an app about itself (domain, space, execution role).
+RESOURCE_METADATA = "/opt/ml/metadata/resource-metadata.json"
 #: CodeArtifact tokens live 12 hours; renew with an hour to spare.
 TOKEN_RENEWAL_SECONDS = 11 * 3600
 
@@ -102,28 +107,58 @@ class CodeArtifactLogin:
         )
 
 
-def lifecycle_script(configs: dict[str, dict[str, Any]], login: CodeArtifactLogin) -> str:
+#: Where each project's SDK config lives: an object in the project's own artifacts bucket.
+SDK_CONFIG_KEY = "platform/sagemaker-sdk-config.yaml"
+#: Stands for the user's name in the shared object (the default S3 key prefix is per user).
+USER_PLACEHOLDER = "__STUDIO_USER__"
+
+
+@dataclass(frozen=True)
+class SdkConfigSource:
+    """Where a user's start script finds their projects' SDK configs. It names no project, so the
+    script's size does not depend on how many projects the user works on."""
+
+    user: str
+    """The user's profile name; the profile's ``mlops:project`` tag lists their projects."""
+    region: str
+    account_id: str
+    object_url: str
+    """``s3://`` URL of a project's SDK config object, ``{project}`` standing for the project."""
+
+
+def sdk_config_object(defaults: SdkDefaults) -> str:
+    """The project's SDK config as the object the start scripts fetch (user prefix left open)."""
+    return yaml.safe_dump(sdk_config(defaults), sort_keys=True)
+
+
+def lifecycle_script(source: SdkConfigSource, login: CodeArtifactLogin) -> str:
     """Bash run at every JupyterLab start: SDK config(s) and the CodeArtifact login with renewal.
 
-    ``configs``: project -> SDK config; the first (sorted) is the default, every project also gets
-    ``~/.config/sagemaker/projects/<project>.yaml`` (select with ``SAGEMAKER_USER_CONFIG_OVERRIDE``).
+    The script reads the user's projects from their profile's ``mlops:project`` tag and fetches
+    each project's :data:`SDK_CONFIG_KEY` from its bucket into
+    ``~/.config/sagemaker/projects/<project>.yaml`` (select with ``SAGEMAKER_USER_CONFIG_OVERRIDE``);
+    the first (sorted) project's is the default.
     """
-    if not configs:
-        raise ValueError("a Studio user needs at least one project's SDK config")
-    projects = sorted(configs)
+    url = source.object_url.replace("{project}", "${project}")
     lines = [
         "#!/bin/bash",
         "# Installed by the platform (components/studio.py); runs at every JupyterLab app start.",
         "set -euo pipefail",
         'CONFIG_DIR="$(dirname ' + shlex.quote(USER_CONFIG_PATH) + ')"',
         'mkdir -p "$CONFIG_DIR/projects"',
-    ]
-    for project in projects:
-        body = yaml.safe_dump(configs[project], sort_keys=True)
-        lines += [f"cat > \"$CONFIG_DIR/projects/{project}.yaml\" <<'SDKCONFIG'", body.rstrip("\n"), "SDKCONFIG"]
-    default = shlex.quote(f"$CONFIG_DIR/projects/{projects[0]}.yaml").replace("'", '"')
-    lines += [
-        f"cp {default} \"$CONFIG_DIR/config.yaml\"",
+        "# The user's projects: their profile's mlops:project tags (the platform keeps them in step).",
+        f"DOMAIN_ID=\"$(python3 -c 'import json; print(json.load(open({json.dumps(RESOURCE_METADATA)}))[\"DomainId\"])')\"",
+        f'PROFILE_ARN="arn:aws:sagemaker:{source.region}:{source.account_id}:user-profile/$DOMAIN_ID/{source.user}"',
+        "PROJECTS=\"$(aws sagemaker list-tags --resource-arn \"$PROFILE_ARN\" "
+        "--query \"Tags[?starts_with(Key, 'mlops:project')].Value\" --output text)\"",
+        'DEFAULT=""',
+        "for project in $(printf '%s\\n' $PROJECTS | sort); do",
+        '  [[ "$project" =~ ^[a-z][a-z0-9-]+$ ]] || continue',
+        f'  aws s3 cp "{url}" - | sed "s|{USER_PLACEHOLDER}|{source.user}|g" > "$CONFIG_DIR/projects/$project.yaml"',
+        '  DEFAULT="${DEFAULT:-$project}"',
+        "done",
+        'if [ -z "$DEFAULT" ]; then echo "no project in the mlops:project tag of the user profile" >&2; exit 1; fi',
+        'cp "$CONFIG_DIR/projects/$DEFAULT.yaml" "$CONFIG_DIR/config.yaml"',
         "# Admin-level copy where the image allows it (root or passwordless sudo).",
         f"if sudo -n true 2>/dev/null; then sudo mkdir -p {shlex.quote(ADMIN_CONFIG_PATH.rsplit('/', 1)[0])} && "
         f"sudo cp \"$CONFIG_DIR/config.yaml\" {shlex.quote(ADMIN_CONFIG_PATH)}; fi",

@@ -34,8 +34,8 @@ from awsglue.context import GlueContext
 from awsglue.job import Job
 from awsglue.utils import getResolvedOptions
 from pyspark.context import SparkContext
-from pyspark.sql.types import StringType, StructField, StructType
 
+from mlops_etl.catalog_types import spark_schema_ddl
 from mlops_etl.pseudonymise import (
     KeyMaterialError,
     SchemaError,
@@ -81,15 +81,10 @@ def main() -> None:
     ).toDF()
     check_source_columns(raw.columns, columns)
 
-    raw_types = {field.name.lower(): field.dataType for field in raw.schema.fields}
-    schema = StructType(
-        [
-            StructField(column["name"], StringType() if column["pseudonymised"] else raw_types[column["name"]], True)
-            for column in curated
-        ]
-    )
+    # The declared types, never the inferred ones (a CSV's int comes out long, which Athena rejects
+    # against the table's int): the rows carry values converted to them, the frame has their schema.
     rows = raw.rdd.map(lambda row: row.asDict()).mapPartitions(make_partition_function(columns, key))
-    spark.createDataFrame(rows, schema).write.mode("overwrite").parquet(args["target_path"])
+    spark.createDataFrame(rows, spark_schema_ddl(curated)).write.mode("overwrite").parquet(args["target_path"])
     job.commit()
 
 

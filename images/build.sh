@@ -16,7 +16,9 @@ toolchain="${CODEBUILD_SRC_DIR_toolchain:?the toolchain source artifact is missi
 base_path="$(grep -v '^#' "$src/images/base-image.txt" | head -n1 | tr -d '[:space:]')"
 base_image="${CACHE_PREFIX:?}/${base_path}"
 
-repo_var() { local kind="$1" image="$2"; local name="${kind}_${image^^}"; echo "${!name:?$name is not set}"; }
+# QUARANTINE_<IMAGE>/RELEASE_<IMAGE>, any character other than a letter or digit as "_" (a hyphenated
+# image name is no shell variable name); components/image_pipeline.py's repository_variable() agrees.
+repo_var() { local kind="$1" image="$2"; local name="${kind}_${image^^}"; name="${name//[^A-Z0-9_]/_}"; echo "${!name:?$name is not set}"; }
 version() { tr -d '[:space:]' < "$src/images/$1/VERSION"; }
 released() { aws ecr describe-images --repository-name "$1" --image-ids "imageTag=$2" >/dev/null 2>&1; }
 

@@ -6,7 +6,8 @@
 # Builds the archive images/build.sh expects:
 #   pulumi/                         the Pulumi CLI, the version of the pulumi SDK pin in constraints.txt
 #   plugins/resource-aws-v<ver>/    the pulumi-resource-aws plugin of the pulumi-aws pin
-#   wheels/                         every pin of constraints.txt as linux x86_64 wheels for CPython 3.11
+#   wheels/                         every pin of constraints.txt as linux x86_64 wheels for CPython 3.11,
+#                                   the build-system requirements (setuptools, wheel) included
 # and uploads it SSE-KMS with the release key. `mlops-platform bootstrap --stage-toolchain` runs it
 # (after the first res deploy: the bucket and key exist from then on).
 set -euo pipefail

@@ -392,6 +392,15 @@ class WorkspaceSettings(CamelModel):
         return self
 
 
+class AuditLogSettings(CamelModel):
+    """How long CloudTrail and AWS Config evidence is kept out of reach of the audited account."""
+
+    retention_days: Annotated[int, Field(ge=365, le=36500)] = 365
+    """Object Lock (COMPLIANCE mode) default retention of every audit object: nobody, root included,
+    can delete or overwrite an object version before it ends, and it cannot be shortened. At least a
+    year: the pack (audit-evidence-locked, minimumAuditRetentionDays) refuses less."""
+
+
 class OrganizationConfig(CamelModel):
     """Organisation-wide values shared by every stack and the serving project."""
 
@@ -413,6 +422,8 @@ class OrganizationConfig(CamelModel):
     data_sets: list[DataSet] = []
     workspace: WorkspaceSettings = WorkspaceSettings()
     """EXP: source control and Studio settings."""
+    audit_logs: AuditLogSettings = AuditLogSettings()
+    """Retention of the audit evidence (CloudTrail, AWS Config) in each account's audit bucket."""
 
     @model_validator(mode="after")
     def _cross_references(self) -> OrganizationConfig:

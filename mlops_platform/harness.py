@@ -21,7 +21,6 @@ import hashlib
 import json
 import re
 import runpy
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 
 from mlops_core.paths import REPO_ROOT
+from mlops_platform import mock_arns
 from mlops_core.config import (
     CONFIG_NAMESPACE,
     ConfigError,
@@ -134,20 +134,6 @@ class StackPlan:
 # Mock outputs
 # --------------------------------------------------------------------------------------------
 
-_ID_PREFIX = {
-    "aws:ec2/vpc:Vpc": "vpc",
-    "aws:ec2/subnet:Subnet": "subnet",
-    "aws:ec2/securityGroup:SecurityGroup": "sg",
-    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
-    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
-    "aws:ec2/routeTable:RouteTable": "rtb",
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
-    "aws:ec2/flowLog:FlowLog": "fl",
-    # IDs AWS generates, in its formats (the limits check holds them to the API models' patterns):
-    "aws:sagemaker/domain:Domain": "d",
-    "aws:servicecatalog/portfolio:Portfolio": "port",
-    "aws:servicecatalog/product:Product": "prod",
-}
 # Inputs that carry a resource's physical name, per type (first match wins).
 _NAME_INPUTS = ("bucket", "name", "roleName", "functionName", "repositoryName", "domainName", "userProfileName", "modelPackageGroupName", "pipelineName")
 
@@ -157,40 +143,25 @@ def _digest(*parts: str, length: int = 17) -> str:
 
 
 def fake_state(type_token: str, name: str, inputs: Mapping[str, Any], account: str, region: str) -> tuple[str, dict]:
-    """Deterministic ID and computed outputs for a resource (what AWS would have returned)."""
-    module, _, resource = type_token.partition(":")[2].partition("/")
-    resource_type = resource.partition(":")[2] or resource
+    """Deterministic ID and computed outputs for a resource (what AWS would have returned: IDs and
+    ARNs in AWS's format per type, ``mlops_platform.mock_arns``)."""
+    module = type_token.partition(":")[2].partition("/")[0]
     physical = next((str(inputs[k]) for k in _NAME_INPUTS if isinstance(inputs.get(k), str) and k in inputs), None)
     if physical is None:
         physical = f"{name}-{_digest(type_token, name, length=7)}"
-    computed: dict[str, Any] = {}
-    if type_token in _ID_PREFIX:
-        resource_id = f"{_ID_PREFIX[type_token]}-{_digest(account, type_token, name)}"
-    elif type_token == "aws:kms/key:Key":
-        resource_id = str(uuid.UUID(hex=_digest(account, name, length=32)))
+    resource_id = mock_arns.mock_id(type_token, name, physical, account)
+    computed: dict[str, Any] = {"id": resource_id}
+    arn = mock_arns.mock_arn(type_token, physical, resource_id, inputs, account, region)
+    if arn is not None:
+        computed["arn"] = arn
+    if type_token == "aws:kms/key:Key":
         computed["keyId"] = resource_id
-    else:
-        resource_id = physical
-    kebab = re.sub(r"(?<!^)(?=[A-Z])", "-", resource_type).lower()
     if type_token.startswith("aws:s3/bucket:"):
-        arn = f"arn:aws:s3:::{physical}"
         computed["bucket"] = physical
-    elif module == "iam":
-        arn = f"arn:aws:iam::{account}:{kebab.removeprefix('iam-')}/{physical}"
+    if module == "iam" or type_token in ("aws:cloudwatch/logGroup:LogGroup", "aws:sns/topic:Topic", "aws:sqs/queue:Queue"):
         computed["name"] = physical
-    elif type_token == "aws:kms/key:Key":
-        arn = f"arn:aws:kms:{region}:{account}:key/{resource_id}"
-    elif type_token == "aws:cloudwatch/logGroup:LogGroup":
-        arn = f"arn:aws:logs:{region}:{account}:log-group:{physical}"
-        computed["name"] = physical
-    elif type_token in ("aws:sns/topic:Topic", "aws:sqs/queue:Queue"):
-        arn = f"arn:aws:{module}:{region}:{account}:{physical}"
-        computed["name"] = physical
-    else:
-        arn = f"arn:aws:{module}:{region}:{account}:{kebab}/{resource_id}"
-        if "name" in inputs or module in ("sagemaker", "lambda", "ecr", "codebuild", "codepipeline"):
-            computed.setdefault("name", physical)
-    computed.update({"arn": arn, "id": resource_id})
+    elif "name" in inputs or module in ("sagemaker", "lambda", "ecr", "codebuild", "codepipeline"):
+        computed.setdefault("name", physical)
     if type_token == "aws:ec2/vpc:Vpc":
         computed["defaultSecurityGroupId"] = f"sg-{_digest(account, name, 'default')}"
     if type_token == "aws:ec2/subnet:Subnet":
@@ -436,6 +407,8 @@ def plan_declaration(
     optional parts off). ``declare`` may return a mapping of outputs to resolve (known, or
     :data:`UNKNOWN` in preview mode).
     """
+    if not callable(declare):
+        raise PlanError(f"plan_declaration: declare must be a function that declares resources, not {type(declare).__name__}")
     mocks = PlatformMocks(account, region, preview, {})
     monitor = RecordingMonitor(mocks, root)
     resolved: dict[str, Any] = {}
@@ -444,7 +417,13 @@ def plan_declaration(
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
 
         def program():
-            returned = dict(declare() or {})
+            returned = declare()
+            if returned is not None and not isinstance(returned, Mapping):
+                raise PlanError(
+                    f"plan_declaration: declare returned {type(returned).__name__}; return None or a mapping of outputs",
+                    monitor.records,
+                )
+            returned = dict(returned or {})
 
             async def collect() -> None:
                 for key, value in returned.items():

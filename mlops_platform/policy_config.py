@@ -24,7 +24,7 @@ from typing import Any
 from components.image_pipeline import privileged_project_names
 from mlops_core.config import load_organization
 from mlops_core.paths import REPO_ROOT, policy_config_file
-from mlops_core.roles import STACK_ROLES, STAGES
+from mlops_core.roles import ACCOUNT_ROLES, STACK_ROLES, STAGES
 from mlops_guard.allowlists import ecr_host, sagemaker_registry_hosts
 from mlops_guard.config import DEFAULT_LEVEL, PackConfig, PolicyConfigError, parse_pack_config
 from mlops_guard.registry import ALL_POLICIES
@@ -46,6 +46,12 @@ ADVISORY_EXCEPTIONS: tuple[AdvisoryException, ...] = (
         ("exp", "dev", "int"),
         "Endpoints outside PROD serve tests and experiments; captured traffic only feeds Model Monitor in PROD. "
         "Capture stays mandatory in PROD.",
+    ),
+    AdvisoryException(
+        "iam-no-star-resource-on-scopable-actions",
+        ACCOUNT_ROLES,
+        "New with issue #18: 33 platform statements (alarm reads, VPC ENI management, template summaries, "
+        "Service Catalog launches) still allow scopable actions on Resource '*'; advisory until they name ARNs.",
     ),
 )
 """The only places a mandatory policy is downgraded. Mirrored, with reasons, in the README."""

@@ -33,6 +33,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from mlops_etl.catalog_types import DeclaredTypeError, converter, to_declared
+
 DROP = "drop"
 PSEUDONYMISE = "pseudonymise"
 TREATMENTS = (DROP, PSEUDONYMISE)
@@ -95,6 +97,10 @@ def parse_columns(columns: Columns) -> tuple[ColumnSpec, ...]:
         column_type = column.get("type")
         if not isinstance(column_type, str) or not column_type.strip():
             raise SchemaError(f"{where}: type must be a non-empty string")
+        try:
+            converter(column_type)
+        except DeclaredTypeError as error:
+            raise SchemaError(f"{where}: {error}") from None
         pii = column.get("pii", False)
         if not isinstance(pii, bool):
             raise SchemaError(f"{where}: pii must be true or false, not {pii!r}")
@@ -217,12 +223,15 @@ def validate_key(key: bytes) -> bytes:
 def make_row_transformer(specs: Iterable[ColumnSpec], key: bytes) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     """A function turning one raw row (a mapping) into its curated row (a dict in curated order).
 
-    Raises :class:`SchemaError` for a row with an undeclared column or without a declared one.
+    Kept columns come out as their declared type (:func:`mlops_etl.catalog_types.to_declared`),
+    pseudonyms as strings. Raises :class:`SchemaError` for a row with an undeclared column, without a
+    declared one, or with a value that does not fit its declared type.
     """
     specs = tuple(specs)
     key = validate_key(key)
     declared = {spec.name for spec in specs}
     kept = [spec for spec in specs if spec.treatment != DROP]
+    converters = {spec.name: converter(spec.type) for spec in kept}
 
     def transform(row: Mapping[str, Any]) -> dict[str, Any]:
         values = {str(name).lower(): value for name, value in row.items()}
@@ -234,7 +243,13 @@ def make_row_transformer(specs: Iterable[ColumnSpec], key: bytes) -> Callable[[M
             if spec.name not in values:
                 raise SchemaError(f"row lacks declared column {spec.name!r}")
             value = values[spec.name]
-            curated[spec.name] = pseudonym(value, key) if spec.treatment == PSEUDONYMISE else value
+            if spec.treatment == PSEUDONYMISE:
+                curated[spec.name] = pseudonym(value, key)
+                continue
+            try:
+                curated[spec.name] = to_declared(value, spec.type, converters[spec.name])
+            except DeclaredTypeError as error:
+                raise SchemaError(f"column {spec.name!r}: {error}") from None
         return curated
 
     return transform

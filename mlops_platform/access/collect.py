@@ -33,8 +33,6 @@ def planned_resources(plan: Any) -> list[PlannedResource]:
             continue
         resource_id, computed = fake_state(record.type, record.name, record.inputs, plan.account_id, plan.region)
         arn = str(computed.get("arn", ""))
-        if record.type == "aws:iam/role:Role" and record.inputs.get("path") not in (None, "/"):
-            arn = naming.role_arn(plan.account_id, str(record.inputs["name"]), str(record.inputs["path"]))
         out.append(PlannedResource(plan.stack, plan.account_id, plan.region, record.type, record.name, record.inputs, arn, resource_id))
     return out
 

@@ -9,12 +9,16 @@ module supplies what AWS would set from the principal and the path (``aws:Princi
 ``aws:SecureTransport`` of every call); the step adds what only the call knows
 (encryption context, ``kms:GrantIsForAWSResource``, ``aws:CalledVia``, SageMaker job arguments...).
 Lake Formation grants are outside IAM: a step that names one is also checked against the plan's grants.
+Service Catalog lets only principals associated with a product's portfolio launch it, whatever IAM
+allows: every ``servicecatalog:ProvisionProduct`` step is also checked against the plan's principal
+associations (``IAM`` exact, ``IAM_PATTERN`` with the account left out and ``*`` wildcards).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from mlops_platform.access.journeys import JourneyError, Step, resolve
@@ -81,6 +85,8 @@ class Prepared:
     stacks: set[str]
     error: str | None = None
     lake_formation: tuple[bool, str] | None = None
+    portfolio: tuple[bool, str] | None = None
+    """For a launch: whether the caller is associated with the product's portfolio, and how."""
 
 
 def _account_of(arn: str, model: AccessModel, fallback: str) -> str:
@@ -137,9 +143,11 @@ def _sign_in(spec: dict[str, str], model: AccessModel, settings: Settings) -> tu
         permission_set = f"{settings.platform}-{persona.replace('_', '-')}"[:32]
         arn = f"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{settings.region}/AWSReservedSSO_{permission_set}_{SSO_ROLE_SUFFIX}"
         session = f"arn:aws:sts::{account}:assumed-role/AWSReservedSSO_{permission_set}_{SSO_ROLE_SUFFIX}/{user}"
-        chain = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": f"arn:aws:iam::{account}:role/{settings.platform}-persona-*"}]}
+        planned = model.permission_sets.get(permission_set)
+        if planned is None:
+            raise JourneyError(f"sign_in {persona}: the identity stack plans no permission set {permission_set!r} with an inline policy")
         context = {"aws:PrincipalArn": arn, "aws:PrincipalAccount": account, f"aws:PrincipalTag/{settings.user_name_tag}": user}
-        return session, {"identityPolicies": [{"name": f"permission set {permission_set}", "policy": chain}]}, context, f"sign-in {permission_set} ({user})", {stack}
+        return session, {"identityPolicies": [{"name": planned.name, "policy": planned.document}]}, context, f"sign-in {permission_set} ({user})", {stack}
     provider = f"arn:aws:iam::{account}:saml-provider/{settings.saml_provider_name}"
     return provider, {"identityPolicies": []}, {"SAML:aud": SAML_AUDIENCE}, f"sign-in {settings.saml_provider_name} ({user})", {stack}
 
@@ -204,6 +212,8 @@ def prepare(step: Step, model: AccessModel, settings: Settings) -> Prepared:
         prepared = Prepared(step, display, resource, simulation, set(explicit), stacks)
         if step.lake_formation is not None:
             prepared.lake_formation = lake_formation_grant(resolve(step.lake_formation, model, settings.platform, settings.region), model)
+        if step.action == "servicecatalog:ProvisionProduct":
+            prepared.portfolio = portfolio_association(str(context.get("aws:PrincipalArn", principal)), resource, model)
         return prepared
     except (JourneyError, ModelError) as exc:
         return Prepared(step, _display(step), str(resource), None, set(), set(), error=str(exc))
@@ -232,6 +242,30 @@ def lake_formation_grant(spec: dict[str, Any], model: AccessModel) -> tuple[bool
             return True, f"Lake Formation grant in {grant.stack}: {', '.join(grant.permissions)} on {sorted(n for n in names if n)}"
     what = f"table {table}" if table else f"database {database}"
     return False, f"no Lake Formation grant of {', '.join(sorted(wanted))} on {what} to {principal}"
+
+
+def portfolio_association(principal_arn: str, product_arn: str, model: AccessModel) -> tuple[bool, str]:
+    """Whether ``principal_arn`` is associated with a portfolio that holds the product ``product_arn``."""
+    product = product_arn.rsplit("/", 1)[-1]
+    account, caller_account = product_arn.split(":")[4:5], principal_arn.split(":")[4:5]
+    if account != caller_account:
+        return False, f"Service Catalog: {principal_arn} is not in the product's account (portfolio associations are per account)"
+    portfolios = sorted(model.product_portfolios.get(product, set()))
+    if not portfolios:
+        return False, f"Service Catalog: product {product} is in no planned portfolio"
+    for portfolio in portfolios:
+        for kind, associated in model.portfolio_principals.get(portfolio, []):
+            if _associated(kind, associated, principal_arn):
+                return True, f"Service Catalog: {principal_arn} is associated with portfolio {portfolio} ({kind} {associated})"
+    return False, f"Service Catalog: {principal_arn} is associated with no portfolio of product {product} ({', '.join(portfolios)})"
+
+
+def _associated(kind: str, associated: str, principal_arn: str) -> bool:
+    if kind == "IAM":
+        return associated == principal_arn
+    # IAM_PATTERN: "arn:<partition>:iam:::role/<path and name, * wildcards>", any account of the portfolio's.
+    wanted, actual = associated.split(":", 5), principal_arn.split(":", 5)
+    return len(wanted) == len(actual) == 6 and wanted[:3] == actual[:3] and fnmatchcase(actual[5], wanted[5])
 
 
 # ---- results ---------------------------------------------------------------------------------------
@@ -272,6 +306,11 @@ def checks_from(prepared: list[Prepared], results: dict[str, dict[str, Any]]) ->
             granted, text = item.lake_formation
             check.reasons.append(text)
             if check.result == "Allowed" and not granted:
+                check.result = "ImplicitlyDenied"
+        if item.portfolio is not None and check.result != "Error":
+            associated, text = item.portfolio
+            check.reasons.append(text)
+            if check.result == "Allowed" and not associated:
                 check.result = "ImplicitlyDenied"
         if step.aws_owned_resource_policy is not None:
             check.reasons.append("resource policy: AWS's, as stated in the journeys file (not in any plan)")

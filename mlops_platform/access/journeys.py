@@ -65,6 +65,20 @@ class Step:
     def label(self) -> str:
         return f"{self.journey} / {self.step}"
 
+    @property
+    def checked_another_way(self) -> list[str]:
+        """What decides this step besides the IAM engine, and how it is checked (empty: IAM alone)."""
+        ways = []
+        if self.lake_formation is not None:
+            ways.append("Lake Formation: the plan's grant")
+        if self.action == "servicecatalog:ProvisionProduct":
+            ways.append("Service Catalog: the plan's portfolio principal association")
+        if self.aws_owned_resource_policy is not None:
+            ways.append("AWS-owned resource: its documented policy, stated in the file")
+        if self.beyond_iam:
+            ways.append(f"beyond IAM: {self.beyond_iam}")
+        return ways
+
 
 @dataclass(frozen=True)
 class JourneyFile:
@@ -135,6 +149,38 @@ def _step(path: Path, journey: str, raw: Any) -> Step:
         why=raw.get("why"),
         aws_owned_resource_policy=raw.get("aws_owned_resource_policy"),
     )
+
+
+# ---- README -----------------------------------------------------------------------------------------
+
+README_START = "<!-- access-journeys:start -->"
+README_END = "<!-- access-journeys:end -->"
+
+
+def readme_block(steps: list[Step]) -> str:
+    """The README's count of steps per journey, and the steps IAM evaluation alone does not decide."""
+    journeys: dict[str, list[Step]] = {}
+    for step in steps:
+        journeys.setdefault(step.journey, []).append(step)
+    lines = ["| Journey | Steps | Also checked another way |", "|---|---|---|"]
+    lines += [f"| {name} | {len(items)} | {sum(bool(s.checked_another_way) for s in items)} |" for name, items in journeys.items()]
+    lines += ["", "Steps the IAM engine cannot decide alone, and how each is checked:", ""]
+    lines += [f"- {step.label}: {'; '.join(step.checked_another_way)}" for step in steps if step.checked_another_way]
+    return "\n".join(lines)
+
+
+def write_readme(readme: Path, steps: list[Step]) -> None:
+    """Rewrite the README's block between the markers."""
+    text = readme.read_text(encoding="utf-8")
+    head, _, rest = text.partition(README_START)
+    _, _, tail = rest.partition(README_END)
+    readme.write_text(f"{head}{README_START}\n{readme_block(steps)}\n{README_END}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m mlops_platform.access.journeys: rewrite the README's journey table
+    from mlops_core.paths import REPO_ROOT
+
+    write_readme(REPO_ROOT / "README.md", load().steps)
 
 
 # ---- references --------------------------------------------------------------------------------------

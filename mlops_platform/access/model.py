@@ -119,6 +119,12 @@ class AccessModel:
     grants: list[LakeFormationGrant] = field(default_factory=list)
     records: dict[tuple[str, str], PlannedResource] = field(default_factory=dict)
     """(stack, Pulumi name) -> record, for references from the journeys."""
+    product_portfolios: dict[str, set[str]] = field(default_factory=dict)
+    """Service Catalog product ID -> the portfolios it is in."""
+    permission_sets: dict[str, NamedPolicy] = field(default_factory=dict)
+    """Identity Center permission set name -> its inline policy (the identity stack's plan)."""
+    portfolio_principals: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """Portfolio ID -> its principal associations (``IAM`` or ``IAM_PATTERN``, principal ARN)."""
     accounts: dict[str, str] = field(default_factory=dict)
     """Stack -> account."""
     stacks: list[str] = field(default_factory=list)
@@ -232,14 +238,31 @@ def build_model(resources: list[PlannedResource]) -> AccessModel:
         if record.type == "aws:ec2/vpcEndpoint:VpcEndpoint":
             policy = endpoint_policy(document(record.inputs["policy"], record.name)) if record.inputs.get("policy") else FULL_ACCESS_ENDPOINT_POLICY
             model.endpoints[record.id] = Endpoint(record.id, str(record.inputs.get("serviceName", "")), record.account, record.stack, record.name, policy)
+        if record.type == "aws:servicecatalog/productPortfolioAssociation:ProductPortfolioAssociation":
+            model.product_portfolios.setdefault(str(record.inputs.get("productId")), set()).add(str(record.inputs.get("portfolioId")))
+        if record.type == "aws:servicecatalog/principalPortfolioAssociation:PrincipalPortfolioAssociation":
+            association = (str(record.inputs.get("principalType") or "IAM"), str(record.inputs.get("principalArn")))
+            model.portfolio_principals.setdefault(str(record.inputs.get("portfolioId")), []).append(association)
         if record.type == "aws:lakeformation/permissions:Permissions":
             inputs = record.inputs
             target = {k: v for k, v in inputs.items() if k in ("table", "tableWithColumns", "dataCellsFilter", "database", "dataLocation", "lfTag", "lfTagPolicy")}
             model.grants.append(LakeFormationGrant(record.stack, str(inputs.get("catalogId", record.account)), str(inputs.get("principal", "")), tuple(inputs.get("permissions") or []), target))
+    _permission_sets(resources, model)
     for principal in model.principals.values():
         for arn in principal.managed_policy_arns:
             principal.identity_policies.append(_managed(arn, customer_policies, principal.name))
     return model
+
+
+def _permission_sets(resources: list[PlannedResource], model: AccessModel) -> None:
+    """Each planned permission set's inline policy, by the permission set's name."""
+    names = {r.arn: str(r.inputs.get("name")) for r in resources if r.type == "aws:ssoadmin/permissionSet:PermissionSet"}
+    for record in resources:
+        if record.type == "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy":
+            name = names.get(str(record.inputs.get("permissionSetArn")))
+            if name is None:
+                raise ModelError(f"{record.stack}:{record.name}: no planned permission set {record.inputs.get('permissionSetArn')}")
+            model.permission_sets[name] = NamedPolicy(f"permission set {name}", document(record.inputs["inlinePolicy"], record.name))
 
 
 def _principal(record: PlannedResource, customer_policies: dict[str, PlannedResource]) -> Principal:

@@ -12,23 +12,24 @@ from typing import Annotated
 
 import typer
 
-from mlops_core.paths import REPO_ROOT
+from mlops_platform.commands.common import BadInput, fail, project_root, write_output
 
 FORMATS = ("text", "json")
 
 
-def run_access(journeys_file: Path | None = None, stacks: list[str] | None = None):
+def run_access(journeys_file: Path | None = None, stacks: list[str] | None = None, root: Path | None = None):
     """The checks of every step (of the steps touching ``stacks``); raises on bad input."""
     from mlops_core.config import load_organization
     from mlops_platform.access import engine, evaluate, journeys
     from mlops_platform.access.collect import collect
 
+    root = root or project_root()
     loaded = journeys.load(journeys_file or journeys.JOURNEYS_FILE)
-    model = collect(loaded.product_parameters, root=REPO_ROOT)
+    model = collect(loaded.product_parameters, root=root)
     unknown = [s for s in stacks or [] if s not in model.accounts]
     if unknown:
         raise journeys.JourneyError(f"--stack {unknown[0]}: not a planned stack (stacks: {', '.join(model.stacks)})")
-    org = load_organization(REPO_ROOT)
+    org = load_organization(root)
     settings = evaluate.Settings(org.platform_name, org.region, org.identity.mode, org.identity.user_name_tag, org.identity.saml_provider_name)
     checks = evaluate.evaluate(loaded.steps, model, settings, engine.run_batch)
     if stacks:
@@ -55,27 +56,17 @@ def register(app: typer.Typer) -> None:
         from mlops_platform.harness import PlanError
 
         if output_format not in FORMATS:
-            typer.echo(f"error: --format must be one of {', '.join(FORMATS)} (got {output_format!r})", err=True)
-            raise typer.Exit(2)
+            raise fail(f"--format must be one of {', '.join(FORMATS)} (got {output_format!r})")
         try:
             checks = run_access(journeys_file, stack)
-        except (JourneyError, ModelError, EngineError, ConfigError, PlanError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+        except (BadInput, JourneyError, ModelError, EngineError, ConfigError, PlanError) as exc:
+            raise fail(str(exc)) from None
         if not checks:
-            typer.echo("error: no journey step touches the selected stacks", err=True)
-            raise typer.Exit(2)
+            raise fail("no journey step touches the selected stacks")
         failed = sum(not c.passed for c in checks)
         if output_format == "json":
-            text = json.dumps({"checks": [c.to_json() for c in checks], "summary": {"checks": len(checks), "failed": failed}}, indent=1) + "\n"
+            text = json.dumps({"checks": [c.to_json() for c in checks], "summary": {"checks": len(checks), "failed": failed}}, indent=1)
         else:
             text = render_text(checks)
-        if out is not None:
-            try:
-                out.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                typer.echo(f"error: cannot write {out}: {exc.strerror}", err=True)
-                raise typer.Exit(2) from None
-        else:
-            typer.echo(text, nl=False)
+        write_output(text, out)
         raise typer.Exit(1 if failed else 0)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlops_platform.commands.common import BadInput, StackOption, fail, progress_line, project_root
+from mlops_platform.commands.common import BadInput, StackOption, fail, progress_line, project_root, write_output
 
 if TYPE_CHECKING:  # the pack and the harness load only when the command runs
     from mlops_guard.config import PackConfig
@@ -245,16 +245,6 @@ def stale_policy_config_note(root: Path) -> str | None:
     return stale_message(stale, root) if stale else None
 
 
-def _write(text: str, out: Path | None) -> None:
-    if out is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"cannot write {out}: {exc.strerror}") from None
-
-
 def _list_policies(output_format: str, out: Path | None) -> None:
     from mlops_core.config import ConfigError
     from mlops_platform.catalogue import render_catalogue
@@ -265,7 +255,7 @@ def _list_policies(output_format: str, out: Path | None) -> None:
         text = render_catalogue(output_format, project_root())
     except (BadInput, ConfigError) as exc:
         raise fail(str(exc)) from None
-    _write(text, out)
+    write_output(text, out)
 
 
 def register(app: typer.Typer) -> None:
@@ -306,7 +296,7 @@ def register(app: typer.Typer) -> None:
         passes = [(p.name, p.result) for p in run.passes]
         text = render(run.result, output_format, default_location="Pulumi.yaml", passes=passes, verbose=verbose,
                       counts=run.counts.to_json() if run.counts else None)
-        _write(text, out)
+        write_output(text, out)
         note = stale_policy_config_note(root)
         if note:
             typer.echo(f"note: {note}", err=True)

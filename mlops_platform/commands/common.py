@@ -22,7 +22,7 @@ from mlops_platform.progress_line import ProgressLine, progress_enabled, progres
 
 __all__ = [
     "BadInput", "NoProjectError", "ProgressLine", "StackOption", "choose_directory", "fail", "progress_enabled",
-    "progress_line", "project_root", "relative_to_cwd", "show_program_warnings",
+    "progress_line", "project_root", "relative_to_cwd", "show_program_warnings", "write_output",
 ]
 
 EXIT_BAD_INPUT = 2
@@ -78,6 +78,20 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     for line in str(message).splitlines() or [""]:
         typer.echo(f"error: {line}", err=True)
     return typer.Exit(code)
+
+
+def write_output(text: str, out: Path | None) -> None:
+    """A command's report: to ``out`` (its directory created) or stdout, ending in one newline.
+    An unwritable ``out`` is bad input (exit 2)."""
+    text = text if text.endswith("\n") else text + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"--out {out}: cannot write ({exc.strerror})") from None
 
 
 def relative_to_cwd(path: Path) -> str:

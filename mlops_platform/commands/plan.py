@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from enum import Enum
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from mlops_core.config import ConfigError, list_stacks, load_organization, validate_stacks
-from mlops_platform.commands.common import BadInput, StackOption, fail, progress_line, project_root
+from mlops_platform.commands.common import BadInput, StackOption, fail, progress_line, project_root, write_output
 from mlops_platform.harness import (
     PlanError,
     ResourceRecord,
@@ -103,17 +102,6 @@ def _tree(resources: list[ResourceRecord]) -> list[str]:
 
     walk(None, 0)
     return lines
-
-
-def write_output(text: str, out: Optional[Path]) -> None:
-    if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"--out {out}: cannot write ({exc.strerror})") from None
 
 
 def plan_selected(

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from mlops_core.config import ConfigError
-from mlops_platform.commands.common import BadInput, StackOption, fail, project_root, relative_to_cwd
+from mlops_platform.commands.common import BadInput, StackOption, fail, project_root, relative_to_cwd, write_output
 
 ACCESS_MODULE = "mlops_platform.commands.access"
 
@@ -121,9 +121,5 @@ def register(app: typer.Typer) -> None:
             page = build(root, stack, access, note)
         except (BadInput, ConfigError, PlanError, PolicyConfigError) as exc:
             raise fail(str(exc)) from None
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(page, encoding="utf-8")
-        except OSError as exc:
-            raise fail(f"--out {out}: cannot write ({exc.strerror})") from None
+        write_output(page, out)
         typer.echo(f"wrote {relative_to_cwd(out)}")

@@ -50,6 +50,7 @@ def baseline_args(settings: StackSettings) -> AccountBaselineArgs:
         access_log_bucket_name=naming.bucket_name(org, account, "access-logs"),
         audit_bucket_name=naming.bucket_name(org, account, "audit"),
         switches=settings.config.baseline,
+        audit_retention_days=org.audit_logs.retention_days,
     )
 
 

@@ -122,7 +122,9 @@ def _lake(context: AccountContext, granted_projects: list[str]) -> DataLake:
             catalog_readers=[
                 KeyUser(
                     org.accounts.exp,
-                    sorted(role_arn(org.accounts.exp, project_role_name(org, name)) for name in granted_projects),
+                    # A name pattern, not one ARN per project: the key policy stays the same size as
+                    # projects join (Lake Formation grants still decide which data each one reads).
+                    [role_arn(org.accounts.exp, project_role_name(org, "*"))],
                     decrypt_only=True,
                     via_services=[f"glue.{region}.amazonaws.com"],
                 )

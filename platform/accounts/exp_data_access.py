@@ -1,19 +1,21 @@
 """EXP: access to the DATA account's shared data sets (resource links, Athena workgroup).
 
-The DATA stack grants SELECT on permitted curated columns directly to each project role in EXP
+The DATA stack grants SELECT on permitted curated columns directly to each project role in EXP and
+to the Studio execution role of each project member, who query the same columns from notebooks
 (see ``components/lake_formation.py``). Here, on the consumer side:
 
 * EXP's own Lake Formation settings: the deploy role as administrator (``admins`` replaces the
   whole list), ``CROSS_ACCOUNT_VERSION``, no IAMAllowedPrincipals defaults;
 * one resource link per shared database (a data set granted to at least one project), named by
   ``naming.shared_database_link_name``, with DESCRIBE on the link for the roles of the projects
-  that were given that data set, and no one else;
+  that were given that data set and their members' execution roles, and no one else;
 * per project with data access, an Athena workgroup whose configuration is enforced: results only
   under the project's prefix of a SecureBucket, encrypted (SSE-KMS) with the project's key (the
   platform key while the workspace provides none), a per-query scan limit, CloudWatch metrics;
   and, when the workspace provides the project role, an inline policy that lets the role query
-  through its workgroup (:func:`project_query_policy`). One workgroup per project, because
-  results hold the columns of the project that ran the query.
+  through its workgroup (:func:`project_query_policy`), and the same document as a managed
+  policy attached to each member's execution role. One workgroup per project, because results
+  hold the columns of the project that ran the query.
 
 Nothing is declared when the organisation has no DATA account or no data sets. Project role ARNs
 come from the naming convention, so this module works whether or not the workspace (another
@@ -44,6 +46,7 @@ from mlops_core.naming import (
     role_arn,
     shared_database_link_name,
     stack_deploy_role_arn,
+    user_execution_role_name,
 )
 
 #: Athena stops a query after scanning this much (10 GiB): a runaway query costs little.
@@ -89,7 +92,7 @@ def build(context: AccountContext, workspace: Any) -> None:
     org = settings.org
     if not org.has_data_account or not org.data_sets:
         return
-    account, region = settings.account_id, org.region
+    account = settings.account_id
     deploy_role = stack_deploy_role_arn(settings)
     here = context.opts
 
@@ -100,34 +103,7 @@ def build(context: AccountContext, workspace: Any) -> None:
     )
     after_settings = pulumi.ResourceOptions(provider=context.provider, depends_on=[lake_formation.settings])
     projects = _workspace_projects(workspace)
-    links = {}
-    for shared in shared_databases(org):
-        link = aws.glue.CatalogDatabase(
-            f"exp-link-{shared.data_set.replace('_', '-')}",
-            aws.glue.CatalogDatabaseArgs(
-                name=shared.link_name,
-                catalog_id=account,
-                description=f"Resource link to {shared.target_database} in the DATA account",
-                target_database=aws.glue.CatalogDatabaseTargetDatabaseArgs(
-                    catalog_id=org.accounts.data, database_name=shared.target_database, region=region
-                ),
-            ),
-            opts=after_settings,
-        )
-        for project, reader in shared.readers:
-            aws.lakeformation.Permissions(
-                f"exp-link-{shared.data_set.replace('_', '-')}-describe-{project}",
-                aws.lakeformation.PermissionsArgs(
-                    principal=reader,
-                    permissions=["DESCRIBE"],
-                    database=aws.lakeformation.PermissionsDatabaseArgs(catalog_id=account, name=link.name),
-                ),
-                # Lake Formation rejects grants to roles that do not exist yet.
-                opts=pulumi.ResourceOptions(
-                    parent=link, depends_on=[projects[project].role] if project in projects else []
-                ),
-            )
-        links[shared.data_set] = link.name
+    links = _resource_links(org, account, projects, workspace, after_settings)
 
     results = context.baseline.secure_bucket(
         "exp-athena-results",
@@ -182,6 +158,32 @@ def build(context: AccountContext, workspace: Any) -> None:
                 ),
                 opts=pulumi.ResourceOptions(provider=context.provider, parent=own.role),
             )
+        members = _member_roles(org, project.name, workspace)
+        if members:
+            # A managed policy, attached: the members' inline policies are near IAM's 10,240-character
+            # limit per role already (a member of two projects would pass it).
+            query = aws.iam.Policy(
+                f"exp-data-access-{project.name}-members",
+                aws.iam.PolicyArgs(
+                    name=f"{org.platform_name}-data-access-{project.name}",
+                    description=f"Query project {project.name}'s shared data through its workgroup (members' Studio roles)",
+                    policy=pulumi.Output.all(workgroup.arn, results.arn, key_arn).apply(
+                        lambda values, name=project.name: json.dumps(
+                            project_query_policy(org, name, values[0], values[1], values[2])
+                        )
+                    ),
+                ),
+                opts=pulumi.ResourceOptions(provider=context.provider),
+            )
+            for member, member_role in members:
+                aws.iam.RolePolicyAttachment(
+                    f"exp-data-access-{project.name}-{member}",
+                    aws.iam.RolePolicyAttachmentArgs(
+                        role=pulumi.Output.from_input(member_role).apply(lambda arn: arn.rsplit("/", 1)[-1]),
+                        policy_arn=query.arn,
+                    ),
+                    opts=pulumi.ResourceOptions(provider=context.provider, parent=query),
+                )
     context.exports.update(
         {
             "athenaWorkgroups": workgroups,
@@ -189,6 +191,61 @@ def build(context: AccountContext, workspace: Any) -> None:
             "sharedDatabases": links,
         }
     )
+
+
+def _resource_links(org: OrganizationConfig, account: str, projects: dict[str, Any], workspace: Any,
+                    after_settings: pulumi.ResourceOptions) -> dict[str, Any]:
+    """One resource link per shared database, with DESCRIBE for its projects' roles and members."""
+    region = org.region
+    links: dict[str, Any] = {}
+    for shared in shared_databases(org):
+        link = aws.glue.CatalogDatabase(
+            f"exp-link-{shared.data_set.replace('_', '-')}",
+            aws.glue.CatalogDatabaseArgs(
+                name=shared.link_name,
+                catalog_id=account,
+                description=f"Resource link to {shared.target_database} in the DATA account",
+                target_database=aws.glue.CatalogDatabaseTargetDatabaseArgs(
+                    catalog_id=org.accounts.data, database_name=shared.target_database, region=region
+                ),
+            ),
+            opts=after_settings,
+        )
+        for project, reader in shared.readers:
+            aws.lakeformation.Permissions(
+                f"exp-link-{shared.data_set.replace('_', '-')}-describe-{project}",
+                aws.lakeformation.PermissionsArgs(
+                    principal=reader,
+                    permissions=["DESCRIBE"],
+                    database=aws.lakeformation.PermissionsDatabaseArgs(catalog_id=account, name=link.name),
+                ),
+                # Lake Formation rejects grants to roles that do not exist yet.
+                opts=pulumi.ResourceOptions(
+                    parent=link, depends_on=[projects[project].role] if project in projects else []
+                ),
+            )
+            for member, member_role in _member_roles(org, project, workspace):
+                aws.lakeformation.Permissions(
+                    f"exp-link-{shared.data_set.replace('_', '-')}-describe-{project}-{member}",
+                    aws.lakeformation.PermissionsArgs(
+                        principal=member_role,
+                        permissions=["DESCRIBE"],
+                        database=aws.lakeformation.PermissionsDatabaseArgs(catalog_id=account, name=link.name),
+                    ),
+                    opts=pulumi.ResourceOptions(parent=link),
+                )
+        links[shared.data_set] = link.name
+    return links
+
+
+def _member_roles(org: OrganizationConfig, project: str, workspace: Any) -> list[tuple[str, Any]]:
+    """(user, Studio execution role ARN) of the project's members, as the workspace declared them
+    (an Output, so grants and policies wait for the role), else by the naming convention."""
+    declared = getattr(workspace, "user_role_arns", None) or {}
+    return [
+        (member.name, declared.get(member.name) or role_arn(org.accounts.exp, user_execution_role_name(org, member.name)))
+        for member in org.members(project)
+    ]
 
 
 def _workspace_projects(workspace: Any) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """EXP: both SageMaker deny guardrails, attached to every role SageMaker uses in the workspace.
 
-The network guardrail admits only the EXP subnets, the workspace's security groups (Studio domain
-and users, project jobs, the product's builds) and the SageMaker API endpoint.
+The network guardrail admits only the EXP subnets, the workspace's security groups and the SageMaker
+API endpoint: the shared one the Studio domain's and the product's groups, one per project its jobs'
+group, one per user their apps' group and their projects' jobs groups.
 """
 
 from __future__ import annotations
@@ -22,26 +23,33 @@ def build(
     projects: dict[str, ModelProject],
     product_security_group_id: pulumi.Output[str],
 ) -> SageMakerGuardrails:
-    """The two deny policies, attached to the Studio roles and the project roles."""
+    """The two deny policies, attached to the Studio roles and the project roles.
+
+    The shared network policy admits the domain's and the product's groups; each project role and
+    each user's role gets its own (its project's jobs group; the user's apps group and their
+    projects' jobs groups), so no shared document grows with projects or people.
+    """
     network = context.baseline.network
+    org = context.settings.org
+    domain_sg = studio.studio.domain_security_group_id
     guardrails = SageMakerGuardrails(
         "exp-guardrails",
         SageMakerGuardrailsArgs(
-            name_prefix=context.settings.org.platform_name,
+            name_prefix=org.platform_name,
             subnet_ids=network.subnet_ids,
-            security_group_ids=[
-                studio.studio.domain_security_group_id,
-                *studio.studio.user_security_group_ids.values(),
-                *(p.security_group.id for p in projects.values()),
-                product_security_group_id,
-            ],
+            security_group_ids=[domain_sg, product_security_group_id],
             sagemaker_api_endpoint_ids=[network.endpoint_ids[SAGEMAKER_API]],
         ),
         opts=context.opts,
     )
     guardrails.attach(studio.default_role.name, "exp-studio-default")
+    people = {person.name: person for person in org.data_scientists}
     for name, role in studio.user_roles.items():
-        guardrails.attach(role.name, f"exp-user-{name}")
+        groups = [domain_sg, *([studio.studio.user_security_group_ids[name]] if name in studio.studio.user_security_group_ids else [])]
+        groups += [projects[p].security_group.id for p in people[name].projects]
+        guardrails.attach(role.name, f"exp-user-{name}", network_policy=guardrails.network_policy(f"user-{name}", groups))
     for name, project in projects.items():
-        guardrails.attach(project.role.name, f"exp-{name}-role")
+        guardrails.attach(
+            project.role.name, f"exp-{name}-role", network_policy=guardrails.network_policy(f"project-{name}", [project.security_group.id])
+        )
     return guardrails

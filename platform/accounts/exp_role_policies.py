@@ -18,13 +18,19 @@ from accounts.exp_source_control import SourceControl
 from accounts.exp_studio import StudioWorkspace
 from components.codeartifact import CodeArtifact
 from components.exp_policies import (
+    MAX_MANAGED_POLICY_CHARS,
     ExpPolicyContext,
+    ProjectResources,
     default_execution_role_policy,
-    execution_role_policy,
+    execution_role_base_policy,
+    project_access_chunks,
+    project_access_policy,
     project_role_policy,
 )
 from components.model_project import ModelProject
 from components.service_catalog import ModelBuildingProduct
+from mlops_core import naming
+from mlops_core.config import DataScientist
 
 
 def policy_context(
@@ -67,30 +73,22 @@ def policy_context(
     )
 
 
+#: IAM's default quota of managed policies attached to one role; the two deny guardrails take two.
+MAX_ATTACHED_POLICIES = 10
+GUARDRAIL_ATTACHMENTS = 2
+
+
 def build(
     context: AccountContext,
     policies: pulumi.Output[ExpPolicyContext],
     studio: StudioWorkspace,
     projects: dict[str, ModelProject],
 ) -> None:
-    """One inline policy per data scientist on a project, the domain default role and each project role."""
-    user_roles = studio.user_roles
+    """Per data scientist on a project an inline base policy and managed project-access policies;
+    the domain default role's and each project role's inline policy."""
     for person in context.settings.org.data_scientists:
-        if not person.projects:
-            continue
-        aws.iam.RolePolicy(
-            f"exp-user-{person.name}-policy",
-            aws.iam.RolePolicyArgs(
-                role=user_roles[person.name].id,
-                name="studio-user",
-                policy=pulumi.Output.all(policies, user_roles[person.name].arn).apply(
-                    lambda v, person=person: json.dumps(
-                        execution_role_policy(person.persona, person.name, v[1], [v[0].projects[n] for n in person.projects], v[0])
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=user_roles[person.name]),
-        )
+        if person.projects:
+            _user_policies(context, policies, studio.user_roles[person.name], person)
     aws.iam.RolePolicy(
         "exp-studio-default-policy",
         aws.iam.RolePolicyArgs(
@@ -110,3 +108,67 @@ def build(
             ),
             opts=pulumi.ResourceOptions(parent=project.role),
         )
+
+
+def _convention_context(context: AccountContext) -> tuple[ExpPolicyContext, dict[str, ProjectResources]]:
+    """The projects' resources as their names say (a key ARN of the real length): enough to size a
+    project-access policy before any resource exists."""
+    settings = context.settings
+    org, account = settings.org, settings.account_id
+    ctx = ExpPolicyContext(org.platform_name, account, org.region, "", "", org.identity.user_name_tag, "", "")
+    resources = {
+        p.name: ProjectResources(
+            name=p.name,
+            bucket_arn=f"arn:aws:s3:::{naming.bucket_name(org, account, naming.project_bucket_purpose(p.name))}",
+            key_arn=f"arn:aws:kms:{org.region}:{account}:key/{'0' * 36}",
+            model_package_group=naming.model_package_group_name(p.name),
+            role_arn=naming.role_arn(account, naming.project_role_name(org, p.name)),
+        )
+        for p in org.model_projects
+    }
+    return ctx, resources
+
+
+def _user_policies(context: AccountContext, policies: pulumi.Output[ExpPolicyContext], role: aws.iam.Role, person: DataScientist) -> None:
+    """The base policy inline; the project access in managed policies of at most 6,144 characters
+    each, so a lead in many projects stays within IAM's limits."""
+    ctx, resources = _convention_context(context)
+    chunks = project_access_chunks(person.persona, [resources[n] for n in person.projects], ctx)
+    if len(chunks) + GUARDRAIL_ATTACHMENTS > MAX_ATTACHED_POLICIES:
+        raise pulumi.RunError(
+            f"organization.yaml: dataScientists: {person.name} works on {len(person.projects)} projects, whose access needs "
+            f"{len(chunks)} managed policies; with the 2 guardrails a role may carry {MAX_ATTACHED_POLICIES}"
+        )
+    aws.iam.RolePolicy(
+        f"exp-user-{person.name}-policy",
+        aws.iam.RolePolicyArgs(
+            role=role.id,
+            name="studio-user",
+            policy=pulumi.Output.all(policies, role.arn).apply(
+                lambda v: json.dumps(execution_role_base_policy(person.persona, person.name, v[1], v[0]))
+            ),
+        ),
+        opts=pulumi.ResourceOptions(parent=role),
+    )
+    for index, chunk in enumerate(chunks, start=1):
+        policy = aws.iam.Policy(
+            f"exp-user-{person.name}-projects-{index}",
+            aws.iam.PolicyArgs(
+                name=f"{context.settings.org.platform_name}-user-{person.name}-projects-{index}",
+                description=f"Project access of {person.name}: {', '.join(chunk)}"[:1000],
+                policy=policies.apply(lambda c, chunk=chunk: json.dumps(_checked_access(person.persona, [c.projects[n] for n in chunk], c))),
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"exp-user-{person.name}-projects-{index}-attachment",
+            aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=policy.arn),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+
+
+def _checked_access(persona: str, projects: list[ProjectResources], ctx: ExpPolicyContext) -> dict:
+    document = project_access_policy(persona, projects, ctx)
+    if len(json.dumps(document, separators=(",", ":"))) > MAX_MANAGED_POLICY_CHARS:
+        raise ValueError(f"project access of {[p.name for p in projects]} exceeds {MAX_MANAGED_POLICY_CHARS} characters")
+    return document

@@ -2,8 +2,9 @@
 
 Per data scientist an execution role (tagged with their projects, user and persona); a domain
 default role without project access; the :class:`Studio` domain with a profile, security group and
-JupyterLab lifecycle configuration per user who works on a project. The lifecycle script writes the
-SageMaker SDK defaults of each of the user's projects and the CodeArtifact login.
+JupyterLab lifecycle configuration per user who works on a project. The lifecycle script fetches the
+SageMaker SDK defaults of each of the user's projects (an object per project in its bucket, declared
+here) and logs pip into CodeArtifact.
 
 The roles' inline policies come later (:mod:`accounts.exp_role_policies`): they name the domain.
 """
@@ -18,10 +19,21 @@ import pulumi_aws as aws
 
 from accounts.common import AccountContext
 from components.codeartifact import CodeArtifact
-from components.exp_policies import project_tag_value
+from components.exp_policies import project_tags
 from components.iam_documents import service_trust_policy
 from components.model_project import ModelProject
-from components.studio import CodeArtifactLogin, SdkDefaults, Studio, StudioArgs, StudioUser, lifecycle_script, sdk_config
+from components.studio import (
+    SDK_CONFIG_KEY,
+    USER_PLACEHOLDER,
+    CodeArtifactLogin,
+    SdkConfigSource,
+    SdkDefaults,
+    Studio,
+    StudioArgs,
+    StudioUser,
+    lifecycle_script,
+    sdk_config_object,
+)
 from mlops_core import naming
 from mlops_core.config import DataScientist
 
@@ -58,8 +70,8 @@ def build(context: AccountContext, codeartifact: CodeArtifact, projects: dict[st
                 StudioUser(
                     name=p.name,
                     execution_role_arn=user_roles[p.name].arn,
-                    lifecycle_script=_user_script(context, p, login, projects),
-                    tags={naming.PROJECT_TAG_KEY: project_tag_value(p.projects), "mlops:user": p.name},
+                    lifecycle_script=_user_script(context, p, login),
+                    tags={**project_tags(p.projects), "mlops:user": p.name},
                 )
                 for p in org.data_scientists
                 if p.projects
@@ -70,6 +82,7 @@ def build(context: AccountContext, codeartifact: CodeArtifact, projects: dict[st
         ),
         opts=context.opts,
     )
+    _sdk_config_objects(context, projects)
     return StudioWorkspace(studio=studio, user_roles=user_roles, default_role=default_role)
 
 
@@ -87,7 +100,7 @@ def _execution_roles(context: AccountContext) -> tuple[dict[str, aws.iam.Role], 
                 description=f"Studio execution role of {person.name} ({person.persona})",
                 assume_role_policy=sagemaker_trust,
                 tags={
-                    naming.PROJECT_TAG_KEY: project_tag_value(person.projects),
+                    **project_tags(person.projects),
                     "mlops:user": person.name,
                     "mlops:persona": person.persona,
                 },
@@ -106,33 +119,46 @@ def _execution_roles(context: AccountContext) -> tuple[dict[str, aws.iam.Role], 
     return user_roles, default_role
 
 
-def _user_script(
-    context: AccountContext,
-    person: DataScientist,
-    login: pulumi.Output[CodeArtifactLogin],
-    projects: dict[str, ModelProject],
-) -> pulumi.Output[str]:
-    """The user's lifecycle script: SDK defaults per project (bucket, key, subnets, group, role)."""
-    parts = [login, pulumi.Output.all(*context.baseline.network.subnet_ids)]
-    for name in person.projects:
-        project = projects[name]
-        parts += [project.resources, project.security_group.id]
+def _user_script(context: AccountContext, person: DataScientist, login: pulumi.Output[CodeArtifactLogin]) -> pulumi.Output[str]:
+    """The user's lifecycle script: it fetches their projects' SDK configs, so it names none."""
+    org = context.settings.org
+    source = SdkConfigSource(
+        user=person.name,
+        region=org.region,
+        account_id=context.settings.account_id,
+        object_url=f"s3://{naming.bucket_name(org, context.settings.account_id, naming.project_bucket_purpose('{project}'))}/{SDK_CONFIG_KEY}",
+    )
+    return login.apply(lambda value: lifecycle_script(source, value))
 
-    def render(values) -> str:
-        login_value, subnets, *rest = values
-        configs = {}
-        for index in range(0, len(rest), 2):
-            resources, sg = rest[index], rest[index + 1]
-            configs[resources.name] = sdk_config(
+
+def _sdk_config_objects(context: AccountContext, projects: dict[str, ModelProject]) -> None:
+    """Per project its SDK defaults (bucket, key, subnets, job security group, role) as an object in
+    its bucket, which the members' start scripts fetch."""
+    subnets = pulumi.Output.all(*context.baseline.network.subnet_ids)
+    for name, project in projects.items():
+        content = pulumi.Output.all(project.resources, project.security_group.id, subnets).apply(
+            lambda v: sdk_config_object(
                 SdkDefaults(
-                    bucket=resources.bucket_arn.removeprefix("arn:aws:s3:::"),
-                    key_prefix=f"users/{person.name}",
-                    kms_key_arn=resources.key_arn,
-                    subnet_ids=list(subnets),
-                    security_group_ids=[sg],
-                    role_arn=resources.role_arn,
+                    bucket=v[0].bucket_arn.removeprefix("arn:aws:s3:::"),
+                    key_prefix=f"users/{USER_PLACEHOLDER}",
+                    kms_key_arn=v[0].key_arn,
+                    subnet_ids=list(v[2]),
+                    security_group_ids=[v[1]],
+                    role_arn=v[0].role_arn,
                 )
             )
-        return lifecycle_script(configs, login_value)
-
-    return pulumi.Output.all(*parts).apply(render)
+        )
+        aws.s3.BucketObjectv2(
+            f"exp-{name}-sdk-config",
+            aws.s3.BucketObjectv2Args(
+                bucket=project.bucket.name,
+                key=SDK_CONFIG_KEY,
+                content=content,
+                content_type="application/yaml",
+                server_side_encryption="aws:kms",
+                kms_key_id=project.key.arn,
+                bucket_key_enabled=True,
+                tags={naming.PROJECT_TAG_KEY: name},
+            ),
+            opts=pulumi.ResourceOptions(parent=project),
+        )

@@ -19,6 +19,7 @@ from components.promotion_pipeline import (
     PromotionSettings,
     state_backend_url,
 )
+from components.release_access import LAUNCHES_DEPLOYMENT_PRODUCT, RES_ACCESS
 from components.release_roles import ReleaseRoles
 from mlops_core import naming
 
@@ -94,16 +95,17 @@ def _pipeline(
 
 
 def _product(context: AccountContext, promotion: PromotionSettings) -> DeploymentProduct:
-    """Launchable by the DevOps persona role."""
+    """Launchable by the RES persona roles whose level launches it (leads and DevOps)."""
     settings = context.settings
-    devops_role = naming.persona_role_name(settings.org, "devops")
+    launchers = [naming.persona_role_name(settings.org, persona) for persona, level in RES_ACCESS.items()
+                 if level in LAUNCHES_DEPLOYMENT_PRODUCT]
     return DeploymentProduct(
         "res-deployment-product",
         DeploymentProductArgs(
             region=settings.org.region,
             account_id=settings.account_id,
             promotion=promotion,
-            principal_patterns=[f"arn:aws:iam:::role/{devops_role}"],
+            principal_patterns=[f"arn:aws:iam:::role/{role}" for role in launchers],
         ),
         opts=context.opts,
     )

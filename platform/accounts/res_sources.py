@@ -30,8 +30,9 @@ DEPLOYER_BUNDLE_SOURCES = {
 #: What the image pipeline builds from: the images and what the deploy image installs (pyproject's layout).
 IMAGE_SOURCES = {
     path: path
-    for path in ("images", "mlops_core", "components", "mlops_platform", "mlops_functions", "mlops_pipelines", "etl",
-                 "policies", "pyproject.toml", "constraints.txt", "README.md")
+    # etl/mlops_etl only: the Glue job and the raw sample (sensitive columns before pseudonymisation) stay out.
+    for path in ("images", "mlops_core", "components", "mlops_platform", "mlops_functions", "mlops_pipelines",
+                 "etl/mlops_etl", "policies", "pyproject.toml", "constraints.txt", "README.md")
 }
 PLATFORM_IMAGES = ("deploy", "inference")
 

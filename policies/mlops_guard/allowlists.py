@@ -64,21 +64,32 @@ def sagemaker_registry_hosts(regions: Iterable[str] | None = None) -> list[str]:
 ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
 
 DEFAULT_NVME_INSTANCE_TYPES = [
-    # Instance types with local NVMe instance storage: SageMaker rejects a volume KMS key for them
-    # (their local volumes are hardware-encrypted). Families from the EC2 instance-store table.
-    "ml.*d.*",
-    "ml.*dn.*",
+    # SageMaker instance families with NVMe instance store: SageMaker rejects a volume KMS key for
+    # them (their local volumes are hardware-encrypted). The pack's copy of
+    # mlops_core/instance_storage.py's NVME_INSTANCE_FAMILIES (the pack imports nothing of ours; a
+    # test keeps the two equal), where each family's source is named. ml.inf1/ml.inf2 are EBS-only.
+    "ml.c5d.*",
+    "ml.c6gd.*",
+    "ml.dl1.*",
+    "ml.g4dn.*",
+    "ml.g5.*",
+    "ml.m5d.*",
+    "ml.m6gd.*",
+    "ml.p3dn.*",
     "ml.p4d.*",
     "ml.p4de.*",
+    "ml.r5d.*",
+    "ml.r6gd.*",
+    "ml.trn1.*",
+    "ml.trn1n.*",
+    "ml.g6.*",
+    "ml.g6e.*",
     "ml.p5.*",
     "ml.p5e.*",
     "ml.p5en.*",
-    "ml.g5.*",
-    "ml.g6.*",
-    "ml.g6e.*",
-    "ml.trn1.*",
-    "ml.trn1n.*",
-    "ml.inf2.*",
+    "ml.p6-b200.*",
+    "ml.r7gd.*",
+    "ml.trn2.*",
 ]
 
 DEFAULT_MANAGED_POLICY_DENYLIST = [

@@ -82,6 +82,19 @@ def test_the_readme_states_the_count_of_each_journey(committed_journeys) -> None
         assert f"| {journey} | {count} |" in readme, f"README's Access table must say '| {journey} | {count} |'"
 
 
+def test_the_readme_block_is_the_one_the_journeys_file_gives(committed_journeys) -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.partition(journeys.README_START)[2].partition(journeys.README_END)[0].strip()
+    assert block == journeys.readme_block(committed_journeys.steps), "README's access-journeys block is stale: run `python -m mlops_platform.access.journeys`"
+
+
+def test_every_step_the_engine_cannot_decide_alone_is_listed_in_the_readme(committed_journeys) -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    others = [s for s in committed_journeys.steps if s.lake_formation or s.beyond_iam or s.aws_owned_resource_policy or s.action == "servicecatalog:ProvisionProduct"]
+    missing = [s.label for s in others if f"- {s.label}: " not in readme]
+    assert others and not missing, f"README must list how these steps are checked besides IAM: {missing}"
+
+
 def _without_statement(model, role_arn: str, sid: str):
     mutated = copy.deepcopy(model)
     principal = mutated.principals[role_arn]
@@ -96,7 +109,8 @@ def _without_statement(model, role_arn: str, sid: str):
         ("arn:aws:iam::{exp}:role/mlops-sc-launch", "ReadServiceCatalogTemplateCopy",
          {"model building product / the launch role reads the template copy in Service Catalog's own bucket"}),
         ("arn:aws:iam::{exp}:role/mlops-user-bob", "StudioDomainKeyGrantsForSageMaker",
-         {"studio / the app's EBS volume needs a grant on the domain key for SageMaker"}),
+         {"studio / the app's EBS volume needs a grant on the domain key for SageMaker",
+          "studio / EC2 gets the grant for the space's EBS volume on the domain key"}),
         ("arn:aws:iam::{res}:role/mlops-model-trigger", "StartDeployPipelines",
          {"registry event to RES / the trigger starts the project's V2 deploy pipeline with the package ARN"}),
     ],
@@ -107,3 +121,30 @@ def test_removing_a_statement_a_journey_needs_flips_exactly_its_steps(platform_m
     checks = evaluate.evaluate(committed_journeys.steps, mutated, settings, engine_run)
     failing = {f"{c.journey} / {c.step}" for c in checks if not c.passed}
     assert failing == flipped, f"without {sid} on {arn}: failing steps {sorted(failing)}, expected exactly {sorted(flipped)}"
+
+
+def test_the_launch_needs_the_portfolio_association_of_the_launching_role(platform_model, committed_journeys, settings, engine_run) -> None:
+    mutated = copy.deepcopy(platform_model)
+    lead = f"arn:aws:iam::{platform_model.accounts['exp']}:role/mlops-persona-lead"
+    for portfolio, associations in mutated.portfolio_principals.items():
+        mutated.portfolio_principals[portfolio] = [a for a in associations if a[1] != lead]
+    checks = evaluate.evaluate(committed_journeys.steps, mutated, settings, engine_run)
+    failing = {f"{c.journey} / {c.step}" for c in checks if not c.passed}
+    assert failing == {"model building product / alice launches the Model Building product"}, (
+        f"without the lead persona's portfolio association: failing steps {sorted(failing)}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "associated", "caller", "expected"),
+    [
+        ("IAM", "arn:aws:iam::1:role/a", "arn:aws:iam::1:role/a", True),
+        ("IAM", "arn:aws:iam::1:role/a", "arn:aws:iam::1:role/ab", False),
+        ("IAM_PATTERN", "arn:aws:iam:::role/mlops-persona-devops", "arn:aws:iam::3:role/mlops-persona-devops", True),
+        ("IAM_PATTERN", "arn:aws:iam:::role/mlops-persona-devops", "arn:aws:iam::3:role/mlops-persona-lead", False),
+        ("IAM_PATTERN", "arn:aws:iam:::role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_mlops-lead_*",
+         "arn:aws:iam::3:role/aws-reserved/sso.amazonaws.com/eu-central-1/AWSReservedSSO_mlops-lead_0123", True),
+    ],
+)
+def test_a_principal_association_matches_as_service_catalog_does(kind, associated, caller, expected) -> None:
+    assert evaluate._associated(kind, associated, caller) is expected, f"{kind} {associated} vs {caller}: expected {expected}"

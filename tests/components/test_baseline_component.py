@@ -174,3 +174,22 @@ def test_audit_delivery_statement_is_held_to_this_account(all_on) -> None:
     assert deliver["Resource"] == f"arn:aws:s3:::acme-dev-audit/AWSLogs/{ACCOUNT}/*", (
         f"base-audit: deliveries only under AWSLogs/{ACCOUNT}/, got {deliver['Resource']}"
     )
+
+
+def test_audit_bucket_locks_evidence_in_compliance_mode(all_on) -> None:
+    lock = only(all_on, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    retention = lock.inputs["rule"]["defaultRetention"]
+    assert retention == {"mode": "COMPLIANCE", "days": 365}, f"base-audit: Object Lock must be COMPLIANCE for 365 days, got {retention}"
+
+
+def test_audit_bucket_policy_denies_everyone_deleting_evidence(all_on) -> None:
+    deny = statement(document(all_on.named("base-audit-policy")), "DenyEvidenceDeletion")
+    assert deny["Effect"] == "Deny" and deny["Principal"] == {"AWS": "*"} and "Condition" not in deny, (
+        f"base-audit: the deletion deny must hold for every principal, unconditionally, got {deny}"
+    )
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion"} <= set(as_list(deny["Action"])), f"base-audit: {deny['Action']}"
+
+
+def test_no_object_lock_without_an_audit_bucket(all_off) -> None:
+    locks = all_off.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert not locks, "AccountBaseline: only the audit bucket is locked, and it exists only for CloudTrail or AWS Config"

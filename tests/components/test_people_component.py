@@ -122,6 +122,21 @@ def test_permission_set_attaches_managed_policies() -> None:
     assert attachment.inputs["managedPolicyArn"].endswith("/ViewOnlyAccess"), attachment.inputs
 
 
+def test_role_tags_cannot_overwrite_the_persona_tag() -> None:
+    with pytest.raises(ValueError, match="tag mlops:persona is the role's persona \\(auditor\\)"):
+        role_plan(tags={"mlops:persona": "admin"})
+
+
+def test_role_keeps_other_tags_beside_the_persona_tag() -> None:
+    tags = only(role_plan(tags={"team": "quality"}), "aws:iam/role:Role").inputs["tags"]
+    assert tags == {"team": "quality", "mlops:persona": "auditor"}, f"acme-auditor: tags {tags}"
+
+
+def test_permission_set_session_beyond_identity_center_limit_is_rejected() -> None:
+    with pytest.raises(ValueError, match="session_hours must be 1-12"):
+        permission_set_plan(session_hours=13)
+
+
 def test_permission_set_name_beyond_32_characters_is_rejected() -> None:
     with pytest.raises(ValueError, match="at most 32 characters"):
         permission_set_plan(permission_set_name="acme-" + "x" * 28)

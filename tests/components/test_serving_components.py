@@ -94,6 +94,16 @@ def test_nvme_instances_get_no_volume_key() -> None:
     assert "kmsKeyArn" not in config.inputs, f"{config.name}: SageMaker refuses a volume key for NVMe instance types"
 
 
+def test_volume_key_is_kept_on_inferentia2_which_has_no_instance_store() -> None:
+    config = only(endpoint_plan(instance_type="ml.inf2.xlarge"), "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
+    assert config.inputs.get("kmsKeyArn") == KEY_ARN, f"{config.name}: ml.inf2 volumes are EBS and must carry the stage key"
+
+
+def test_volume_key_is_dropped_on_g6_which_has_nvme_instance_store() -> None:
+    config = only(endpoint_plan(instance_type="ml.g6.xlarge"), "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
+    assert "kmsKeyArn" not in config.inputs, f"{config.name}: CreateEndpointConfig rejects a volume key on ml.g6 (NVMe)"
+
+
 def test_nvme_instances_still_encrypt_captured_data() -> None:
     config = only(endpoint_plan(instance_type="ml.g5.xlarge"), "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
     assert config.inputs["dataCaptureConfig"]["kmsKeyId"] == KEY_ARN, f"{config.name}: captured data is always KMS-encrypted"

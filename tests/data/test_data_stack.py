@@ -5,6 +5,8 @@ One property per test, on the inputs the engine would receive; messages name the
 
 from __future__ import annotations
 
+import fnmatch
+
 import base64
 import io
 import json
@@ -38,7 +40,7 @@ def key_statements_for(plan: StackPlan, principal_arn: str) -> list[dict]:
     policy = doc(data_key(plan).inputs["policy"])
     return [
         s for s in policy["Statement"]
-        if principal_arn in s.get("Condition", {}).get("ArnLike", {}).get("aws:PrincipalArn", [])
+        if any(fnmatch.fnmatchcase(principal_arn, pattern) for pattern in s.get("Condition", {}).get("ArnLike", {}).get("aws:PrincipalArn", []))
     ]
 
 
@@ -65,6 +67,17 @@ def test_data_key_lets_project_roles_only_decrypt_through_glue(data_plan, org: O
     for statement in statements:
         assert set(statement["Action"]) <= {"kms:Decrypt", "kms:DescribeKey"}, f"{statement['Sid']}: {statement['Action']}"
         assert statement["Condition"]["StringEquals"]["kms:ViaService"] == [f"glue.{org.region}.amazonaws.com"]
+
+
+def test_data_key_names_project_roles_by_pattern(data_plan, org: OrganizationConfig) -> None:
+    # One pattern instead of an ARN per project: the key policy does not grow as projects join.
+    patterns = [
+        arn
+        for statement in doc(data_key(data_plan).inputs["policy"])["Statement"]
+        for arn in statement.get("Condition", {}).get("ArnLike", {}).get("aws:PrincipalArn", [])
+        if arn.startswith(f"arn:aws:iam::{org.accounts.exp}:")
+    ]
+    assert patterns and all(arn.endswith(":role/mlops-project-*") for arn in patterns), f"{data_key(data_plan).urn}: {patterns}"
 
 
 def test_lake_buckets_are_kms_encrypted_with_the_data_key(data_plan) -> None:

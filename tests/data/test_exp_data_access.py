@@ -36,12 +36,14 @@ def test_one_resource_link_per_shared_data_set(exp_plan, org) -> None:
         }, f"link for {data_set} points at {link['targetDatabase']}"
 
 
-def test_link_describe_only_for_the_projects_given_the_data_set(exp_plan, org) -> None:
+def test_link_describe_only_for_the_projects_given_the_data_set_and_their_members(exp_plan, org) -> None:
     for data_set in {a.data_set for p in org.model_projects for a in p.data_access}:
         link_name = f"mlops_{data_set}_shared"
         grants = [r for r in exp_plan.of_type(PERMISSIONS) if r.inputs.get("database", {}).get("name") == link_name]
         principals = {r.inputs["principal"] for r in grants}
-        expected = {f"arn:aws:iam::{EXP}:role/mlops-project-{p}" for p in given_projects(org, data_set)}
+        given = given_projects(org, data_set)
+        expected = {f"arn:aws:iam::{EXP}:role/mlops-project-{p}" for p in given}
+        expected |= {f"arn:aws:iam::{EXP}:role/mlops-user-{d.name}" for d in org.data_scientists if set(d.projects) & given}
         assert principals == expected, f"DESCRIBE on {link_name}: {sorted(principals)}, expected {sorted(expected)}"
         assert all(r.inputs["permissions"] == ["DESCRIBE"] for r in grants), f"{link_name}: more than DESCRIBE"
 

@@ -144,6 +144,36 @@ def test_grants_go_to_project_roles_not_to_the_exp_account(data_plan, org) -> No
         assert record.inputs["principal"] != org.accounts.exp, f"{record.urn}: granted to the whole EXP account"
 
 
+def member_role_arns(org: OrganizationConfig) -> dict[str, str]:
+    """Studio execution role ARN -> data scientist, spelled out from the documented convention."""
+    return {f"arn:aws:iam::{org.accounts.exp}:role/{org.platform_name}-user-{d.name}": d.name for d in org.data_scientists}
+
+
+def test_each_member_selects_exactly_what_their_projects_select(data_plan, org) -> None:
+    """Members query from notebooks what the pipeline reads: per data set, their SELECT grants expose
+    the union of their projects' columns (through the same filter where the project has one)."""
+    members = member_role_arns(org)
+    for scientist in org.data_scientists:
+        arn = next(a for a, n in members.items() if n == scientist.name)
+        granted = sorted(
+            (granted_database(r), tuple(granted_columns(data_plan, r) or ()), r.inputs.get("dataCellsFilter", {}).get("name"))
+            for r in data_plan.of_type(PERMISSIONS) if r.inputs["principal"] == arn and "SELECT" in r.inputs["permissions"]
+        )
+        roles = project_role_arns(org)
+        expected = sorted(
+            (granted_database(r), tuple(granted_columns(data_plan, r) or ()), r.inputs.get("dataCellsFilter", {}).get("name"))
+            for r in data_plan.of_type(PERMISSIONS)
+            if roles.get(r.inputs["principal"]) in scientist.projects and "SELECT" in r.inputs["permissions"]
+        )
+        assert granted == expected, f"{scientist.name}: SELECT grants {granted}, their projects' grants {expected}"
+
+
+def test_only_project_roles_and_members_are_granted(data_plan, org) -> None:
+    allowed = set(project_role_arns(org)) | set(member_role_arns(org))
+    exp_principals = {r.inputs["principal"] for r in data_plan.of_type(PERMISSIONS) if f":{org.accounts.exp}:" in r.inputs["principal"]}
+    assert exp_principals <= allowed, f"grants to EXP principals that are neither project roles nor members: {sorted(exp_principals - allowed)}"
+
+
 def test_each_project_may_describe_its_databases(data_plan, org) -> None:
     for project in org.model_projects:
         for access in project.data_access:

@@ -13,10 +13,17 @@ def document(value: Any) -> dict[str, Any]:
 
 
 def role_policies(plan: StackPlan) -> dict[str, list[dict[str, Any]]]:
-    """Role name -> inline policy documents (RolePolicy resources)."""
+    """Role name -> its own identity policy documents: inline (RolePolicy resources) and the managed
+    policies declared for it alone (children of the role, attached to it; not the shared guardrails)."""
     policies: dict[str, list[dict[str, Any]]] = {}
     for record in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
         policies.setdefault(record.inputs["role"], []).append(document(record.inputs["policy"]))
+    roles = {r.urn: r.inputs.get("name") for r in plan.of_type("aws:iam/role:Role")}
+    own = {r.urn: r for r in plan.of_type("aws:iam/policy:Policy") if r.parent in roles}
+    for attachment in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        for urn in attachment.property_dependencies.get("policyArn", []):
+            if urn in own and roles[own[urn].parent] == attachment.inputs["role"]:
+                policies.setdefault(attachment.inputs["role"], []).append(document(own[urn].inputs["policy"]))
     return policies
 
 

@@ -23,7 +23,18 @@ def rendered():
 
 @pytest.fixture(scope="module")
 def stack_guardrails(exp_plan):
-    return {r.inputs["tags"]["mlops:guardrail"]: r for r in exp_plan.of_type(GUARDRAIL_TYPE) if "mlops:guardrail" in (r.inputs.get("tags") or {})}
+    """The shared pair (the network one for the domain's and the product's roles)."""
+    return {kind: next(r for r in exp_plan.of_type(GUARDRAIL_TYPE) if r.name == f"exp-guardrails-{kind}") for kind in KINDS}
+
+
+def _network_policy(exp_plan, scope: str):
+    (record,) = [r for r in exp_plan.of_type(GUARDRAIL_TYPE) if r.name == f"exp-guardrails-sagemaker-deny-network-{scope}"]
+    return record
+
+
+def _allowed_groups(record) -> set[str]:
+    (stmt,) = [s for s in document(record.inputs["policy"])["Statement"] if s["Sid"] == "DenyUnapprovedSecurityGroups"]
+    return set(stmt["Condition"]["ForAnyValue:StringNotEquals"]["sagemaker:VpcSecurityGroupIds"])
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -77,19 +88,40 @@ def test_stack_network_guardrail_names_the_real_subnets_and_endpoint(exp_plan, s
     assert statements["DenyStudioUrlOutsideVpce"]["Condition"]["StringNotEquals"]["aws:SourceVpce"] == [exp_plan.outputs["endpointIds"]["sagemaker.api"]]
 
 
-def test_stack_network_guardrail_admits_every_studio_and_job_security_group(exp_plan, stack_guardrails) -> None:
-    doc = document(stack_guardrails["sagemaker-deny-network"].inputs["policy"])
-    (stmt,) = [s for s in doc["Statement"] if s["Sid"] == "DenyUnapprovedSecurityGroups"]
-    allowed = set(stmt["Condition"]["ForAnyValue:StringNotEquals"]["sagemaker:VpcSecurityGroupIds"])
-    used = {g for r in exp_plan.of_type("aws:sagemaker/userProfile:UserProfile") for g in r.inputs["userSettings"]["securityGroups"]}
-    assert used <= allowed, f"security groups of user profiles not allowed by the guardrail: {used - allowed}"
+def test_each_users_network_guardrail_admits_their_profiles_security_group(exp_plan) -> None:
+    for profile in exp_plan.of_type("aws:sagemaker/userProfile:UserProfile"):
+        user = profile.inputs["userProfileName"]
+        allowed = _allowed_groups(_network_policy(exp_plan, f"user-{user}"))
+        used = set(profile.inputs["userSettings"]["securityGroups"])
+        assert used <= allowed, f"{profile.urn}: groups {used - allowed} not allowed by {user}'s network guardrail"
 
 
-def test_stack_network_guardrail_is_built_from_every_job_security_group(exp_plan, stack_guardrails) -> None:
+def _group_urn(exp_plan, name: str) -> str:
+    (group,) = [r for r in exp_plan.resources if r.name == name]
+    return group.urn
+
+
+def test_shared_network_guardrail_is_built_from_the_domain_and_product_groups_only(exp_plan, stack_guardrails) -> None:
     sources = set(stack_guardrails["sagemaker-deny-network"].property_dependencies.get("policy", []))
-    for name in ("exp-weld-gun-pm-jobs-sg", "exp-spot-weld-qa-jobs-sg", "exp-studio-domain-sg", "exp-sc-build-sg"):
-        (group,) = [r for r in exp_plan.resources if r.name == name]
-        assert group.urn in sources, f"{name} is not in the network guardrail's allow-list"
+    groups = {r.urn for r in exp_plan.of_type("aws:ec2/securityGroup:SecurityGroup")} & sources
+    expected = {_group_urn(exp_plan, "exp-studio-domain-sg"), _group_urn(exp_plan, "exp-sc-build-sg")}
+    assert groups == expected, f"the shared network guardrail names {sorted(groups - expected)} beyond the domain's and product's groups"
+
+
+@pytest.mark.parametrize("project", ["weld-gun-pm", "spot-weld-qa"])
+def test_project_network_guardrail_is_built_from_its_jobs_group(exp_plan, project) -> None:
+    record = _network_policy(exp_plan, f"project-{project}")
+    sources = set(record.property_dependencies.get("policy", []))
+    groups = {r.urn for r in exp_plan.of_type("aws:ec2/securityGroup:SecurityGroup")} & sources
+    assert groups == {_group_urn(exp_plan, f"exp-{project}-jobs-sg")}, f"{record.urn}: built from {sorted(groups)}"
+
+
+def test_users_network_guardrail_admits_their_projects_jobs_groups(exp_plan, org) -> None:
+    carol = next(p for p in org.data_scientists if p.name == "carol")
+    record = _network_policy(exp_plan, "user-carol")
+    sources = set(record.property_dependencies.get("policy", []))
+    for project in carol.projects:
+        assert _group_urn(exp_plan, f"exp-{project}-jobs-sg") in sources, f"{record.urn}: carol cannot run jobs of {project}"
 
 
 def test_stack_encryption_guardrail_is_the_data_file_document(stack_guardrails) -> None:

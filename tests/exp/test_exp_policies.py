@@ -4,6 +4,7 @@ documents the EXP stack really declares (planned under mocks) and on the pure bu
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 
 import pytest
@@ -285,3 +286,79 @@ def test_workspace_identity_policies_lint_clean_with_parliament(exp_plan) -> Non
         findings = analyze_policy_string(record.inputs["policy"]).findings
         assert not findings, f"{record.urn}: {[(f.issue, f.detail) for f in findings]}"
     assert checked >= 15, f"only {checked} policies found from the workspace's sources"
+
+
+# ---- a lead in many projects: project access split into managed policies ---------------------------
+
+from components.exp_policies import (  # noqa: E402
+    MAX_MANAGED_POLICY_CHARS,
+    ExpPolicyContext,
+    ProjectResources,
+    project_access_chunks,
+    project_access_policy,
+)
+
+CTX = ExpPolicyContext("mlops", "222222222222", "eu-central-1", "d-abc", "vpce-1", "userName", "mlops", "team")
+
+
+def _resources(name: str) -> ProjectResources:
+    return ProjectResources(
+        name=name,
+        bucket_arn=f"arn:aws:s3:::mlops-{name}-art-222222222222-eu-central-1",
+        key_arn=f"arn:aws:kms:eu-central-1:222222222222:key/{'1' * 8}-2222-3333-4444-{'5' * 12}",
+        model_package_group=name,
+        role_arn=f"arn:aws:iam::222222222222:role/mlops-project-{name}",
+    )
+
+
+LEAD_PROJECTS = [_resources(f"plant{i:02d}-use-case-{i:03d}") for i in range(20)]
+
+
+def test_lead_in_twenty_projects_gets_policies_within_the_managed_policy_limit() -> None:
+    chunks = project_access_chunks("lead", LEAD_PROJECTS, CTX)
+    by_name_ = {p.name: p for p in LEAD_PROJECTS}
+    sizes = [len(json.dumps(project_access_policy("lead", [by_name_[n] for n in c], CTX), separators=(",", ":"))) for c in chunks]
+    assert len(chunks) > 1 and max(sizes) <= MAX_MANAGED_POLICY_CHARS, f"chunk sizes {sizes}, limit {MAX_MANAGED_POLICY_CHARS}"
+
+
+def test_project_access_chunks_cover_every_project_once() -> None:
+    chunks = project_access_chunks("lead", LEAD_PROJECTS, CTX)
+    assert sorted(n for c in chunks for n in c) == sorted(p.name for p in LEAD_PROJECTS), chunks
+
+
+def test_project_access_chunking_refuses_a_project_that_cannot_fit() -> None:
+    with pytest.raises(ValueError, match="exceeds 500 characters"):
+        project_access_chunks("lead", LEAD_PROJECTS[:1], CTX, limit=500)
+
+
+def test_stack_attaches_carols_project_access_for_both_her_projects(exp_plan) -> None:
+    record = by_name(exp_plan, "exp-user-carol-projects-1")
+    resources = {r for s in document(record.inputs["policy"])["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])}
+    for bucket in exp_plan.outputs["projectBuckets"].values():
+        assert f"arn:aws:s3:::{bucket}" in resources, f"{record.urn}: carol's project access misses {bucket}"
+
+
+# ---- project tags of a principal in many projects --------------------------------------------------
+
+from components.exp_policies import MAX_TAG_VALUE, PROJECT_TAG_KEYS, project_bucket_isolation_statement, project_tags  # noqa: E402
+
+
+def test_project_tags_keep_each_value_within_the_tag_limit() -> None:
+    names = [p.name for p in LEAD_PROJECTS]
+    tags = project_tags(names)
+    assert len(tags) > 1 and all(len(v) <= MAX_TAG_VALUE for v in tags.values()), {k: len(v) for k, v in tags.items()}
+    assert sorted(n for v in tags.values() for n in v.split(" ")) == sorted(names), tags
+
+
+def test_project_tags_of_a_few_projects_are_one_tag() -> None:
+    assert project_tags(["weld-gun-pm", "spot-weld-qa"]) == {"mlops:project": "spot-weld-qa weld-gun-pm"}
+
+
+def test_project_tags_refuse_more_projects_than_the_keys_hold() -> None:
+    with pytest.raises(ValueError, match="need 5 tags"):
+        project_tags([f"project-number-{i:04d}" for i in range(60)])
+
+
+def test_bucket_isolation_checks_every_project_tag_key() -> None:
+    condition = project_bucket_isolation_statement("weld-gun-pm", "arn:aws:s3:::b", "222222222222", [])["Condition"]["StringNotLike"]
+    assert sorted(condition) == sorted(f"aws:PrincipalTag/{k}" for k in PROJECT_TAG_KEYS), condition

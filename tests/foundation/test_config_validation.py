@@ -83,6 +83,7 @@ BAD_CONFIGS = [
     BadConfig("region", "organization.yaml", _set("region", "Frankfurt"), ("organization.yaml", "region")),
     BadConfig("platform name", "organization.yaml", _set("platformName", "MLOps_Platform"), ("platformName",)),
     BadConfig("reserved tag", "organization.yaml", _set("tags", {"aws:owner": "x"}), ("tags", "reserved")),
+    BadConfig("audit retention short", "organization.yaml", _set("auditLogs", {"retentionDays": 30}), ("organization.yaml", "auditLogs.retentionDays", "365")),
     BadConfig("unknown org key", "organization.yaml", _set("acounts", {}), ("acounts", "unknown key")),
     BadConfig("data without account", "organization.yaml", _without_data_account, ("Pulumi.data.yaml",)),
     BadConfig("data sets without account", "organization.yaml", _delete("accounts/data"), ("organization.yaml", "dataSets: need accounts.data")),

@@ -9,9 +9,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import yaml
 
-from mlops_platform.harness import UNKNOWN, _plain, plan_stacks, run_program
+from mlops_platform.harness import UNKNOWN, PlanError, _plain, plan_declaration, plan_stacks, run_program
 from mlops_core.paths import REPO_ROOT
 
 REQUIRED_KEYS = {"urn", "type", "name", "custom", "parent", "provider", "inputs", "protect"}
@@ -189,3 +190,13 @@ def test_declaration_named_lists_what_was_declared() -> None:
 
     with pytest.raises(KeyError, match="probe-key"):
         _declaration(preview=False).named("no-such-resource")
+
+
+def test_plan_declaration_refuses_a_declare_that_is_not_a_function() -> None:
+    with pytest.raises(PlanError, match="declare must be a function that declares resources, not str"):
+        plan_declaration("ModelEndpoint")
+
+
+def test_plan_declaration_refuses_a_declare_returning_no_mapping() -> None:
+    with pytest.raises(PlanError, match="declare returned list; return None or a mapping of outputs"):
+        plan_declaration(lambda: ["endpoint"])

@@ -121,6 +121,7 @@ def test_exactly_the_identity_document_rules_exempt_the_deploy_role() -> None:
         "iam-managed-policy-denylist",
         "iam-no-privilege-escalation",
         "iam-no-data-exfiltration",
+        "iam-no-star-resource-on-scopable-actions",
     }
 
 
@@ -139,7 +140,7 @@ def test_the_pack_lists_its_rule_modules_in_order() -> None:
     areas = list(dict.fromkeys(gp.area for gp in ALL_POLICIES))
     assert areas == ["encryption", "network", "iam", "logging", "images", "public_access", "pipeline_definition", "stack"]
     assert [gp.name for gp in ALL_POLICIES[:3]] == ["s3-sse-customer-managed-key", "kms-key-rotation-enabled", "kms-key-deletion-window"]
-    assert ALL_POLICIES[-1].name == "iam-exemption-requires-boundary"
+    assert ALL_POLICIES[-1].name == "audit-evidence-locked"
 
 
 def test_a_policy_without_external_references_traces_to_its_control() -> None:

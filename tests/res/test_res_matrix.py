@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from components.people import persona_user_names
-from components.release_access import PLATFORM_ADMIN, READ_ONLY, RELEASE_APPROVERS, RELEASE_OPERATOR, RES_ACCESS, STAGE_ACCESS, TROUBLESHOOT
+from components.release_access import PLATFORM_ADMIN, PRODUCT_LAUNCHER, READ_ONLY, RELEASE_APPROVERS, RELEASE_OPERATOR, RES_ACCESS, STAGE_ACCESS, TROUBLESHOOT
 
 from .conftest import as_list, children, doc, statements
 
@@ -57,6 +57,11 @@ def test_res_sign_in_roles_match_the_matrix(res, org) -> None:
             assert role is None, f"res: {persona} has a role but the matrix says {level}"
             continue
         allowed = _allowed(res, role)
+        if level == PRODUCT_LAUNCHER:
+            assert "servicecatalog:ProvisionProduct" in allowed and not {a for a in allowed if a.startswith(("codepipeline:", "iam:", "s3:"))}, (
+                f"{role.urn}: a product launcher only launches the Model Deployment product ({sorted(allowed)})"
+            )
+            continue
         if level == PLATFORM_ADMIN:
             assert allowed == {"sts:AssumeRole", "s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject",
                                "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, role.urn

@@ -240,6 +240,14 @@ def test_source_is_the_deployer_bundle_without_polling(res, org) -> None:
                                            "PollForSourceChanges": "false"}, pipeline.urn
 
 
+@pytest.mark.parametrize("archive", ["res-deployer-bundle", "res-image-sources"])
+def test_source_archives_ship_no_sample_data(res, archive) -> None:
+    (bundle,) = [o for o in res.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if o.name == archive]
+    shipped = bundle.inputs["source"]["assets"]
+    data = [n for n in shipped if "sample/" in n or (n.startswith("etl/") and not n.startswith("etl/mlops_etl/"))]
+    assert not data, f"{bundle.urn}: ships the raw sample or the Glue job beside the ETL package: {data}"
+
+
 def _projects(res) -> dict[str, dict]:
     return {p.inputs["name"]: p for p in res.of_type(PROJECT)}
 

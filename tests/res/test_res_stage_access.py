@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 
 from components.people import persona_user_names
+from components.serving_policies import SERVING_PURPOSES
 from mlops_core import naming
 
 from .conftest import as_list, children, doc, statements
@@ -50,8 +53,13 @@ def test_deployment_role_passes_only_serving_roles_to_serving_services(stages, s
     account = plan.account_id
     passes = [s for s in statements(deployment_policy(plan)) if "iam:PassRole" in as_list(s["Action"])]
     assert len(passes) == 1, f"{stage}: {len(passes)} PassRole statements"
-    expected = sorted(naming.role_arn(account, naming.serving_role_name(org, p.name, "*")) for p in org.model_projects)
-    assert as_list(passes[0]["Resource"]) == expected, stage
+    patterns = as_list(passes[0]["Resource"])
+    for project in org.model_projects:
+        for purpose in SERVING_PURPOSES:
+            arn = naming.role_arn(account, naming.serving_role_name(org, project.name, purpose))
+            assert any(fnmatch.fnmatchcase(arn, p) for p in patterns), f"{stage}: cannot pass {arn} ({patterns})"
+    itself = naming.role_arn(account, naming.stage_deployment_role_name(org))
+    assert not any(fnmatch.fnmatchcase(itself, p) for p in patterns), f"{stage}: the deployment role may pass itself ({patterns})"
     assert set(passes[0]["Condition"]["StringEquals"]["iam:PassedToService"]) <= {
         "sagemaker.amazonaws.com", "lambda.amazonaws.com", "states.amazonaws.com", "scheduler.amazonaws.com"}, stage
 

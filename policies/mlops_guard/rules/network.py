@@ -265,7 +265,7 @@ def vpc_default_security_group_closed(res: Resource, config: Mapping[str, Any], 
         "aws:ec2/natGateway:NatGateway",
         "aws:ec2/route:Route",
     ),
-    refs=("SH:EC2.15", "CKV:CKV_AWS_130"),
+    refs=(),  # SH:EC2.15 and CKV_AWS_130 check subnets (vpc-subnet-private), not routes or gateways
     remediation="Remove the gateway; reach AWS services through VPC endpoints.",
 )
 def vpc_no_internet_path(res: Resource, config: Mapping[str, Any], report: Report) -> None:
@@ -363,7 +363,7 @@ def lambda_in_vpc(res: Resource, config: Mapping[str, Any], report: Report) -> N
     description="REST APIs are PRIVATE endpoints reachable only through the VPC endpoint.",
     severity="high",
     types=("aws:apigateway/restApi:RestApi",),
-    refs=("CKV:CKV2_AWS_29",),
+    refs=(),  # CKV2_AWS_29 checks a WAF association, not the endpoint type
     remediation="Set endpointConfiguration.types=['PRIVATE'] and vpcEndpointIds, plus a resource policy with aws:SourceVpce.",
 )
 def apigateway_private_endpoint(res: Resource, config: Mapping[str, Any], report: Report) -> None:

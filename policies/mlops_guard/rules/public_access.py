@@ -1,8 +1,9 @@
 """Public access: S3, resource policies, Lambda and API Gateway (guardrails.md §2.6).
 
-A statement is public when it Allows ``"Principal": "*"`` (or ``{"AWS": "*"}``) without a condition
-that narrows the caller to the organisation, an account, a VPC endpoint or a source ARN. A Deny
-with ``"Principal": "*"`` is a guardrail, never public.
+A statement is public when it Allows a principal that is anyone (``"*"``, ``{"AWS": "*"}``, an ARN
+with a wildcard account) without a condition that narrows the caller to the organisation, an
+account, a VPC endpoint or a source ARN (``mlops_guard.principals`` reads every form of both). A
+Deny with ``"Principal": "*"`` is a guardrail, never public.
 """
 
 from __future__ import annotations
@@ -14,31 +15,21 @@ from mlops_guard.allowlists import PLATFORM_ACCOUNT_IDS
 from mlops_guard.checks import require
 from mlops_guard.define import resource_policy
 from mlops_guard.model import Report, Resource
-from mlops_guard.normalize import as_bool, as_list, is_present, is_unknown, lookup, parse_policy_document
-from mlops_guard.rules.iam import _principal_account
+from mlops_guard.normalize import MISSING, Statement, as_bool, as_list, is_present, is_unknown, lookup, parse_policy_document
+from mlops_guard.principals import ORG_KEYS, classify_aws, foreign_accounts, narrowing, principals
 
-NARROWING_KEYS = {
-    "aws:principalorgid",
-    "aws:principalaccount",
-    "aws:sourcevpce",
-    "aws:sourcevpc",
-    "aws:sourceaccount",
-    "aws:sourcearn",
-    "aws:principalarn",
-    "aws:sourceorgid",
-    "kms:calleraccount",
-    "kms:viaservice",
-}
+BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 
 
 def check_resource_policy(res: Resource, report: Report, path: str, config: Mapping[str, Any]) -> None:
-    """Public principals and foreign accounts in a resource policy at ``path``."""
+    """Public principals and foreign accounts in a resource policy at ``path`` (every principal form)."""
     doc = parse_policy_document(lookup(res.props, path))
     if doc is None:
         return
-    if doc.unknown and not doc.statements:
-        report.unknown(f"{res.name}: {path} is not known until apply")
-        return
+    if doc.unknown:
+        report.unknown(f"{res.name}: {path} (or a statement of it) is not known until apply")
+        if not doc.statements:
+            return
     if doc.malformed:
         report.violation(f"{res.name}: {path} is {doc.malformed}")
         return
@@ -46,15 +37,24 @@ def check_resource_policy(res: Resource, report: Report, path: str, config: Mapp
     for index, stmt in enumerate(doc.statements):
         if not stmt.allows:
             continue
-        if stmt.principal_is_public and not stmt.condition_keys() & NARROWING_KEYS:
-            report.violation(f"{res.name}: {path} statement {index} allows any principal ('*') without an org/account condition")
-        for principal in stmt.principals.get("AWS", ()):
-            if is_unknown(principal):
-                report.unknown(f"{res.name}: a principal in {path} is not known until apply")
-                continue
-            account = _principal_account(principal)
-            if account is not None and platform and account not in platform:
-                report.violation(f"{res.name}: {path} grants access to account {account}, not a platform account")
+        found = principals(stmt)
+        if any(p.kind == "unknown" for p in found):
+            report.unknown(f"{res.name}: a principal in {path} statement {index} is not known until apply")
+        for p in found:
+            if p.kind == "invalid":
+                report.violation(f"{res.name}: {path} statement {index} names principal {p.value!r}, not a form IAM accepts")
+        public = [p.value for p in found if p.public]
+        if public:
+            narrowed = narrowing(stmt)
+            if narrowed is None:
+                report.unknown(f"{res.name}: the condition of {path} statement {index} is not known until apply")
+            elif not narrowed:
+                report.violation(
+                    f"{res.name}: {path} statement {index} allows any principal ({public[0]!r}) without a condition "
+                    "naming the organisation, an account, a VPC endpoint or a source ARN"
+                )
+        for account in foreign_accounts(found, platform):
+            report.violation(f"{res.name}: {path} grants access to account {account}, not a platform account")
 
 
 @resource_policy(
@@ -101,9 +101,9 @@ def s3_bucket_owner_enforced(res: Resource, config: Mapping[str, Any], report: R
 @resource_policy(
     name="s3-bucket-policy-not-public",
     control="PUB-S3-POLICY",
-    description="Bucket policies do not allow the public or foreign accounts.",
+    description="Bucket policies (BucketPolicy and a bucket's inline policy) do not allow the public or foreign accounts.",
     severity="critical",
-    types=("aws:s3/bucketPolicy:BucketPolicy",),
+    types=("aws:s3/bucketPolicy:BucketPolicy", *BUCKET_TYPES),
     refs=("SH:S3.6", "SH:S3.2", "SH:S3.3", "CKV:CKV_AWS_70"),
     remediation="Condition public-principal statements on aws:PrincipalOrgID/aws:SourceVpce, or name platform roles.",
     config=PLATFORM_ACCOUNT_IDS,
@@ -116,7 +116,10 @@ TLS_KEY = "aws:securetransport"
 
 
 def denies_insecure_transport(value: Any) -> bool | None:
-    """True if the document has Deny s3:* (or *) with Bool aws:SecureTransport=false; None if unknown."""
+    """True if the document denies everyone (Principal '*') s3:* (or *) when aws:SecureTransport is false.
+
+    None if that is not known yet.
+    """
     doc = parse_policy_document(value)
     if doc is None or doc.malformed:
         return False
@@ -125,8 +128,10 @@ def denies_insecure_transport(value: Any) -> bool | None:
     for stmt in doc.statements:
         if stmt.effect != "deny" or not any(a in ("s3:*", "*") for a in stmt.actions):
             continue
+        if not any(p.public for p in principals(stmt)):
+            continue  # a Deny for some principals leaves everyone else on plain HTTP
         for operator, block in stmt.condition.items():
-            if operator.lower() == "bool" and isinstance(block, Mapping):
+            if operator.lower() in ("bool", "boolifexists") and isinstance(block, Mapping):
                 for key, wanted in block.items():
                     if key.lower() == TLS_KEY and str(as_list(wanted)[0]).lower() == "false":
                         return True
@@ -136,13 +141,15 @@ def denies_insecure_transport(value: Any) -> bool | None:
 @resource_policy(
     name="s3-bucket-policy-tls-only",
     control="ENC-S3-TLS",
-    description="Bucket policies deny every request that does not use TLS.",
+    description="Bucket policies (BucketPolicy and a bucket's inline policy) deny every request that does not use TLS.",
     severity="high",
-    types=("aws:s3/bucketPolicy:BucketPolicy",),
+    types=("aws:s3/bucketPolicy:BucketPolicy", *BUCKET_TYPES),
     refs=("SH:S3.5", "CIS:2.1.1"),
     remediation="Add {Effect: Deny, Principal: '*', Action: 's3:*', Condition: {Bool: {aws:SecureTransport: 'false'}}}.",
 )
 def s3_bucket_policy_tls_only(res: Resource, config: Mapping[str, Any], report: Report) -> None:
+    if res.type in BUCKET_TYPES and lookup(res.props, "policy") in (MISSING, None, ""):
+        return  # a bucket without an inline policy needs a BucketPolicy: s3-bucket-has-tls-policy
     tls = denies_insecure_transport(lookup(res.props, "policy"))
     if tls is None:
         report.unknown(f"{res.name}: the bucket policy is not known until apply")
@@ -215,13 +222,27 @@ def eventbridge_policy_not_public(res: Resource, config: Mapping[str, Any], repo
         check_resource_policy(res, report, "policy", config)
         return
     principal = lookup(res.props, "principal")
-    if is_unknown(principal):
+    if not isinstance(principal, str):
+        report.violation(f"{res.name}: the permission names no principal")
+        return
+    found = classify_aws(principal)
+    if found.kind == "unknown":
         report.unknown(f"{res.name}: principal is not known until apply")
-    elif principal == "*":
-        if lookup(res.props, "condition.key") != "aws:PrincipalOrgID":
-            report.violation(f"{res.name}: principal '*' without an aws:PrincipalOrgID condition")
-    elif isinstance(principal, str) and set(config.get("platformAccountIds", [])) and principal not in set(config.get("platformAccountIds", [])):
-        report.violation(f"{res.name}: account {principal} is not a platform account")
+    elif found.public:
+        condition = lookup(res.props, "condition")
+        stmt = Statement(effect="allow", condition={})
+        if isinstance(condition, Mapping):
+            stmt = Statement(effect="allow", condition={str(condition.get("type", "")): {str(condition.get("key", "")): condition.get("value")}})
+        narrowed = narrowing(stmt, ORG_KEYS)
+        if narrowed is None:
+            report.unknown(f"{res.name}: the aws:PrincipalOrgID condition is not known until apply")
+        elif not narrowed:
+            report.violation(f"{res.name}: principal {principal!r} without an aws:PrincipalOrgID condition naming the organisation")
+    elif found.kind == "invalid":
+        report.violation(f"{res.name}: principal {principal!r} is not an account id")
+    else:
+        for account in foreign_accounts([found], set(config.get("platformAccountIds", []))):
+            report.violation(f"{res.name}: account {account} is not a platform account")
 
 
 @resource_policy(
@@ -245,6 +266,7 @@ def model_registry_policy_restricted(res: Resource, config: Mapping[str, Any], r
     types=("aws:lambda/permission:Permission", "aws:lambda/functionUrl:FunctionUrl"),
     refs=("SH:Lambda.1", "CKV:CKV_AWS_301", "CKV:CKV_AWS_364", "CKV:CKV_AWS_258"),
     remediation="Set sourceArn (and sourceAccount) on service permissions; FunctionUrl authorizationType='AWS_IAM'.",
+    config=PLATFORM_ACCOUNT_IDS,
 )
 def lambda_not_public(res: Resource, config: Mapping[str, Any], report: Report) -> None:
     if res.type == "aws:lambda/functionUrl:FunctionUrl":
@@ -253,10 +275,16 @@ def lambda_not_public(res: Resource, config: Mapping[str, Any], report: Report) 
     principal = lookup(res.props, "principal")
     if is_unknown(principal):
         report.unknown(f"{res.name}: principal is not known until apply")
-    elif principal == "*":
-        report.violation(f"{res.name}: the permission is granted to '*'")
-    elif isinstance(principal, str) and principal.endswith(".amazonaws.com") and not is_present(lookup(res.props, "sourceArn")):
-        report.violation(f"{res.name}: service principal {principal} without sourceArn")
+    elif not isinstance(principal, str):
+        report.violation(f"{res.name}: the permission names no principal")
+    elif principal.endswith(".amazonaws.com"):
+        if not is_present(lookup(res.props, "sourceArn")):
+            report.violation(f"{res.name}: service principal {principal} without sourceArn")
+    elif classify_aws(principal).public:
+        report.violation(f"{res.name}: the permission is granted to {principal!r} (any account)")
+    else:
+        for account in foreign_accounts([classify_aws(principal)], set(config.get("platformAccountIds", []))):
+            report.violation(f"{res.name}: the permission is granted to account {account}, not a platform account")
 
 
 @resource_policy(

@@ -11,13 +11,23 @@ the real CLI a stack policy sees outputs, which include the inputs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from mlops_guard.checks import EXEMPTION_TAG, EXEMPTION_VALUE, is_exempt_platform_role
 from mlops_guard.define import resource_policy, stack_policy
 from mlops_guard.model import Report, Resource
-from mlops_guard.normalize import UNKNOWN, as_list, is_present, is_unknown, lookup, parse_policy_document
+from mlops_guard.normalize import (
+    MISSING,
+    UNKNOWN,
+    action_matches,
+    as_list,
+    contains_unknown,
+    is_present,
+    is_unknown,
+    lookup,
+    parse_policy_document,
+)
 from mlops_guard.rules.encryption import KMS_ALGORITHMS, S3_SSE_TYPES
 from mlops_guard.rules.public_access import denies_insecure_transport
 
@@ -102,17 +112,14 @@ def _buckets(resources: Sequence[Resource]) -> list[Resource]:
     "may use SSE-S3 (S3 log delivery requires it).",
     severity="high",
     types=(*BUCKET_TYPES, *S3_SSE_TYPES),
-    refs=("SH:S3.17", "CKV:CKV_AWS_145"),
+    refs=("SH:S3.17", "CKV:CKV_AWS_145", "CKV:CKV_AWS_19"),
     remediation="Use components.SecureBucket or declare BucketServerSideEncryptionConfiguration with aws:kms.",
 )
 def s3_bucket_encrypted_with_kms(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
     index = Index(resources, BUCKET_TYPES)
     configs = _children(resources, index, S3_SSE_TYPES, "bucket", BUCKET_TYPES)
     for bucket in _buckets(resources):
-        rules = [rule for c in configs.get(bucket.urn, []) for rule in _sse_rules(c)]
-        inline = lookup(bucket.props, "serverSideEncryptionConfiguration.rule.applyServerSideEncryptionByDefault")
-        if isinstance(inline, Mapping):
-            rules.append(inline)
+        rules = [rule for c in configs.get(bucket.urn, []) for rule in _sse_rules(c)] + _inline_sse_rules(bucket)
         if not rules:
             report.violation(f"{bucket.name}: the bucket has no server-side encryption configuration")
             continue
@@ -125,6 +132,29 @@ def s3_bucket_encrypted_with_kms(resources: Sequence[Resource], config: Mapping[
             continue
         else:
             report.violation(f"{bucket.name}: the bucket is not encrypted with SSE-KMS and a customer key")
+
+
+def _inline_sse_rules(bucket: Resource) -> list[Mapping[str, Any]]:
+    """Encryption defaults set on the bucket itself: ``Bucket.serverSideEncryptionConfiguration.rule`` (one
+    object) or ``BucketV2.serverSideEncryptionConfigurations[].rules[]`` (lists)."""
+    unknown = {"sseAlgorithm": UNKNOWN}
+    single = lookup(bucket.props, "serverSideEncryptionConfiguration")
+    blocks = [single] if single not in (MISSING, None) else as_list(lookup(bucket.props, "serverSideEncryptionConfigurations"))
+    found: list[Mapping[str, Any]] = []
+    for block in blocks:
+        if is_unknown(block):
+            found.append(unknown)
+            continue
+        if not isinstance(block, Mapping):
+            continue
+        rules = block.get("rules") if "rules" in block else block.get("rule")
+        for rule in [rules] if isinstance(rules, Mapping) or is_unknown(rules) else as_list(rules):
+            default = rule.get("applyServerSideEncryptionByDefault") if isinstance(rule, Mapping) else rule
+            if is_unknown(default):
+                found.append(unknown)
+            elif isinstance(default, Mapping):
+                found.append(default)
+    return found
 
 
 def _sse_rules(config_res: Resource) -> list[Mapping[str, Any]]:
@@ -144,14 +174,21 @@ def _sse_rules(config_res: Resource) -> list[Mapping[str, Any]]:
 
 
 def _every_bucket_has(
-    resources: Sequence[Resource], report: Report, child_types: Sequence[str], what: str, *, skip_access_log: bool = False
+    resources: Sequence[Resource],
+    report: Report,
+    child_types: Sequence[str],
+    what: str,
+    *,
+    skip_access_log: bool = False,
+    inline: Callable[[Resource], bool] = lambda bucket: False,
 ) -> dict[str, list[Resource]]:
+    """Report every bucket with no linked resource of ``child_types`` and no ``inline`` setting of its own."""
     index = Index(resources, BUCKET_TYPES)
     linked = _children(resources, index, child_types, "bucket", BUCKET_TYPES)
     for bucket in _buckets(resources):
         if skip_access_log and _is_access_log_bucket(bucket):
             continue
-        if bucket.urn not in linked:
+        if bucket.urn not in linked and not inline(bucket):
             report.violation(f"{bucket.name}: the bucket has no {what}")
     return linked
 
@@ -172,15 +209,18 @@ def s3_bucket_has_public_access_block(resources: Sequence[Resource], config: Map
 @stack_policy(
     name="s3-bucket-has-tls-policy",
     control="ENC-S3-TLS",
-    description="Every bucket has a bucket policy that denies non-TLS requests.",
+    description="Every bucket has a bucket policy (BucketPolicy or its inline policy) that denies non-TLS requests.",
     severity="high",
     types=(*BUCKET_TYPES, POLICY_TYPE),
     refs=("SH:S3.5", "CIS:2.1.1"),
     remediation="Declare a BucketPolicy with the aws:SecureTransport=false Deny statement.",
 )
 def s3_bucket_has_tls_policy(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
-    linked = _every_bucket_has(resources, report, (POLICY_TYPE,), "bucket policy")
+    linked = _every_bucket_has(resources, report, (POLICY_TYPE,), "bucket policy", inline=_has_inline_policy)
     buckets = {b.urn: b for b in _buckets(resources)}
+    for bucket in buckets.values():
+        if _has_inline_policy(bucket):
+            linked.setdefault(bucket.urn, []).append(bucket)  # the bucket's own ``policy`` input counts too
     for urn, policies in linked.items():
         results = [denies_insecure_transport(lookup(p.props, "policy")) for p in policies]
         if any(r is True for r in results):
@@ -194,14 +234,26 @@ def s3_bucket_has_tls_policy(resources: Sequence[Resource], config: Mapping[str,
 @stack_policy(
     name="s3-bucket-has-access-logging",
     control="LOG-S3-ACCESS",
-    description="Every bucket except the access-log bucket (tag mlops:access-log-bucket=true) logs server access.",
+    description="Every bucket except the access-log bucket (tag mlops:access-log-bucket=true) logs server access "
+    "(a BucketLogging resource or the bucket's own logging input).",
     severity="medium",
     types=(*BUCKET_TYPES, *LOGGING_TYPES),
     refs=("SH:S3.9", "CIS:3.4", "CKV:CKV_AWS_18"),
     remediation="Declare aws.s3.BucketLogging targeting the account's access-log bucket.",
 )
 def s3_bucket_has_access_logging(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
-    _every_bucket_has(resources, report, LOGGING_TYPES, "server access logging", skip_access_log=True)
+    _every_bucket_has(resources, report, LOGGING_TYPES, "server access logging", skip_access_log=True, inline=_has_inline_logging)
+
+
+def _has_inline_policy(bucket: Resource) -> bool:
+    return is_present(lookup(bucket.props, "policy"))
+
+
+def _has_inline_logging(bucket: Resource) -> bool:
+    """``Bucket.logging.targetBucket`` (one object) or ``BucketV2.loggings[].targetBucket``; known later counts."""
+    single = lookup(bucket.props, "logging")
+    blocks = [single] if single not in (MISSING, None) else as_list(lookup(bucket.props, "loggings"))
+    return any(is_unknown(b) or isinstance(b, Mapping) and is_present(b.get("targetBucket")) for b in blocks)
 
 
 @stack_policy(
@@ -399,3 +451,116 @@ def iam_exemption_requires_boundary(resources: Sequence[Resource], config: Mappi
                     f"{attachment.name}: exempt policy {exempt_policies[0].name} is attached to {role.name}, which lacks "
                     f"the {EXEMPTION_TAG} tag or a permissions boundary"
                 )
+
+
+SSO_CUSTOMER_POLICY_TYPE = "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment"
+
+
+@stack_policy(
+    name="ssoadmin-customer-policy-declared",
+    control="IAM-NO-ADMIN",
+    description="A permission set's customer managed policy attachment names a policy declared in this stack, so the "
+    "IAM document rules judge it, and never the deploy-role exempt policy; one that cannot be found is reported as "
+    "not evaluated, never passed.",
+    severity="high",
+    types=(SSO_CUSTOMER_POLICY_TYPE, MANAGED_POLICY_TYPE),
+    remediation="Declare the aws.iam.Policy (same name and path) in the stack that attaches it, or use a PermissionSetInlinePolicy.",
+)
+def ssoadmin_customer_policy_declared(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
+    declared = {
+        (str(r.props.get("path") or "/"), r.props.get("name")): r for r in resources if r.type == MANAGED_POLICY_TYPE
+    }
+    for attachment in (r for r in resources if r.type == SSO_CUSTOMER_POLICY_TYPE):
+        ref = lookup(attachment.props, "customerManagedPolicyReference")
+        name = ref.get("name") if isinstance(ref, Mapping) else ref
+        if is_unknown(ref) or is_unknown(name):
+            report.unknown(f"{attachment.name}: the customer managed policy it attaches is not known until apply")
+        elif not isinstance(name, str) or not name:
+            report.violation(f"{attachment.name}: customerManagedPolicyReference names no policy")
+        elif (key := (str(ref.get("path") or "/"), name)) in declared:
+            if declared[key].tags.get(EXEMPTION_TAG) == EXEMPTION_VALUE:
+                report.violation(f"{attachment.name}: attaches {name!r}, the policy exempt for the platform deploy role, to a permission set")
+        else:
+            report.unknown(
+                f"{attachment.name}: customer managed policy {name!r} is not declared in this stack; its document lives "
+                "in the member accounts and is not evaluated here"
+            )
+
+
+TRAIL_TYPE = "aws:cloudtrail/trail:Trail"
+CONFIG_DELIVERY_TYPE = "aws:cfg/deliveryChannel:DeliveryChannel"
+OBJECT_LOCK_TYPES = (
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+)
+EVIDENCE_DELETE_ACTIONS = ("s3:deleteobject", "s3:deleteobjectversion")
+
+
+def _lock_days(lock: Mapping[str, Any]) -> Any:
+    """Default retention in days of an Object Lock rule in COMPLIANCE mode; UNKNOWN if not known; None otherwise."""
+    retention = lookup(lock, "rule.defaultRetention")
+    if is_unknown(retention) or contains_unknown(retention):
+        return UNKNOWN
+    if not isinstance(retention, Mapping) or retention.get("mode") != "COMPLIANCE":
+        return None
+    days, years = retention.get("days"), retention.get("years")
+    return days if isinstance(days, int) else years * 365 if isinstance(years, int) else None
+
+
+def _denies_evidence_deletion(policy: Any) -> bool | None:
+    """True if a Deny for everyone covers s3:DeleteObject and s3:DeleteObjectVersion; None if not known yet."""
+    doc = parse_policy_document(policy)
+    if doc is None or doc.malformed:
+        return False
+    if doc.unknown and not doc.statements:
+        return None
+    denied = {
+        action
+        for stmt in doc.statements
+        if stmt.effect == "deny" and not stmt.condition and "*" in stmt.principals.get("*", stmt.principals.get("AWS", ()))
+        for action in EVIDENCE_DELETE_ACTIONS
+        if any(action_matches(a, action) for a in stmt.actions)
+    }
+    return denied == set(EVIDENCE_DELETE_ACTIONS)
+
+
+@stack_policy(
+    name="audit-evidence-locked",
+    control="LOG-AUDIT-IMMUTABLE",
+    description="Every bucket a CloudTrail trail or AWS Config delivers to has Object Lock in COMPLIANCE mode for at "
+    "least the configured days and a bucket policy denying everyone object (version) deletion; a destination "
+    "outside the stack is not evaluated, never passed.",
+    severity="critical",
+    types=(*BUCKET_TYPES, TRAIL_TYPE, CONFIG_DELIVERY_TYPE, *OBJECT_LOCK_TYPES, POLICY_TYPE),
+    remediation="SecureBucket(object_lock_days=auditLogs.retentionDays) plus components.secure_bucket.deny_delete_statement "
+    "(AccountBaseline does both for its audit bucket).",
+    config={"minimumAuditRetentionDays": {"type": "integer", "minimum": 1, "default": 365}},
+)
+def audit_evidence_locked(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
+    minimum = int(config.get("minimumAuditRetentionDays", 365))
+    index = Index(resources, BUCKET_TYPES)
+    locks = _children(resources, index, OBJECT_LOCK_TYPES, "bucket", BUCKET_TYPES)
+    policies = _children(resources, index, (POLICY_TYPE,), "bucket", BUCKET_TYPES)
+    for source in (r for r in resources if r.type in (TRAIL_TYPE, CONFIG_DELIVERY_TYPE)):
+        targets = index.targets(source, "s3BucketName", BUCKET_TYPES)
+        if not targets:
+            report.unknown(f"{source.name}: its delivery bucket is not declared in this stack; its lock is not evaluated here")
+        for bucket in targets:
+            _judge_evidence_bucket(report, bucket, locks.get(bucket.urn, []), policies.get(bucket.urn, []), minimum)
+
+
+def _judge_evidence_bucket(report: Report, bucket: Resource, locks: list[Resource], policies: list[Resource], minimum: int) -> None:
+    inline = lookup(bucket.props, "objectLockConfiguration")
+    days = [_lock_days(lock.props) for lock in locks] + ([_lock_days(inline)] if isinstance(inline, Mapping) else [])
+    if any(d is UNKNOWN for d in days):
+        report.unknown(f"{bucket.name}: the Object Lock retention of the audit bucket is not known until apply")
+    elif not any(isinstance(d, int) and d >= minimum for d in days):
+        report.violation(f"{bucket.name}: the audit bucket has no Object Lock in COMPLIANCE mode for at least {minimum} days")
+    documents = [p.props.get("policy") for p in policies] + ([bucket.props["policy"]] if is_present(bucket.props.get("policy")) else [])
+    verdicts = [_denies_evidence_deletion(d) for d in documents]
+    if True in verdicts:
+        return
+    if None in verdicts:
+        report.unknown(f"{bucket.name}: the audit bucket's policy is not known until apply")
+    else:
+        report.violation(f"{bucket.name}: no bucket policy denies everyone s3:DeleteObject and s3:DeleteObjectVersion on the audit bucket")
