@@ -14,19 +14,16 @@ import argparse
 import copy
 import json
 import shutil
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlops_core.paths import REPO_ROOT  # noqa: E402
-from mlops_platform import harness  # noqa: E402
-from mlops_platform.limits import check_plans  # noqa: E402
-from mlops_platform.limits.accounts import quota_rows, render_rows  # noqa: E402
+from mlops_core.paths import REPO_ROOT
+from mlops_platform import harness
+from mlops_platform.limits import check_plans
+from mlops_platform.limits.accounts import quota_rows, render_rows
 
 STAGES = ("dev", "int", "prod")
 

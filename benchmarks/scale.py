@@ -24,7 +24,6 @@ import argparse
 import json
 import resource
 import shutil
-import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,11 +32,11 @@ from typing import Any
 
 import yaml
 
+# The packages come from the project's virtualenv (an editable install), never from a sys.path entry
+# for the checkout: the root holds platform/, which would shadow the standard library's module.
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, str(REPO_ROOT))
 
-from mlops_platform.harness import StackPlan, default_stacks, plan_serving, plan_stacks  # noqa: E402
+from mlops_platform.harness import StackPlan, default_stacks, plan_serving, plan_stacks
 
 PLANTS = ["wolfsburg", "emden", "zwickau", "kassel", "salzgitter", "hanover", "ingolstadt", "neckarsulm", "dresden", "brunswick"]
 USE_CASES = ["pm", "qa", "en", "vi"]

@@ -71,8 +71,18 @@ def test_a_reference_to_something_the_plan_lacks_is_an_error(engine_run) -> None
 def test_the_identity_center_trust_refuses_extra_session_tags(engine_run, tags, expected) -> None:
     """The same promise under identity.mode identity-center: no session tag but the user's name."""
     trust = identity_center_trust_policy(ACCOUNT, ["mlops-scientist"], "userName", ["bob"])
-    model = build_model([PlannedResource("exp", ACCOUNT, REGION, "aws:iam/role:Role", "persona", {"name": "mlops-persona-scientist", "assumeRolePolicy": trust},
-                                         f"arn:aws:iam::{ACCOUNT}:role/mlops-persona-scientist", "mlops-persona-scientist")])
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/mlops-persona-scientist"
+    permission_set = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef"
+    sign_in = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": role_arn}]})
+    model = build_model([
+        PlannedResource("exp", ACCOUNT, REGION, "aws:iam/role:Role", "persona", {"name": "mlops-persona-scientist", "assumeRolePolicy": trust},
+                        role_arn, "mlops-persona-scientist"),
+        PlannedResource("identity", ACCOUNT, REGION, "aws:ssoadmin/permissionSet:PermissionSet", "scientist", {"name": "mlops-scientist"},
+                        permission_set, "mlops-scientist"),
+        PlannedResource("identity", ACCOUNT, REGION, "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy", "scientist-policy",
+                        {"permissionSetArn": permission_set, "inlinePolicy": sign_in}, "", "scientist-policy"),
+    ])
     settings = evaluate.Settings("mlops", REGION, "identity-center", "userName", "corporate-idp")
     step = Step("unit", "bob tags his session", {"sign_in": "scientist", "stack": "exp", "user": "bob"}, "sts:TagSession", "{role:exp:mlops-persona-scientist}", "Allowed", session_tags=tags)
     (check,) = evaluate.evaluate([step], model, settings, engine_run)

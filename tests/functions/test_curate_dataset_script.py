@@ -224,17 +224,15 @@ def test_job_writes_pseudonymised_rows_without_dropped_columns(monkeypatch, aws)
     assert recorder.written_rows[0] == ("R16", pseudonym, 0)
 
 
-def test_job_declares_pseudonyms_as_strings_and_keeps_raw_types(monkeypatch, aws):
+def test_job_writes_pseudonyms_as_strings_and_every_column_in_its_declared_type(monkeypatch, aws):
     glue_stub, secrets_stub = aws
     stub_target_table(glue_stub, build_curated_schema(COLUMNS))
     secrets_stub.add_response("get_secret_value", {"Name": SECRET_ID, "SecretString": KEY}, {"SecretId": SECRET_ID})
     recorder = Recorder()
     run_script(monkeypatch, recorder)
-    assert recorder.written_schema == [
-        ("robot_id", "raw-type-of-robot_id", True),
-        ("operator_id", "string", True),
-        ("fault", "raw-type-of-fault", True),
-    ]
+    assert recorder.written_schema == "`robot_id` STRING, `operator_id` STRING, `fault` INT", (
+        "curate_dataset.py: the DataFrame's schema is not the declared catalog types (pseudonyms as strings)"
+    )
 
 
 def test_job_overwrites_the_target_path_and_commits(monkeypatch, aws):
