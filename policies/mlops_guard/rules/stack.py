@@ -148,29 +148,28 @@ def _inline_sse_rules(bucket: Resource) -> list[Mapping[str, Any]]:
         if not isinstance(block, Mapping):
             continue
         rules = block.get("rules") if "rules" in block else block.get("rule")
-        for rule in [rules] if isinstance(rules, Mapping) or is_unknown(rules) else as_list(rules):
-            default = rule.get("applyServerSideEncryptionByDefault") if isinstance(rule, Mapping) else rule
-            if is_unknown(default):
-                found.append(unknown)
-            elif isinstance(default, Mapping):
-                found.append(default)
+        found.extend(_sse_defaults([rules] if isinstance(rules, Mapping) or is_unknown(rules) else as_list(rules)))
+    return found
+
+
+def _sse_defaults(rules: list[Any]) -> list[Mapping[str, Any]]:
+    """Each rule's ``applyServerSideEncryptionByDefault``; one not known yet reads as an unknown algorithm."""
+    found: list[Mapping[str, Any]] = []
+    for rule in rules:
+        default = rule.get("applyServerSideEncryptionByDefault") if isinstance(rule, Mapping) else rule
+        if is_unknown(default):
+            found.append({"sseAlgorithm": UNKNOWN})
+        elif isinstance(default, Mapping):
+            found.append(default)
     return found
 
 
 def _sse_rules(config_res: Resource) -> list[Mapping[str, Any]]:
     """The encryption defaults of a configuration; anything not known yet reads as an unknown algorithm."""
-    unknown = {"sseAlgorithm": UNKNOWN}
     rules = lookup(config_res.props, "rules")
     if is_unknown(rules):
-        return [unknown]
-    found: list[Mapping[str, Any]] = []
-    for rule in as_list(rules):
-        default = rule.get("applyServerSideEncryptionByDefault") if isinstance(rule, Mapping) else rule
-        if is_unknown(default):
-            found.append(unknown)
-        elif isinstance(default, Mapping):
-            found.append(default)
-    return found
+        return [{"sseAlgorithm": UNKNOWN}]
+    return _sse_defaults(as_list(rules))
 
 
 def _every_bucket_has(
