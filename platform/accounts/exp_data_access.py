@@ -211,29 +211,22 @@ def _resource_links(org: OrganizationConfig, account: str, projects: dict[str, A
             ),
             opts=after_settings,
         )
-        for project, reader in shared.readers:
+        def describe(suffix: str, principal: pulumi.Input[str], depends_on: list[pulumi.Resource]) -> None:
             aws.lakeformation.Permissions(
-                f"exp-link-{shared.data_set.replace('_', '-')}-describe-{project}",
+                f"exp-link-{shared.data_set.replace('_', '-')}-describe-{suffix}",
                 aws.lakeformation.PermissionsArgs(
-                    principal=reader,
+                    principal=principal,
                     permissions=["DESCRIBE"],
                     database=aws.lakeformation.PermissionsDatabaseArgs(catalog_id=account, name=link.name),
                 ),
-                # Lake Formation rejects grants to roles that do not exist yet.
-                opts=pulumi.ResourceOptions(
-                    parent=link, depends_on=[projects[project].role] if project in projects else []
-                ),
+                opts=pulumi.ResourceOptions(parent=link, depends_on=depends_on),
             )
+
+        for project, reader in shared.readers:
+            # Lake Formation rejects grants to roles that do not exist yet.
+            describe(project, reader, [projects[project].role] if project in projects else [])
             for member, member_role in _member_roles(org, project, workspace):
-                aws.lakeformation.Permissions(
-                    f"exp-link-{shared.data_set.replace('_', '-')}-describe-{project}-{member}",
-                    aws.lakeformation.PermissionsArgs(
-                        principal=member_role,
-                        permissions=["DESCRIBE"],
-                        database=aws.lakeformation.PermissionsDatabaseArgs(catalog_id=account, name=link.name),
-                    ),
-                    opts=pulumi.ResourceOptions(parent=link),
-                )
+                describe(f"{project}-{member}", member_role, [])
         links[shared.data_set] = link.name
     return links
 
