@@ -64,9 +64,9 @@ class ModelBuildPipelineArgs:
     """The project's artifacts bucket: code, sample data and every execution's outputs."""
     kms_key_arn: pulumi.Input[str]
     """The project key: code objects, job volumes, job outputs, Athena results."""
-    subnet_ids: Sequence[pulumi.Input[str]]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Private EXP subnets every job runs in."""
-    security_group_ids: Sequence[pulumi.Input[str]]
+    security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """The project's job security group(s)."""
     model_package_group_name: str
     seed_code: SeedCode
@@ -251,8 +251,8 @@ class ModelBuildPipeline(pulumi.ComponentResource):
             args.role_arn,
             args.bucket_name,
             args.kms_key_arn,
-            pulumi.Output.all(*args.subnet_ids),
-            pulumi.Output.all(*args.security_group_ids),
+            pulumi.Output.from_input(args.subnet_ids),  # a list, or another stack's output of one
+            pulumi.Output.from_input(args.security_group_ids),
         ).apply(
             lambda values: cached_pipeline_definition(
                 pipeline_spec(

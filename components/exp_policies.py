@@ -328,13 +328,13 @@ def _project_statements(projects: list[ProjectResources], ctx: ExpPolicyContext)
         statement(
             "ProjectKeys",
             KMS_DATA_ACTIONS,
-            [p.key_arn for p in projects],
+            sorted({p.key_arn for p in projects}),  # one key/* when named by convention
             condition={"StringEquals": {f"aws:ResourceTag/{PROJECT_TAG_KEY}": names}},
         ),
         statement(
             "ProjectKeyGrantsForSageMaker",
             ["kms:CreateGrant"],
-            [p.key_arn for p in projects],
+            sorted({p.key_arn for p in projects}),
             condition={"StringEquals": {f"aws:ResourceTag/{PROJECT_TAG_KEY}": names}, "Bool": {"kms:GrantIsForAWSResource": "true"}},
         ),
         statement(

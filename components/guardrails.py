@@ -156,3 +156,52 @@ class SageMakerGuardrails(pulumi.ComponentResource):
             )
             for kind in KINDS
         ]
+
+
+@dataclass
+class RoleGuardrailsArgs:
+    """Inputs of :class:`RoleGuardrails`."""
+
+    name_prefix: str
+    """As :class:`SageMakerGuardrailsArgs`: ``<prefix>-sagemaker-deny-network-<scope>``."""
+    scope: str
+    """Whose network policy this is (``project-<name>``)."""
+    role_name: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]
+    security_group_ids: pulumi.Input[list[str]]
+    """The only groups the role's SageMaker resources may use."""
+    sagemaker_api_endpoint_ids: pulumi.Input[list[str]]
+    encryption_policy_arn: pulumi.Input[str]
+    """The account's shared encryption guardrail (:class:`SageMakerGuardrails`, another stack's)."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class RoleGuardrails(pulumi.ComponentResource):
+    """Both deny guardrails on one role, in a stack other than the account's: its own network policy
+    (its groups only) and the account's shared encryption policy, attached."""
+
+    def __init__(self, name: str, args: RoleGuardrailsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:guardrails:RoleGuardrails", name, None, opts)
+        network_kind, encryption_kind = KINDS
+        template = load_templates()[network_kind]
+        document = pulumi.Output.all(args.subnet_ids, args.security_group_ids, args.sagemaker_api_endpoint_ids).apply(
+            lambda ids: minified(render_guardrails(list(ids[0]), list(ids[1]), list(ids[2]))[network_kind])
+        )
+        network = aws.iam.Policy(
+            f"{name}-{network_kind}",
+            aws.iam.PolicyArgs(
+                name=f"{args.name_prefix}-{network_kind}-{args.scope}",
+                description=template["description"][:1000],
+                policy=document,
+                tags={**args.tags, GUARDRAIL_TAG_KEY: network_kind},
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for kind, policy_arn in ((network_kind, network.arn), (encryption_kind, args.encryption_policy_arn)):
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{kind}-attachment",
+                aws.iam.RolePolicyAttachmentArgs(role=args.role_name, policy_arn=policy_arn),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.network_policy_arn = network.arn
+        self.register_outputs({"networkPolicyArn": network.arn})

@@ -1,6 +1,9 @@
-"""One model project (use case) in EXP: key, artifacts bucket, registry group, role, event rule.
+"""One model project (use case) in EXP, in two parts that live in two stacks.
 
-Every resource carries ``mlops:project=<project>``:
+:class:`ProjectIdentity`, in the EXP account stack (the people's roles and guardrails name it, Lake
+Formation grants to it): the project role and its jobs' security group.
+:class:`ModelProject`, in the project's own stack ``exp.<project>``: key, artifacts bucket, registry
+group, event rule. Every resource carries ``mlops:project=<project>``:
 
 * a project KMS key (rotated, 30-day window) for the bucket and the registry's artifacts; its policy
   admits the project's roles in EXP and, decrypt-only through S3, the serving roles of RES and the
@@ -45,6 +48,72 @@ def new_version_pattern(exp_account_id: str, model_package_group: str) -> dict[s
 
 
 @dataclass
+class ProjectIdentityArgs:
+    """Inputs of :class:`ProjectIdentity`."""
+
+    project: str
+    account_id: str
+    role_name: str
+    """The project role (``naming.project_role_name``)."""
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    s3_prefix_list_id: pulumi.Input[str]
+    """The S3 gateway endpoint's prefix list (job egress to S3)."""
+    aliases_of: pulumi.Input[str] | None = None
+    """URN of the component that held the role and group before the split (their identity is kept)."""
+
+
+class ProjectIdentity(pulumi.ComponentResource):
+    """The project role (pipeline and jobs; trusted by SageMaker only) and the jobs' security group."""
+
+    role: aws.iam.Role
+    security_group: aws.ec2.SecurityGroup
+
+    def __init__(self, name: str, args: ProjectIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:project:ProjectIdentity", name, None, opts)
+        tags = {PROJECT_TAG_KEY: args.project}
+        # The role and group were children of the ModelProject component: aliases keep them in place.
+        here = pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=args.aliases_of)] if args.aliases_of else None)
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            aws.iam.RoleArgs(
+                name=args.role_name,
+                description=f"Model project {args.project}: SageMaker pipeline and jobs",
+                assume_role_policy=json.dumps(
+                    # aws:SourceAccount only: not every SageMaker feature sends aws:SourceArn.
+                    service_trust_policy("sagemaker.amazonaws.com", args.account_id)
+                ),
+                tags=tags,
+            ),
+            opts=here,
+        )
+        self.security_group = self._jobs_security_group(name, args, tags, here)
+        self.register_outputs({"roleArn": self.role.arn, "securityGroupId": self.security_group.id})
+
+    def _jobs_security_group(
+        self, name: str, args: ProjectIdentityArgs, tags: dict[str, str], opts: pulumi.ResourceOptions
+    ) -> aws.ec2.SecurityGroup:
+        """The project's SageMaker jobs: HTTPS to the VPC endpoints and S3, all TCP within the group."""
+        to_endpoints = endpoint_egress(args.vpc_cidr, args.s3_prefix_list_id)
+        egress = [
+            to_endpoints.interface_endpoints,
+            aws.ec2.SecurityGroupEgressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True),
+            to_endpoints.s3_gateway,
+        ]
+        return aws.ec2.SecurityGroup(
+            f"{name}-jobs-sg",
+            aws.ec2.SecurityGroupArgs(
+                vpc_id=args.vpc_id,
+                description=f"SageMaker jobs of project {args.project}",
+                ingress=[aws.ec2.SecurityGroupIngressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True)],
+                egress=egress,
+                tags={**tags, "Name": f"{name}-jobs"},
+            ),
+            opts=opts,
+        )
+
+
+@dataclass
 class ModelProjectArgs:
     """Inputs of :class:`ModelProject`."""
 
@@ -58,13 +127,9 @@ class ModelProjectArgs:
     """Group name (``naming.model_package_group_name``)."""
     bucket_name: str
     access_log_bucket: pulumi.Input[str]
-    role_name: str
-    """The project role (``naming.project_role_name``)."""
+    role_arn: str
+    """The project role (:class:`ProjectIdentity`, declared by the EXP account stack before this one)."""
     key_alias: str
-    vpc_id: pulumi.Input[str]
-    vpc_cidr: str
-    s3_prefix_list_id: pulumi.Input[str]
-    """The S3 gateway endpoint's prefix list (job egress to S3)."""
     res_account_id: str
     stage_account_ids: list[str]
     reader_role_patterns: dict[str, list[str]]
@@ -80,13 +145,11 @@ class ModelProjectArgs:
 
 
 class ModelProject(pulumi.ComponentResource):
-    """The registry, storage, role and event wiring of one model project."""
+    """The registry, storage and event wiring of one model project."""
 
     key: PlatformKey
     bucket: SecureBucket
     group: aws.sagemaker.ModelPackageGroup
-    role: aws.iam.Role
-    security_group: aws.ec2.SecurityGroup
     rule: aws.cloudwatch.EventRule
     resources: pulumi.Output[ProjectResources]
 
@@ -94,7 +157,7 @@ class ModelProject(pulumi.ComponentResource):
         super().__init__("mlops:project:ModelProject", name, None, opts)
         tags = {PROJECT_TAG_KEY: args.project}
         here = pulumi.ResourceOptions(parent=self)
-        role_arn = f"arn:aws:iam::{args.account_id}:role/{args.role_name}"
+        role_arn = args.role_arn
 
         key_users = [KeyUser(args.account_id, sorted({role_arn, *args.member_role_arns, *args.exempt_principal_arns}))]
         key_users += [
@@ -153,30 +216,15 @@ class ModelProject(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self.group),
         )
 
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            aws.iam.RoleArgs(
-                name=args.role_name,
-                description=f"Model project {args.project}: SageMaker pipeline and jobs",
-                assume_role_policy=json.dumps(
-                    # aws:SourceAccount only: not every SageMaker feature sends aws:SourceArn.
-                    service_trust_policy("sagemaker.amazonaws.com", args.account_id)
-                ),
-                tags=tags,
-            ),
-            opts=here,
-        )
-
-        self.security_group = self._jobs_security_group(name, args, tags)
         self.rule = self._new_version_rule(name, args, tags)
 
-        self.resources = pulumi.Output.all(self.key.arn, self.role.arn).apply(
-            lambda values: ProjectResources(
+        self.resources = self.key.arn.apply(
+            lambda key_arn: ProjectResources(
                 name=args.project,
                 bucket_arn=bucket_arn,
-                key_arn=values[0],
+                key_arn=key_arn,
                 model_package_group=args.model_package_group,
-                role_arn=values[1],
+                role_arn=role_arn,
             )
         )
         self.register_outputs(
@@ -184,29 +232,7 @@ class ModelProject(pulumi.ComponentResource):
                 "bucket": self.bucket.name,
                 "keyArn": self.key.arn,
                 "modelPackageGroupArn": self.group.arn,
-                "roleArn": self.role.arn,
-                "securityGroupId": self.security_group.id,
             }
-        )
-
-    def _jobs_security_group(self, name: str, args: ModelProjectArgs, tags: dict[str, str]) -> aws.ec2.SecurityGroup:
-        """The project's SageMaker jobs: HTTPS to the VPC endpoints and S3, all TCP within the group."""
-        to_endpoints = endpoint_egress(args.vpc_cidr, args.s3_prefix_list_id)
-        egress = [
-            to_endpoints.interface_endpoints,
-            aws.ec2.SecurityGroupEgressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True),
-            to_endpoints.s3_gateway,
-        ]
-        return aws.ec2.SecurityGroup(
-            f"{name}-jobs-sg",
-            aws.ec2.SecurityGroupArgs(
-                vpc_id=args.vpc_id,
-                description=f"SageMaker jobs of project {args.project}",
-                ingress=[aws.ec2.SecurityGroupIngressArgs(description="distributed training within the group", protocol="tcp", from_port=0, to_port=65535, self=True)],
-                egress=egress,
-                tags={**tags, "Name": f"{name}-jobs"},
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _new_version_rule(self, name: str, args: ModelProjectArgs, tags: dict[str, str]) -> aws.cloudwatch.EventRule:

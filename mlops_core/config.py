@@ -551,6 +551,9 @@ class StackConfig(CamelModel):
     """Required for every role but ``identity``."""
     deploy_role: ProviderRole = ProviderRole()
     baseline: BaselineSettings = BaselineSettings()
+    model_project: str | None = None
+    """Set on a model project's stack of the EXP account (``exp.<project>``): never in a stack file,
+    the config derives from the EXP stack's (:func:`read_stack_config`)."""
 
     @model_validator(mode="after")
     def _network_for_workload_accounts(self) -> StackConfig:
@@ -595,6 +598,11 @@ class StackSettings(BaseModel):
     @property
     def role(self) -> str:
         return self.config.role
+
+    @property
+    def model_project(self) -> str | None:
+        """The model project of a project stack (``exp.<project>``), None for an account stack."""
+        return self.config.model_project
 
     @property
     def account_id(self) -> str:
@@ -745,14 +753,56 @@ def stack_file(stack: str, root: Path = REPO_ROOT) -> Path:
 
 
 def list_stacks(root: Path = REPO_ROOT) -> list[str]:
-    """Stack names from the ``Pulumi.<name>.yaml`` files at ``root``, sorted."""
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+    """Stack names from the ``Pulumi.<name>.yaml`` files at ``root``, sorted; without a project
+    stack's file (``Pulumi.exp.<project>.yaml``, which a deploy may write beside its account stack's)."""
+    names = {p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml")}
+    return sorted(name for name in names if name.rpartition(PROJECT_STACK_SEPARATOR)[0] not in names)
+
+
+#: ``<account stack>.<model project>``: a model project's own stack in the EXP account.
+PROJECT_STACK_SEPARATOR = "."
+
+
+def project_stack_name(account_stack: str, project: str) -> str:
+    """The stack holding one model project's resources beside its EXP account stack."""
+    return f"{account_stack}{PROJECT_STACK_SEPARATOR}{project}"
+
+
+def project_stacks(root: Path = REPO_ROOT) -> list[str]:
+    """``exp.<project>`` for every model project, beside every EXP stack file (no file of their own)."""
+    org = load_organization(root)
+    return [
+        project_stack_name(stack, project.name)
+        for stack in list_stacks(root)
+        if PROJECT_STACK_SEPARATOR not in stack and _file_role(stack, root) == "exp"
+        for project in org.model_projects
+    ]
+
+
+def _file_role(stack: str, root: Path) -> Any:
+    try:
+        return read_stack_config(stack, root).get(f"{CONFIG_NAMESPACE}:role")
+    except ConfigError:
+        return None  # the stack's own validation reports it
+
+
+def derived_project_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, Any] | None:
+    """A project stack's config, derived: its EXP stack file's plus ``mlops:modelProject``; None when
+    ``stack`` is not ``<stack with a file>.<project>``. Validation checks that the project exists."""
+    account_stack, separator, project = stack.rpartition(PROJECT_STACK_SEPARATOR)
+    if not separator or not account_stack or not project or not stack_file(account_stack, root).exists():
+        return None
+    return {**read_stack_config(account_stack, root), f"{CONFIG_NAMESPACE}:modelProject": project}
 
 
 def read_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
-    """The ``config:`` block of a stack file, as the YAML holds it (namespaced keys)."""
+    """The ``config:`` block of a stack file, as the YAML holds it (namespaced keys); a project
+    stack's (``exp.<project>``, no file) derived from its account stack's."""
     path = stack_file(stack, root)
     if not path.exists():
+        derived = derived_project_stack_config(stack, root)
+        if derived is not None:
+            return derived
         raise ConfigError(path.name, "", f"no such stack file (stacks here: {', '.join(list_stacks(root)) or 'none'})")
     raw = _read_yaml(path, strip="config.") or {}
     if not isinstance(raw, Mapping):
@@ -855,6 +905,13 @@ def _with_organization(stack: str, config: StackConfig, org: OrganizationConfig,
         if org.identity.mode != "identity-center":
             return [Problem(source, "mlops:role", "is 'identity' but organization.yaml identity.mode is not identity-center")]
         return []
+    if config.model_project is not None:
+        if config.role != "exp":
+            return [Problem(source, "mlops:modelProject", f"is set but the stack's role is {config.role!r}: only EXP holds model projects")]
+        if config.model_project not in {p.name for p in org.model_projects}:
+            known = ", ".join(p.name for p in org.model_projects) or "none"
+            return [Problem(source, "mlops:modelProject", f"{config.model_project!r} is not a model project of organization.yaml (projects: {known})")]
+        return []  # the project stack shares its account stack's VPC: nothing more to cross-check
     return [*_cidr_overlaps(stack, str(config.vpc_cidr), root), *_az_region(source, list(config.az_ids or []), org.region)]
 
 

@@ -38,11 +38,13 @@ from mlops_core.paths import REPO_ROOT
 from mlops_platform import mock_arns
 from mlops_core.config import (
     CONFIG_NAMESPACE,
+    PROJECT_STACK_SEPARATOR,
     ConfigError,
     StackSettings,
     list_stacks,
     load_organization,
     load_settings,
+    project_stacks,
     read_stack_config,
 )
 
@@ -370,9 +372,13 @@ def run_program(
         )
     except ConfigError:
         raise
-    except pulumi.RunError as exc:
-        raise PlanError(str(exc), monitor.records) from None
     except Exception as exc:  # noqa: BLE001 - the plan reports any program failure in one line
+        if mocks.missing_references - set(stack_outputs or {}):
+            # A discovery run: the program read a stack not planned yet (its outputs empty) and may
+            # fail on that; the caller plans the referenced stacks and runs it again.
+            return monitor.records, {}, mocks.missing_references
+        if isinstance(exc, pulumi.RunError):
+            raise PlanError(str(exc), monitor.records) from None
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PlanError(f"{stack}: program failed: {type(exc).__name__}: {message}", monitor.records) from exc
     return monitor.records, outputs, mocks.missing_references
@@ -515,9 +521,14 @@ def plan_stack(
     settings: StackSettings = load_settings(stack, root)
 
     def fresh() -> StackPlan:
+        # A project stack (exp.<project>) reads its account stack: plan that first, so one run does.
+        upstream = {}
+        if settings.model_project is not None:
+            account_stack = stack.rpartition(PROJECT_STACK_SEPARATOR)[0]
+            upstream[account_stack] = plan_stack(account_stack, root=root, disk_cache=disk_cache, _chain=(*_chain, stack)).outputs
         records, outputs = _run_with_references(
             root / PLATFORM_PROGRAM, PLATFORM_PROJECT, stack, read_stack_config(stack, root),
-            settings.account_id, settings.org.region, preview, root, {}, (*_chain, stack),
+            settings.account_id, settings.org.region, preview, root, upstream, (*_chain, stack),
         )
         return StackPlan(stack, settings.role, PLATFORM_PROJECT, records, outputs, settings.account_id, settings.org.region)
 
@@ -526,9 +537,13 @@ def plan_stack(
     return plan
 
 
-def _plan_in_worker(stack: str, preview: bool, root: Path) -> tuple[StackPlan, list[str]]:
-    """One plan in a pool worker: the plan and the warnings its program logged."""
+def _plan_in_worker(stack: str, preview: bool, root: Path, upstream: tuple[StackPlan, ...] = ()) -> tuple[StackPlan, list[str]]:
+    """One plan in a pool worker: the plan and the warnings its program logged. ``upstream``: plans
+    of the stacks it reads, made already (a project stack's account stack), kept from planning twice."""
     from mlops_platform import plan_cache
+
+    for plan in upstream:
+        _CACHE[(str(root), plan.stack, False, _fingerprint(root))] = plan
 
     with plan_cache.WarningRecorder() as warnings:
         try:
@@ -553,16 +568,18 @@ def plan_many(
     requests: list[tuple[str, bool]], *, root: Path = REPO_ROOT, disk_cache: bool = False, parallel: bool = False
 ) -> dict[tuple[str, bool], StackPlan]:
     """Plan platform stacks, each ``(stack, preview)`` once: cached ones from memory or ``.plan-cache``,
-    the rest in a pool of worker processes when ``parallel`` (platform stacks reference no other
-    platform stack, so any order gives the same plans)."""
+    the rest in a pool of worker processes when ``parallel``: first the account stacks (they reference
+    no other platform stack), then the model projects' stacks with their account stack's plan."""
     from mlops_platform import plan_cache
 
     requests = list(dict.fromkeys(requests))
     for name in dict.fromkeys(stack for stack, _ in requests):
         load_settings(name, root)
+    # A project stack needs its account stack's plan with known outputs, requested or not.
+    needed = [(_account_stack(stack), False) for stack, _ in requests if _is_project_stack(stack)]
     plans: dict[tuple[str, bool], StackPlan] = {}
     missing: list[tuple[str, bool]] = []
-    for stack, preview in requests:
+    for stack, preview in dict.fromkeys([*requests, *needed]):
         memory = _CACHE.get((str(root), stack, preview, _fingerprint(root)))
         directory, key = _disk_entry(root, "platform", stack, preview) if disk_cache else (None, "")
         hit = None if memory is not None else plan_cache.load(directory, key)
@@ -573,6 +590,28 @@ def plan_many(
             plans[(stack, preview)] = memory or hit[0]
         else:
             missing.append((stack, preview))
+    # Project stacks (exp.<project>) read their account stack: plan them in a second round.
+    first = [request for request in missing if not _is_project_stack(request[0])]
+    second = [request for request in missing if _is_project_stack(request[0])]
+    for round_requests in (first, second):
+        _plan_round(round_requests, plans, root, disk_cache, parallel)
+    return {request: plans[request] for request in requests}
+
+
+def _is_project_stack(stack: str) -> bool:
+    return PROJECT_STACK_SEPARATOR in stack
+
+
+def _account_stack(stack: str) -> str:
+    return stack.rpartition(PROJECT_STACK_SEPARATOR)[0]
+
+
+def _plan_round(
+    missing: list[tuple[str, bool]], plans: dict[tuple[str, bool], StackPlan], root: Path, disk_cache: bool, parallel: bool
+) -> None:
+    """Plan ``missing`` into ``plans`` (and the caches), in worker processes when ``parallel``."""
+    from mlops_platform import plan_cache
+
     workers = min(_workers(), len(missing)) if parallel else 1
     if workers > 1:
         # fork when this process has one thread: the workers start with its imports (a spawned one
@@ -580,7 +619,8 @@ def plan_many(
         # lock some thread holds and hang: spawn then.
         context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = {request: pool.submit(_plan_in_worker, *request, root) for request in missing}
+            futures = {request: pool.submit(_plan_in_worker, *request, root, _upstream_plans(request[0], plans))
+                       for request in missing}
             for (stack, preview), future in futures.items():
                 plan, warnings = future.result()
                 plan_cache.replay(warnings)
@@ -591,7 +631,11 @@ def plan_many(
     else:
         for stack, preview in missing:
             plans[(stack, preview)] = plan_stack(stack, preview=preview, root=root, disk_cache=disk_cache)
-    return {request: plans[request] for request in requests}
+
+
+def _upstream_plans(stack: str, plans: dict[tuple[str, bool], StackPlan]) -> tuple[StackPlan, ...]:
+    upstream = plans.get((_account_stack(stack), False)) if _is_project_stack(stack) else None
+    return (upstream,) if upstream is not None else ()
 
 
 def plan_stacks(
@@ -659,7 +703,8 @@ def plan_serving(
 
 def default_stacks(root: Path = REPO_ROOT) -> list[str]:
     """Every stack file at the root, except the optional stacks the organisation does not use
-    (DATA without a data account, ``identity`` without Identity Center)."""
+    (DATA without a data account, ``identity`` without Identity Center), and after each EXP stack
+    its model projects' stacks (``exp.<project>``, which have no file)."""
     org = load_organization(root)
     names = []
     for name in list_stacks(root):
@@ -669,6 +714,8 @@ def default_stacks(root: Path = REPO_ROOT) -> list[str]:
         if role == "identity" and org.identity.mode != "identity-center":
             continue  # only Identity Center sign-in needs the identity stack
         names.append(name)
+        # Each model project's stack right after its EXP stack (it reads that stack's outputs).
+        names += [project for project in project_stacks(root) if _account_stack(project) == name]
     return names
 
 

@@ -11,7 +11,7 @@ import pulumi
 
 from accounts import build_account
 from components.providers import config_from_pulumi
-from mlops_core.config import ConfigError, settings_from_config
+from mlops_core.config import CONFIG_NAMESPACE, ConfigError, derived_project_stack_config, settings_from_config
 from mlops_core.paths import find_project_root
 
 # Config from beside the program directory as given (a symlinked program dir in a test copy reads the
@@ -22,7 +22,11 @@ if PROJECT_ROOT is None or SOURCE_ROOT is None:
     raise pulumi.RunError("platform/: no Pulumi.yaml and organization.yaml above the program directory")
 
 try:
-    settings = settings_from_config(pulumi.get_stack(), config_from_pulumi(), PROJECT_ROOT)
+    config = config_from_pulumi()
+    if f"{CONFIG_NAMESPACE}:role" not in config:
+        # A model project's stack (exp.<project>) has no stack file: its config derives from EXP's.
+        config = {**(derived_project_stack_config(pulumi.get_stack(), PROJECT_ROOT) or {}), **config}
+    settings = settings_from_config(pulumi.get_stack(), config, PROJECT_ROOT)
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 

@@ -67,10 +67,12 @@ def _relative(path: Path, root: Path) -> str:
 
 def _role_of(stack: str, root: Path) -> str | None:
     """The role of a stack named in a URN: its stack file's mlops:role, else a serving stage, else None."""
-    from mlops_core.config import list_stacks, load_settings
+    from mlops_core.config import derived_project_stack_config, list_stacks, load_settings
     from mlops_platform.policy_config import role_for_stack
 
-    return load_settings(stack, root).role if stack in list_stacks(root) else role_for_stack(stack)
+    if stack in list_stacks(root) or derived_project_stack_config(stack, root) is not None:
+        return load_settings(stack, root).role
+    return role_for_stack(stack)
 
 
 class _PackConfigs:
@@ -94,18 +96,28 @@ class _PackConfigs:
         return self._derived.get(role, PackConfig())
 
 
-def _platform_stack_of(plan: StackPlan, root: Path) -> StackPlan:
-    """The platform stack a serving stack runs on (its roles live there), planned with known outputs."""
+def _context_of(plan: StackPlan, root: Path) -> list[Resource]:
+    """The resources of the stack another stack builds on, planned with known outputs: a serving
+    stack's platform stack, a model project's account stack (its roles live there); else none."""
+    from mlops_core.config import PROJECT_STACK_SEPARATOR
+    from mlops_guard.inputs import from_records
     from mlops_platform import harness
 
-    config, _, _ = harness.serving_stack_config(plan.stack, None, root)
-    return harness.plan_stack(config["serving:platformStack"], root=root, disk_cache=True)
+    if plan.project != harness.PLATFORM_PROJECT:
+        config, _, _ = harness.serving_stack_config(plan.stack, None, root)
+        upstream = config["serving:platformStack"]
+    elif PROJECT_STACK_SEPARATOR in plan.stack:
+        upstream = plan.stack.rpartition(PROJECT_STACK_SEPARATOR)[0]
+    else:
+        return []
+    return from_records(harness.plan_stack(upstream, root=root, disk_cache=True).resources)
 
 
 def _stack_file(stack: str, root: Path | None = None) -> str:
     """Repo-relative file that configures a stack (the SARIF location of its stack-level findings)."""
     root = root or project_root()
-    for candidate in (f"Pulumi.{stack}.yaml", f"serving/Pulumi.{stack}.yaml", "serving/Pulumi.yaml"):
+    account_stack = stack.rpartition(".")[0]  # a model project's stack is configured by its account stack's file
+    for candidate in (f"Pulumi.{stack}.yaml", f"Pulumi.{account_stack}.yaml", f"serving/Pulumi.{stack}.yaml", "serving/Pulumi.yaml"):
         if (root / candidate).exists():
             return candidate
     return "Pulumi.yaml"
@@ -191,7 +203,7 @@ def _plan_passes(root: Path, configs: _PackConfigs, stacks: list[str] | None, se
             limits.extend(found)
             result = GateResult()
             for plan in plans.values():
-                context = from_records(_platform_stack_of(plan, root).resources) if plan.project != harness.PLATFORM_PROJECT else []
+                context = _context_of(plan, root)
                 result.extend(_evaluate(from_records(plan.resources), configs.for_role(plan.role), stack=plan.stack,
                                         project=plan.project, location=_stack_file(plan.stack, root), context=context))
             passes.append(CheckPass(name, result))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pulumi
 
-from accounts import data, exp, identity, res, stage
+from accounts import data, exp, exp_project_stack, identity, res, stage
 from accounts.common import AccountContext, baseline_for
 from mlops_core.config import IDENTITY_ROLE, StackSettings
 from components.providers import account_provider
@@ -34,6 +34,10 @@ def build_account(settings: StackSettings, project_root: Path, source_root: Path
     provider = account_provider(settings)
     if settings.role == IDENTITY_ROLE:  # management account: Identity Center only, no baseline
         for key, value in identity.build(settings, provider).items():
+            pulumi.export(key, value)
+        return None
+    if settings.model_project is not None:  # a model project's stack in EXP: no baseline of its own
+        for key, value in exp_project_stack.build(settings, provider).items():
             pulumi.export(key, value)
         return None
     context = baseline_for(settings, provider, project_root, source_root)

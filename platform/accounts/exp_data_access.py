@@ -9,13 +9,13 @@ to the Studio execution role of each project member, who query the same columns 
 * one resource link per shared database (a data set granted to at least one project), named by
   ``naming.shared_database_link_name``, with DESCRIBE on the link for the roles of the projects
   that were given that data set and their members' execution roles, and no one else;
-* per project with data access, an Athena workgroup whose configuration is enforced: results only
-  under the project's prefix of a SecureBucket, encrypted (SSE-KMS) with the project's key (the
-  platform key while the workspace provides none), a per-query scan limit, CloudWatch metrics;
-  and, when the workspace provides the project role, an inline policy that lets the role query
-  through its workgroup (:func:`project_query_policy`), and the same document as a managed
-  policy attached to each member's execution role. One workgroup per project, because results
-  hold the columns of the project that ran the query.
+* the Athena results bucket, one prefix per project;
+* in each project's own stack (:func:`build_project`), per project with data access, an Athena
+  workgroup whose configuration is enforced: results only under the project's prefix, encrypted
+  (SSE-KMS) with the project's key, a per-query scan limit, CloudWatch metrics; an inline policy
+  that lets the project role query through its workgroup (:func:`project_query_policy`), and the
+  same document as a managed policy attached to each member's execution role. One workgroup per
+  project, because results hold the columns of the project that ran the query.
 
 Nothing is declared when the organisation has no DATA account or no data sets. Project role ARNs
 come from the naming convention, so this module works whether or not the workspace (another
@@ -34,7 +34,7 @@ import pulumi_aws as aws
 from accounts.common import AccountContext
 from components.iam_documents import policy_document, statement
 from components.lake_formation import LakeFormationSettings, LakeFormationSettingsArgs
-from mlops_core.config import OrganizationConfig
+from mlops_core.config import OrganizationConfig, StackSettings
 from mlops_core.naming import (
     PROJECT_TAG_KEY,
     athena_workgroup_name,
@@ -112,85 +112,74 @@ def build(context: AccountContext, workspace: Any) -> None:
         noncurrent_version_days=7,
         opts=context.opts,
     )
-    workgroups = {}
-    for project in org.model_projects:
-        if not project.data_access:
-            continue
-        own = projects.get(project.name)
-        key_arn = own.key_arn if own is not None else context.baseline.platform_key.arn
-        workgroup = aws.athena.Workgroup(
-            f"exp-athena-{project.name}",
-            aws.athena.WorkgroupArgs(
-                name=athena_workgroup_name(org, project.name),
-                description=f"Queries of project {project.name} over its shared data sets (pipeline and members)",
-                state="ENABLED",
-                force_destroy=False,
-                configuration=aws.athena.WorkgroupConfigurationArgs(
-                    # Clients cannot override the result location or its encryption.
-                    enforce_workgroup_configuration=True,
-                    publish_cloudwatch_metrics_enabled=True,
-                    bytes_scanned_cutoff_per_query=BYTES_SCANNED_CUTOFF,
-                    engine_version=aws.athena.WorkgroupConfigurationEngineVersionArgs(selected_engine_version="AUTO"),
-                    result_configuration=aws.athena.WorkgroupConfigurationResultConfigurationArgs(
-                        # One prefix per project: results hold the project's columns and no one else's.
-                        output_location=pulumi.Output.concat("s3://", results.name, f"/{project.name}/"),
-                        expected_bucket_owner=account,
-                        encryption_configuration=aws.athena.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs(
-                            encryption_option="SSE_KMS", kms_key_arn=key_arn
-                        ),
+    context.exports.update({"athenaResultsBucket": results.name, "sharedDatabases": links})
+
+
+def build_project(settings: StackSettings, project: str, key_arn: pulumi.Input[str], results_bucket: pulumi.Input[str],
+                  opts: pulumi.ResourceOptions) -> pulumi.Output[str] | None:
+    """A project stack's side (``exp.<project>``): the project's Athena workgroup, whose results only
+    the project reads, with the query policy on the project role and, managed, on its members'
+    execution roles. Returns the workgroup's name (None: the project was given no data)."""
+    org = settings.org
+    config = org.project(project)
+    if not org.has_data_account or not org.data_sets or not config.data_access:
+        return None
+    account = settings.account_id
+    results_arn = pulumi.Output.concat("arn:aws:s3:::", results_bucket)
+    workgroup = aws.athena.Workgroup(
+        f"exp-athena-{project}",
+        aws.athena.WorkgroupArgs(
+            name=athena_workgroup_name(org, project),
+            description=f"Queries of project {project} over its shared data sets (pipeline and members)",
+            state="ENABLED",
+            force_destroy=False,
+            configuration=aws.athena.WorkgroupConfigurationArgs(
+                # Clients cannot override the result location or its encryption.
+                enforce_workgroup_configuration=True,
+                publish_cloudwatch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=BYTES_SCANNED_CUTOFF,
+                engine_version=aws.athena.WorkgroupConfigurationEngineVersionArgs(selected_engine_version="AUTO"),
+                result_configuration=aws.athena.WorkgroupConfigurationResultConfigurationArgs(
+                    # One prefix per project: results hold the project's columns and no one else's.
+                    output_location=pulumi.Output.concat("s3://", results_bucket, f"/{project}/"),
+                    expected_bucket_owner=account,
+                    encryption_configuration=aws.athena.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs(
+                        encryption_option="SSE_KMS", kms_key_arn=key_arn
                     ),
                 ),
-                tags={PROJECT_TAG_KEY: project.name},
             ),
-            opts=context.opts,
-        )
-        workgroups[project.name] = workgroup.name
-        if own is not None:
-            aws.iam.RolePolicy(
-                f"exp-data-access-{project.name}",
-                aws.iam.RolePolicyArgs(
-                    role=own.role.id,
-                    policy=pulumi.Output.all(workgroup.arn, results.arn, key_arn).apply(
-                        lambda values, name=project.name: json.dumps(
-                            project_query_policy(org, name, values[0], values[1], values[2])
-                        )
-                    ),
-                ),
-                opts=pulumi.ResourceOptions(provider=context.provider, parent=own.role),
-            )
-        members = _member_roles(org, project.name, workspace)
-        if members:
-            # A managed policy, attached: the members' inline policies are near IAM's 10,240-character
-            # limit per role already (a member of two projects would pass it).
-            query = aws.iam.Policy(
-                f"exp-data-access-{project.name}-members",
-                aws.iam.PolicyArgs(
-                    name=f"{org.platform_name}-data-access-{project.name}",
-                    description=f"Query project {project.name}'s shared data through its workgroup (members' Studio roles)",
-                    policy=pulumi.Output.all(workgroup.arn, results.arn, key_arn).apply(
-                        lambda values, name=project.name: json.dumps(
-                            project_query_policy(org, name, values[0], values[1], values[2])
-                        )
-                    ),
-                ),
-                opts=pulumi.ResourceOptions(provider=context.provider),
-            )
-            for member, member_role in members:
-                aws.iam.RolePolicyAttachment(
-                    f"exp-data-access-{project.name}-{member}",
-                    aws.iam.RolePolicyAttachmentArgs(
-                        role=pulumi.Output.from_input(member_role).apply(lambda arn: arn.rsplit("/", 1)[-1]),
-                        policy_arn=query.arn,
-                    ),
-                    opts=pulumi.ResourceOptions(provider=context.provider, parent=query),
-                )
-    context.exports.update(
-        {
-            "athenaWorkgroups": workgroups,
-            "athenaResultsBucket": results.name,
-            "sharedDatabases": links,
-        }
+            tags={PROJECT_TAG_KEY: project},
+        ),
+        opts=opts,
     )
+    document = pulumi.Output.all(workgroup.arn, results_arn, key_arn).apply(
+        lambda values: json.dumps(project_query_policy(org, project, values[0], values[1], values[2]))
+    )
+    aws.iam.RolePolicy(
+        f"exp-data-access-{project}",
+        aws.iam.RolePolicyArgs(role=project_role_name(org, project), policy=document),
+        opts=opts,
+    )
+    members = org.members(project)
+    if members:
+        # A managed policy, attached: the members' inline policies are near IAM's 10,240-character
+        # limit per role already (a member of two projects would pass it).
+        query = aws.iam.Policy(
+            f"exp-data-access-{project}-members",
+            aws.iam.PolicyArgs(
+                name=f"{org.platform_name}-data-access-{project}",
+                description=f"Query project {project}'s shared data through its workgroup (members' Studio roles)",
+                policy=document,
+            ),
+            opts=opts,
+        )
+        for member in members:
+            aws.iam.RolePolicyAttachment(
+                f"exp-data-access-{project}-{member.name}",
+                aws.iam.RolePolicyAttachmentArgs(role=user_execution_role_name(org, member.name), policy_arn=query.arn),
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=query)),
+            )
+    return workgroup.name
 
 
 def _resource_links(org: OrganizationConfig, account: str, projects: dict[str, Any], workspace: Any,
@@ -222,11 +211,14 @@ def _resource_links(org: OrganizationConfig, account: str, projects: dict[str, A
                 opts=pulumi.ResourceOptions(parent=link, depends_on=depends_on),
             )
 
+        granted: set[str] = set()
         for project, reader in shared.readers:
             # Lake Formation rejects grants to roles that do not exist yet.
             describe(project, reader, [projects[project].role] if project in projects else [])
             for member, member_role in _member_roles(org, project, workspace):
-                describe(f"{project}-{member}", member_role, [])
+                if member not in granted:  # one grant per member, named after their first project
+                    granted.add(member)
+                    describe(f"{project}-{member}", member_role, [])
         links[shared.data_set] = link.name
     return links
 

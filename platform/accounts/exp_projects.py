@@ -1,8 +1,10 @@
-"""EXP: the config-driven model projects and the role that forwards their new versions to RES.
+"""EXP: the config-driven model projects' identities and the role that forwards new versions to RES.
 
-Per ``modelProjects`` entry one :class:`ModelProject` (key, artifacts bucket, package group and its
-policy, project role, job security group, new-version rule to the RES bus). Project names must not
-start with the Model Building product's prefix: the two paths never collide.
+Per ``modelProjects`` entry one :class:`ProjectIdentity` (project role, jobs security group): the
+people's roles, guardrails and grants of this stack name them. The rest of a project (key, bucket,
+registry group, pipeline, workgroup) lives in its own stack ``exp.<project>``
+(:mod:`accounts.exp_project_stack`), so this stack does not grow with each project's resources.
+Project names must not start with the Model Building product's prefix: the two paths never collide.
 """
 
 from __future__ import annotations
@@ -15,18 +17,18 @@ import pulumi_aws as aws
 from accounts.common import AccountContext
 from components.iam_documents import policy_document, service_trust_policy, statement
 from components.iam_role import role_with_policy
-from components.model_project import ModelProject, ModelProjectArgs
+from components.model_project import ModelProjectArgs, ProjectIdentity, ProjectIdentityArgs
 from components.service_catalog import PRODUCT_PREFIX
 from mlops_core import naming
 from mlops_core.config import ModelProject as ProjectConfig
-from mlops_core.config import OrganizationConfig
+from mlops_core.config import OrganizationConfig, StackSettings
 
 
 @dataclass
 class ModelProjects:
     """The projects by name, and the event wiring to RES that the product's template reuses."""
 
-    projects: dict[str, ModelProject]
+    projects: dict[str, ProjectIdentity]
     events_role: aws.iam.Role
     """EventBridge's role for the cross-account PutEvents onto the RES bus."""
     event_bus_arn: str
@@ -52,7 +54,7 @@ def reader_role_patterns(org: OrganizationConfig, project: str) -> dict[str, lis
 
 
 def build(context: AccountContext) -> ModelProjects:
-    """The events role first (every project's rule uses it), then one ModelProject per entry."""
+    """The events role first (every project's rule uses it), then one ProjectIdentity per entry."""
     org = context.settings.org
     for project in org.model_projects:
         if project.name.startswith(PRODUCT_PREFIX):  # the two paths must never collide
@@ -62,7 +64,7 @@ def build(context: AccountContext) -> ModelProjects:
             )
     bus_arn = naming.event_bus_arn(org)
     events_role = _events_role(context, bus_arn)
-    projects = {project.name: _project(context, project, bus_arn, events_role) for project in org.model_projects}
+    projects = {project.name: _project(context, project) for project in org.model_projects}
     return ModelProjects(projects=projects, events_role=events_role, event_bus_arn=bus_arn)
 
 
@@ -80,39 +82,50 @@ def _events_role(context: AccountContext, bus_arn: str) -> aws.iam.Role:
     ).role
 
 
-def _project(context: AccountContext, project: ProjectConfig, bus_arn: str, events_role: aws.iam.Role) -> ModelProject:
-    settings, baseline = context.settings, context.baseline
-    org, account = settings.org, settings.account_id
-    network = baseline.network
-    return ModelProject(
-        f"exp-{project.name}",
-        ModelProjectArgs(
+def _project(context: AccountContext, project: ProjectConfig) -> ProjectIdentity:
+    settings, network = context.settings, context.baseline.network
+    name = f"exp-{project.name}"
+    return ProjectIdentity(
+        name,
+        ProjectIdentityArgs(
             project=project.name,
-            description=project.description,
-            platform_name=org.platform_name,
-            account_id=account,
-            region=org.region,
-            model_package_group=naming.model_package_group_name(project.name),
-            bucket_name=naming.bucket_name(org, account, naming.project_bucket_purpose(project.name)),
-            access_log_bucket=baseline.access_logs.name,
-            role_name=naming.project_role_name(org, project.name),
-            key_alias=naming.kms_alias(org, f"project-{project.name}"),
+            account_id=settings.account_id,
+            role_name=naming.project_role_name(settings.org, project.name),
             vpc_id=network.vpc_id,
             vpc_cidr=settings.config.vpc_cidr,
-            res_account_id=org.accounts.res,
-            stage_account_ids=stage_accounts(org),
-            reader_role_patterns=reader_role_patterns(org, project.name),
-            exempt_principal_arns=[
-                naming.stack_deploy_role_arn(settings),
-                naming.role_arn(account, naming.project_build_role_name(org, project.name)),
-            ],
-            member_role_arns=[
-                naming.role_arn(account, naming.user_execution_role_name(org, member.name))
-                for member in org.members(project.name)
-            ],
-            event_bus_arn=bus_arn,
-            events_role_arn=events_role.arn,
             s3_prefix_list_id=network.s3_prefix_list_id,
+            aliases_of=pulumi.create_urn(name, "mlops:project:ModelProject"),
         ),
         opts=context.opts,
+    )
+
+
+def model_project_args(settings: StackSettings, project: ProjectConfig, access_log_bucket: pulumi.Input[str],
+                       events_role_arn: pulumi.Input[str]) -> ModelProjectArgs:
+    """The inputs of a project's :class:`ModelProject` (in its own stack), by the naming convention."""
+    org, account = settings.org, settings.account_id
+    return ModelProjectArgs(
+        project=project.name,
+        description=project.description,
+        platform_name=org.platform_name,
+        account_id=account,
+        region=org.region,
+        model_package_group=naming.model_package_group_name(project.name),
+        bucket_name=naming.bucket_name(org, account, naming.project_bucket_purpose(project.name)),
+        access_log_bucket=access_log_bucket,
+        role_arn=naming.role_arn(account, naming.project_role_name(org, project.name)),
+        key_alias=naming.kms_alias(org, f"project-{project.name}"),
+        res_account_id=org.accounts.res,
+        stage_account_ids=stage_accounts(org),
+        reader_role_patterns=reader_role_patterns(org, project.name),
+        exempt_principal_arns=[
+            naming.stack_deploy_role_arn(settings),
+            naming.role_arn(account, naming.project_build_role_name(org, project.name)),
+        ],
+        member_role_arns=[
+            naming.role_arn(account, naming.user_execution_role_name(org, member.name))
+            for member in org.members(project.name)
+        ],
+        event_bus_arn=naming.event_bus_arn(org),
+        events_role_arn=events_role_arn,
     )

@@ -1,8 +1,10 @@
-"""EXP: the inline policies of the Studio and project roles.
+"""EXP: the policies of the Studio roles.
 
-They name the Studio domain, the SageMaker API endpoint, the CodeArtifact repository, the projects'
-resources, the Model Building product and the git connection, so they come after all of those:
-:func:`policy_context` gathers them once; the persona sign-in roles use the same context.
+They name the Studio domain, the SageMaker API endpoint, the CodeArtifact repository, the Model
+Building product and the git connection, so they come after all of those: :func:`policy_context`
+gathers them once; the persona sign-in roles use the same context. The projects' resources live in
+the projects' own stacks: a user's project access names them by the naming convention
+(:func:`convention_resources`), each project role's policy is declared by its project's stack.
 """
 
 from __future__ import annotations
@@ -25,33 +27,28 @@ from components.exp_policies import (
     execution_role_base_policy,
     project_access_chunks,
     project_access_policy,
-    project_role_policy,
 )
-from components.model_project import ModelProject
 from components.service_catalog import ModelBuildingProduct
 from mlops_core import naming
-from mlops_core.config import DataScientist
+from mlops_core.config import DataScientist, StackSettings
 
 
 def policy_context(
     context: AccountContext,
     studio: StudioWorkspace,
     codeartifact: CodeArtifact,
-    projects: dict[str, ModelProject],
     product: ModelBuildingProduct | None,
     source: SourceControl,
 ) -> pulumi.Output[ExpPolicyContext]:
     """Everything the workspace's identity policies name, once known."""
     settings = context.settings
     org = settings.org
-    project_resources = {name: p.resources for name, p in projects.items()}
     connection_arn = source.connection_arn
     return pulumi.Output.all(
         studio.studio.domain_id,
         context.baseline.network.endpoint_ids[SAGEMAKER_API],
         codeartifact.domain_name,
         codeartifact.team_repository,
-        pulumi.Output.all(**project_resources) if project_resources else {},
         product.product.id if product is not None else "",
         connection_arn if connection_arn is not None else "",
         context.baseline.platform_key.arn,
@@ -65,10 +62,9 @@ def policy_context(
             user_name_tag=org.identity.user_name_tag,
             codeartifact_domain=v[2],
             codeartifact_repository=v[3],
-            projects=dict(v[4]),
-            product_ids=[v[5]] if v[5] else [],
-            connection_arns=[v[6]] if v[6] else [],
-            domain_key_arn=v[7],
+            product_ids=[v[4]] if v[4] else [],
+            connection_arns=[v[5]] if v[5] else [],
+            domain_key_arn=v[6],
         )
     )
 
@@ -78,14 +74,9 @@ MAX_ATTACHED_POLICIES = 10
 GUARDRAIL_ATTACHMENTS = 2
 
 
-def build(
-    context: AccountContext,
-    policies: pulumi.Output[ExpPolicyContext],
-    studio: StudioWorkspace,
-    projects: dict[str, ModelProject],
-) -> None:
+def build(context: AccountContext, policies: pulumi.Output[ExpPolicyContext], studio: StudioWorkspace) -> None:
     """Per data scientist on a project an inline base policy and managed project-access policies;
-    the domain default role's and each project role's inline policy."""
+    the domain default role's inline policy."""
     for person in context.settings.org.data_scientists:
         if person.projects:
             _user_policies(context, policies, studio.user_roles[person.name], person)
@@ -98,42 +89,32 @@ def build(
         ),
         opts=pulumi.ResourceOptions(parent=studio.default_role),
     )
-    for name, project in projects.items():
-        aws.iam.RolePolicy(
-            f"exp-{name}-role-policy",
-            aws.iam.RolePolicyArgs(
-                role=project.role.id,
-                name="project",
-                policy=policies.apply(lambda c, name=name: json.dumps(project_role_policy(c.projects[name], c))),
-            ),
-            opts=pulumi.ResourceOptions(parent=project.role),
-        )
 
 
-def _convention_context(context: AccountContext) -> tuple[ExpPolicyContext, dict[str, ProjectResources]]:
-    """The projects' resources as their names say (a key ARN of the real length): enough to size a
-    project-access policy before any resource exists."""
-    settings = context.settings
+def convention_resources(settings: StackSettings) -> dict[str, ProjectResources]:
+    """The projects' resources as their names say. Key IDs are not known here (the keys live in
+    the projects' stacks): ``key/*``, which the policy narrows by the key's ``mlops:project`` tag."""
     org, account = settings.org, settings.account_id
-    ctx = ExpPolicyContext(org.platform_name, account, org.region, "", "", org.identity.user_name_tag, "", "")
-    resources = {
+    return {
         p.name: ProjectResources(
             name=p.name,
             bucket_arn=f"arn:aws:s3:::{naming.bucket_name(org, account, naming.project_bucket_purpose(p.name))}",
-            key_arn=f"arn:aws:kms:{org.region}:{account}:key/{'0' * 36}",
+            key_arn=f"arn:aws:kms:{org.region}:{account}:key/*",
             model_package_group=naming.model_package_group_name(p.name),
             role_arn=naming.role_arn(account, naming.project_role_name(org, p.name)),
         )
         for p in org.model_projects
     }
-    return ctx, resources
 
 
 def _user_policies(context: AccountContext, policies: pulumi.Output[ExpPolicyContext], role: aws.iam.Role, person: DataScientist) -> None:
     """The base policy inline; the project access in managed policies of at most 6,144 characters
     each, so a lead in many projects stays within IAM's limits."""
-    ctx, resources = _convention_context(context)
-    chunks = project_access_chunks(person.persona, [resources[n] for n in person.projects], ctx)
+    settings = context.settings
+    org = settings.org
+    resources = convention_resources(settings)
+    sizing = ExpPolicyContext(org.platform_name, settings.account_id, org.region, "", "", org.identity.user_name_tag, "", "")
+    chunks = project_access_chunks(person.persona, [resources[n] for n in person.projects], sizing)
     if len(chunks) + GUARDRAIL_ATTACHMENTS > MAX_ATTACHED_POLICIES:
         raise pulumi.RunError(
             f"organization.yaml: dataScientists: {person.name} works on {len(person.projects)} projects, whose access needs "
@@ -156,7 +137,7 @@ def _user_policies(context: AccountContext, policies: pulumi.Output[ExpPolicyCon
             aws.iam.PolicyArgs(
                 name=f"{context.settings.org.platform_name}-user-{person.name}-projects-{index}",
                 description=f"Project access of {person.name}: {', '.join(chunk)}"[:1000],
-                policy=policies.apply(lambda c, chunk=chunk: json.dumps(_checked_access(person.persona, [c.projects[n] for n in chunk], c))),
+                policy=policies.apply(lambda c, chunk=chunk: json.dumps(_checked_access(person.persona, [resources[n] for n in chunk], c))),
             ),
             opts=pulumi.ResourceOptions(parent=role),
         )

@@ -4,7 +4,7 @@ Per data scientist an execution role (tagged with their projects, user and perso
 default role without project access; the :class:`Studio` domain with a profile, security group and
 JupyterLab lifecycle configuration per user who works on a project. The lifecycle script fetches the
 SageMaker SDK defaults of each of the user's projects (an object per project in its bucket, declared
-here) and logs pip into CodeArtifact.
+by the project's stack, :mod:`accounts.exp_project_stack`) and logs pip into CodeArtifact.
 
 The roles' inline policies come later (:mod:`accounts.exp_role_policies`): they name the domain.
 """
@@ -21,18 +21,14 @@ from accounts.common import AccountContext
 from components.codeartifact import CodeArtifact
 from components.exp_policies import project_tags
 from components.iam_documents import service_trust_policy
-from components.model_project import ModelProject
 from components.studio import (
     SDK_CONFIG_KEY,
-    USER_PLACEHOLDER,
     CodeArtifactLogin,
     SdkConfigSource,
-    SdkDefaults,
     Studio,
     StudioArgs,
     StudioUser,
     lifecycle_script,
-    sdk_config_object,
 )
 from mlops_core import naming
 from mlops_core.config import DataScientist
@@ -49,7 +45,7 @@ class StudioWorkspace:
     """The domain's default execution role (no project access)."""
 
 
-def build(context: AccountContext, codeartifact: CodeArtifact, projects: dict[str, ModelProject]) -> StudioWorkspace:
+def build(context: AccountContext, codeartifact: CodeArtifact) -> StudioWorkspace:
     """The execution roles, then the domain with one profile per data scientist on a project."""
     settings, baseline = context.settings, context.baseline
     org, network = settings.org, baseline.network
@@ -82,7 +78,6 @@ def build(context: AccountContext, codeartifact: CodeArtifact, projects: dict[st
         ),
         opts=context.opts,
     )
-    _sdk_config_objects(context, projects)
     return StudioWorkspace(studio=studio, user_roles=user_roles, default_role=default_role)
 
 
@@ -129,36 +124,3 @@ def _user_script(context: AccountContext, person: DataScientist, login: pulumi.O
         object_url=f"s3://{naming.bucket_name(org, context.settings.account_id, naming.project_bucket_purpose('{project}'))}/{SDK_CONFIG_KEY}",
     )
     return login.apply(lambda value: lifecycle_script(source, value))
-
-
-def _sdk_config_objects(context: AccountContext, projects: dict[str, ModelProject]) -> None:
-    """Per project its SDK defaults (bucket, key, subnets, job security group, role) as an object in
-    its bucket, which the members' start scripts fetch."""
-    subnets = pulumi.Output.all(*context.baseline.network.subnet_ids)
-    for name, project in projects.items():
-        content = pulumi.Output.all(project.resources, project.security_group.id, subnets).apply(
-            lambda v: sdk_config_object(
-                SdkDefaults(
-                    bucket=v[0].bucket_arn.removeprefix("arn:aws:s3:::"),
-                    key_prefix=f"users/{USER_PLACEHOLDER}",
-                    kms_key_arn=v[0].key_arn,
-                    subnet_ids=list(v[2]),
-                    security_group_ids=[v[1]],
-                    role_arn=v[0].role_arn,
-                )
-            )
-        )
-        aws.s3.BucketObjectv2(
-            f"exp-{name}-sdk-config",
-            aws.s3.BucketObjectv2Args(
-                bucket=project.bucket.name,
-                key=SDK_CONFIG_KEY,
-                content=content,
-                content_type="application/yaml",
-                server_side_encryption="aws:kms",
-                kms_key_id=project.key.arn,
-                bucket_key_enabled=True,
-                tags={naming.PROJECT_TAG_KEY: name},
-            ),
-            opts=pulumi.ResourceOptions(parent=project),
-        )

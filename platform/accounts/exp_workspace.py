@@ -1,8 +1,9 @@
 """EXP: Studio, people, CodeArtifact, source control, model projects and the "Model Building" product.
 
 Builds, in order (one module each): the CodeArtifact domain and repositories; the git connection
-(:mod:`accounts.exp_source_control`); the model projects and the role that forwards their new
-versions to the RES bus (:mod:`accounts.exp_projects`); the data scientists' execution roles and the
+(:mod:`accounts.exp_source_control`); the model projects' roles and jobs groups and the role that
+forwards their new versions to the RES bus (:mod:`accounts.exp_projects`; the rest of each project
+is in its own stack, :mod:`accounts.exp_project_stack`); the data scientists' execution roles and the
 Studio domain (:mod:`accounts.exp_studio`); the Model Building product's key, bucket and security
 group (:mod:`accounts.exp_product`); both SageMaker deny guardrails, attached to every role
 SageMaker uses (:mod:`accounts.exp_guardrails`); the product itself; then the role policies (they
@@ -10,7 +11,7 @@ name the domain, endpoint and product, known only now: :mod:`accounts.exp_role_p
 persona sign-in roles (:mod:`accounts.exp_people`) and, last, the product's launchers (they need
 the lead persona role itself).
 
-Returns :class:`ExpWorkspace`, what the pipeline and data-access modules build on.
+Returns :class:`ExpWorkspace`, what the data-access module builds on.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 
 from accounts import (
     exp_guardrails,
@@ -32,43 +32,23 @@ from accounts import (
 from accounts.common import AccountContext
 from components.codeartifact import CodeArtifact, CodeArtifactArgs
 from components.guardrails import SageMakerGuardrails
+from components.model_project import ProjectIdentity
 from components.people import PersonaRole
-from components.secure_bucket import SecureBucket
 from mlops_core import naming
 from mlops_core.config import StackSettings
 
 
 @dataclass
-class ProjectWorkspace:
-    """One config-driven model project, as the pipeline and data-access modules need it."""
-
-    name: str
-    role_name: str
-    """The project role (pipeline steps and jobs run as it; Lake Formation grants go to it)."""
-    role_arn: pulumi.Output[str]
-    role: aws.iam.Role
-    bucket: SecureBucket
-    """The artifacts bucket (``.name``, ``.arn``), encrypted with ``key_arn``."""
-    key_arn: pulumi.Output[str]
-    """The project's KMS key (bucket, job volumes and outputs)."""
-    model_package_group: str
-    security_group_ids: list[pulumi.Output[str]]
-    """Security group(s) for the project's SageMaker jobs (allowed by the network guardrail)."""
-    tags: dict[str, str]
-    """Tags every further resource of the project must carry (``mlops:project``)."""
-
-
-@dataclass
 class ExpWorkspace:
-    """What ``exp_pipelines`` and ``exp_data_access`` build on.
+    """What ``exp_data_access`` builds on.
 
     Every role a module adds that SageMaker uses must get both deny guardrails:
     ``workspace.guardrails.attach(role.name, "<unique-name>")``.
     """
 
     settings: StackSettings
-    projects: dict[str, ProjectWorkspace]
-    """Config-driven model projects by name."""
+    projects: dict[str, ProjectIdentity]
+    """Config-driven model projects' roles and jobs groups by name (the rest is in their stacks)."""
     studio_domain_id: pulumi.Output[str]
     subnet_ids: list[pulumi.Output[str]]
     """Private subnets of the EXP VPC."""
@@ -89,12 +69,12 @@ def build(context: AccountContext) -> ExpWorkspace:
     codeartifact = _codeartifact(context)
     source = exp_source_control.build(context)
     projects = exp_projects.build(context)
-    studio = exp_studio.build(context, codeartifact, projects.projects)
+    studio = exp_studio.build(context, codeartifact)
     product_foundation = exp_product.build_foundation(context)
     guardrails = exp_guardrails.build(context, studio, projects.projects, product_foundation.security_group.id)
     product = exp_product.build(context, product_foundation, guardrails, source, codeartifact, projects)
-    policies = exp_role_policies.policy_context(context, studio, codeartifact, projects.projects, product, source)
-    exp_role_policies.build(context, policies, studio, projects.projects)
+    policies = exp_role_policies.policy_context(context, studio, codeartifact, product, source)
+    exp_role_policies.build(context, policies, studio)
     persona_roles = exp_people.build(context, policies)
     exp_product.associate_launchers(context, product, persona_roles, studio.user_roles)
     _export(context, codeartifact, studio, guardrails, projects, persona_roles)
@@ -129,8 +109,9 @@ def _export(
             "codeArtifactRepository": codeartifact.team_repository,
             "packagePublisherRoleArn": codeartifact.publisher_role_arn,
             "guardrailPolicyArns": guardrails.policy_arns,
-            "modelPackageGroups": {name: p.group.arn for name, p in projects.projects.items()},
-            "projectBuckets": {name: p.bucket.name for name, p in projects.projects.items()},
+            # What the projects' stacks (exp.<project>) read: the jobs' groups and the events role.
+            "projectSecurityGroupIds": {name: p.security_group.id for name, p in projects.projects.items()},
+            "eventsRoleArn": projects.events_role.arn,
             "personaRoleArns": {persona: r.arn for persona, r in persona_roles.items()},
         }
     )
@@ -144,23 +125,9 @@ def _workspace(
     studio: exp_studio.StudioWorkspace,
     guardrails: SageMakerGuardrails,
 ) -> ExpWorkspace:
-    org = context.settings.org
     return ExpWorkspace(
         settings=context.settings,
-        projects={
-            name: ProjectWorkspace(
-                name=name,
-                role_name=naming.project_role_name(org, name),
-                role_arn=p.role.arn,
-                role=p.role,
-                bucket=p.bucket,
-                key_arn=p.key.arn,
-                model_package_group=naming.model_package_group_name(name),
-                security_group_ids=[p.security_group.id],
-                tags={naming.PROJECT_TAG_KEY: name},
-            )
-            for name, p in projects.projects.items()
-        },
+        projects=dict(projects.projects),
         studio_domain_id=studio.studio.domain_id,
         subnet_ids=context.baseline.network.subnet_ids,
         guardrails=guardrails,
