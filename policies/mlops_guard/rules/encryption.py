@@ -231,7 +231,7 @@ def sagemaker_monitoring_encrypted(res: Resource, config: Mapping[str, Any], rep
         "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
         "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
     ),
-    refs=("SH:SageMaker.9", "SH:SageMaker.10", "SH:SageMaker.13", "CKV:CKV_AWS_369"),
+    refs=("SH:SageMaker.9", "SH:SageMaker.22", "CKV:CKV_AWS_369"),  # data quality job definitions, monitoring schedules
     remediation="Set enableInterContainerTrafficEncryption=True (networkConfig for monitoring).",
 )
 def sagemaker_inter_container_encryption(res: Resource, config: Mapping[str, Any], report: Report) -> None:

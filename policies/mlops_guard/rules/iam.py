@@ -307,7 +307,7 @@ def iam_no_kms_decrypt_on_all(res: Resource, config: Mapping[str, Any], report: 
     description="No role, user, group or Identity Center permission set gets an AWS managed policy from the denylist (AdministratorAccess, ...).",
     severity="critical",
     types=tuple(MANAGED_POLICY_ARN_PATHS),
-    refs=("SH:IAM.1", "CIS:1.16", "CKV:CKV_AWS_274", "CKV:CKV2_AWS_56"),
+    refs=("CIS:1.16", "CKV:CKV_AWS_274", "CKV:CKV2_AWS_56"),  # SH:IAM.1 checks customer managed policies only
     remediation="Attach a scoped customer managed policy instead.",
     config=MANAGED_POLICY_DENYLIST,
     exempt_platform_deploy_role=True,

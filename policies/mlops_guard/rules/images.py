@@ -82,7 +82,7 @@ def ecr_immutable_tags(res: Resource, config: Mapping[str, Any], report: Report)
         "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
         "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
     ),
-    refs=("SH:SageMaker.16", "SH:SageMaker.19"),
+    refs=(),  # SH:SageMaker.16/.19 require repositoryAccessMode Vpc, not the image source (EXCEPTIONS.md)
     remediation="Push the image to the platform's ECR, or use an image URI from sagemaker.image_uris.retrieve.",
     config=IMAGE_CONFIG,
 )

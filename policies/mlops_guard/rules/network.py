@@ -119,7 +119,7 @@ def sagemaker_job_in_vpc(res: Resource, config: Mapping[str, Any], report: Repor
     description="Training, tuning and monitoring job containers run with network isolation.",
     severity="high",
     types=tuple(JOB_NETWORK_PATHS),
-    refs=("SH:SageMaker.11", "SH:SageMaker.12", "SH:SageMaker.14", "SH:SageMaker.20", "SH:SageMaker.25"),
+    refs=("SH:SageMaker.11", "SH:SageMaker.14"),  # data quality job definitions, monitoring schedules
     remediation="Set enableNetworkIsolation=True (networkConfig.enableNetworkIsolation for monitoring).",
 )
 def sagemaker_job_network_isolation(res: Resource, config: Mapping[str, Any], report: Report) -> None:
@@ -331,7 +331,7 @@ def vpc_endpoint_policy_restricted(res: Resource, config: Mapping[str, Any], rep
     description="Interface endpoints have private DNS enabled so SDK calls stay in the VPC.",
     severity="medium",
     types=("aws:ec2/vpcEndpoint:VpcEndpoint",),
-    refs=("SH:EC2.10",),
+    refs=(),  # SH:EC2.10 checks that a VPC has an endpoint for the EC2 service, not private DNS
     remediation="Set privateDnsEnabled=True on interface endpoints.",
 )
 def vpc_endpoint_private_dns(res: Resource, config: Mapping[str, Any], report: Report) -> None:
