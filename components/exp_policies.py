@@ -604,10 +604,21 @@ def _matches(patterns: Any, value: str) -> bool:
     return any(fnmatch.fnmatchcase(value.lower(), str(p).lower()) for p in items)
 
 
-def allows(document: dict[str, Any], action: str, resource: str) -> bool:
+def _tags_match(condition: dict[str, Any], resource_tags: dict[str, str]) -> bool:
+    """Whether the resource's tags satisfy every ``StringEquals`` ``aws:ResourceTag/<key>`` of a condition."""
+    for key, values in (condition.get("StringEquals") or {}).items():
+        if key.startswith("aws:ResourceTag/"):
+            wanted = values if isinstance(values, list) else [values]
+            if resource_tags.get(key.removeprefix("aws:ResourceTag/")) not in wanted:
+                return False
+    return True
+
+
+def allows(document: dict[str, Any], action: str, resource: str, resource_tags: dict[str, str] | None = None) -> bool:
     """Whether some Allow statement covers ``action`` on ``resource`` and no unconditional Deny does.
 
-    Conditions are not evaluated (they only narrow an Allow); a Deny counts only without conditions.
+    Conditions are not evaluated (they only narrow an Allow), except, when ``resource_tags`` is given,
+    ``StringEquals`` on ``aws:ResourceTag/<key>``; a Deny counts only without conditions.
     Policy variables in resources are compared literally.
     """
     allowed = False
@@ -616,6 +627,6 @@ def allows(document: dict[str, Any], action: str, resource: str) -> bool:
             continue
         if stmt["Effect"] == "Deny" and not stmt.get("Condition"):
             return False
-        if stmt["Effect"] == "Allow":
+        if stmt["Effect"] == "Allow" and (resource_tags is None or _tags_match(stmt.get("Condition") or {}, resource_tags)):
             allowed = True
     return allowed

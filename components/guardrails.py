@@ -173,6 +173,9 @@ class RoleGuardrailsArgs:
     sagemaker_api_endpoint_ids: pulumi.Input[list[str]]
     encryption_policy_arn: pulumi.Input[str]
     """The account's shared encryption guardrail (:class:`SageMakerGuardrails`, another stack's)."""
+    previous_names: dict[str, str] = field(default_factory=dict)
+    """Child resource name -> the name it had as :class:`SageMakerGuardrails`' child in another stack:
+    a ``pulumi state move`` leaves it at this stack's root, where an alias finds it."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -188,20 +191,25 @@ class RoleGuardrails(pulumi.ComponentResource):
             lambda ids: minified(render_guardrails(list(ids[0]), list(ids[1]), list(ids[2]))[network_kind])
         )
         network = aws.iam.Policy(
-            f"{name}-{network_kind}",
+            f"{name}-{network_kind}-policy",
             aws.iam.PolicyArgs(
                 name=f"{args.name_prefix}-{network_kind}-{args.scope}",
                 description=template["description"][:1000],
                 policy=document,
                 tags={**args.tags, GUARDRAIL_TAG_KEY: network_kind},
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._options(f"{name}-{network_kind}-policy", args),
         )
         for kind, policy_arn in ((network_kind, network.arn), (encryption_kind, args.encryption_policy_arn)):
             aws.iam.RolePolicyAttachment(
-                f"{name}-{kind}-attachment",
+                f"{name}-{kind}",
                 aws.iam.RolePolicyAttachmentArgs(role=args.role_name, policy_arn=policy_arn),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self._options(f"{name}-{kind}", args),
             )
         self.network_policy_arn = network.arn
         self.register_outputs({"networkPolicyArn": network.arn})
+
+    def _options(self, child: str, args: RoleGuardrailsArgs) -> pulumi.ResourceOptions:
+        previous = args.previous_names.get(child)
+        aliases = [pulumi.Alias(name=previous, parent=pulumi.ROOT_STACK_RESOURCE)] if previous else None
+        return pulumi.ResourceOptions(parent=self, aliases=aliases)

@@ -59,8 +59,6 @@ class ProjectIdentityArgs:
     vpc_cidr: str
     s3_prefix_list_id: pulumi.Input[str]
     """The S3 gateway endpoint's prefix list (job egress to S3)."""
-    aliases_of: pulumi.Input[str] | None = None
-    """URN of the component that held the role and group before the split (their identity is kept)."""
 
 
 class ProjectIdentity(pulumi.ComponentResource):
@@ -72,8 +70,9 @@ class ProjectIdentity(pulumi.ComponentResource):
     def __init__(self, name: str, args: ProjectIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:project:ProjectIdentity", name, None, opts)
         tags = {PROJECT_TAG_KEY: args.project}
-        # The role and group were children of the ModelProject component: aliases keep them in place.
-        here = pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=args.aliases_of)] if args.aliases_of else None)
+        # Before the projects' stacks, the role and group were children of the ModelProject component;
+        # splitting a stack moves them back here at the stack's root (docs/exp.md), which the alias keeps.
+        here = pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
         self.role = aws.iam.Role(
             f"{name}-role",
             aws.iam.RoleArgs(

@@ -779,6 +779,11 @@ def project_stacks(root: Path = REPO_ROOT) -> list[str]:
     ]
 
 
+def known_stacks(root: Path = REPO_ROOT) -> list[str]:
+    """Every platform stack: the stack files' and the model projects' stacks beside EXP's."""
+    return [*list_stacks(root), *project_stacks(root)]
+
+
 def _file_role(stack: str, root: Path) -> Any:
     try:
         return read_stack_config(stack, root).get(f"{CONFIG_NAMESPACE}:role")

@@ -17,7 +17,7 @@ from typer._click.exceptions import ClickException, UsageError  # typer 0.29 ven
 from typer.core import TyperGroup
 
 from mlops_platform.commands import access, bootstrap, check, deploy, doctor, plan
-from mlops_platform.commands import common, pins, policy_config, report, scaffold
+from mlops_platform.commands import common, pins, policy_config, report, scaffold, stacks
 
 
 class _Commands(TyperGroup):
@@ -97,7 +97,7 @@ def _root(
 
 for _module in (plan, check, deploy, bootstrap, doctor, access):
     _module.register(app)
-for _module in (policy_config, report, scaffold, pins):
+for _module in (policy_config, report, scaffold, pins, stacks):
     _module.register(app)
 
 

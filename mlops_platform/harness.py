@@ -94,6 +94,8 @@ class ResourceRecord:
     retain_on_delete: bool = False
     source: tuple[str, int] | None = None
     """Repo-relative file and line that declared the resource."""
+    aliases: list[str] = field(default_factory=list)
+    """The URNs its ``aliases`` option gives it (what earlier programs, or state moves, called it)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -271,6 +273,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 source=self._source(request),
+                aliases=_alias_urns(request, response.urn),
             )
         )
         return response
@@ -310,6 +313,32 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 # --------------------------------------------------------------------------------------------
 # Running programs
 # --------------------------------------------------------------------------------------------
+
+
+def _qualified_type(urn: str) -> str:
+    """The ``parent$child`` type chain of a URN (``urn:pulumi:<stack>::<project>::<chain>::<name>``)."""
+    return urn.split("::")[2]
+
+
+def _alias_urns(request: Any, urn: str) -> list[str]:
+    """The URNs of a registration's alias specs, as the engine computes them."""
+    stack, project = urn.split("::")[0].removeprefix("urn:pulumi:"), urn.split("::")[1]
+    aliases = []
+    for alias in request.aliases:
+        if alias.urn:
+            aliases.append(alias.urn)
+            continue
+        spec = alias.spec
+        if spec.noParent:
+            parent_chain = ""
+        elif spec.parentUrn:
+            parent_chain = _qualified_type(spec.parentUrn)
+        else:
+            parent_chain = _qualified_type(request.parent) if request.parent else ""
+        type_ = spec.type or request.type
+        chain = f"{parent_chain}${type_}" if parent_chain and not parent_chain.endswith("pulumi:pulumi:Stack") else type_
+        aliases.append(f"urn:pulumi:{spec.stack or stack}::{spec.project or project}::{chain}::{spec.name or request.name}")
+    return aliases
 
 
 def config_for_engine(config: Mapping[str, Any]) -> dict[str, str]:
@@ -535,6 +564,20 @@ def plan_stack(
     plan = _cached_or_planned(root, ("platform", stack, preview), fresh) if disk_cache else fresh()
     _CACHE[key] = plan
     return plan
+
+
+def account_plan(account_stack: str, *, preview: bool = False, root: Path = REPO_ROOT) -> StackPlan:
+    """An account's resources as one plan: the account stack's and its model projects' stacks'
+    (``exp`` and every ``exp.<project>``). Outputs: the account stack's, and under ``projectStacks``
+    each project's stack's by project. For checks that ask what the account holds, wherever declared."""
+    names = [account_stack, *(name for name in project_stacks(root) if _account_stack(name) == account_stack)]
+    plans = plan_many([(name, preview) for name in names], root=root)
+    first = plans[(account_stack, preview)]
+    resources = [record for name in names for record in plans[(name, preview)].resources]
+    outputs = {**first.outputs, "projectStacks": {
+        plans[(name, preview)].outputs.get("modelProject", name): plans[(name, preview)].outputs for name in names[1:]
+    }}
+    return StackPlan(account_stack, first.role, first.project, resources, outputs, first.account_id, first.region)
 
 
 def _plan_in_worker(stack: str, preview: bool, root: Path, upstream: tuple[StackPlan, ...] = ()) -> tuple[StackPlan, list[str]]:

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from mlops_core.config import ConfigError, list_stacks, load_organization, validate_stacks
+from mlops_core.config import ConfigError, known_stacks, load_organization, validate_stacks
 from mlops_platform.commands.common import BadInput, StackOption, fail, progress_line, project_root, write_output
 from mlops_platform.harness import (
     PlanError,
@@ -111,10 +111,11 @@ def plan_selected(
 
     Raises ConfigError (all problems), PlanError (one line) or BadInput (a bad option).
     """
-    available = list_stacks(root)
+    available = known_stacks(root)
     unknown = [name for name in stacks or [] if name not in available]
     if unknown:
-        raise BadInput(f"--stack {unknown[0]}: no Pulumi.{unknown[0]}.yaml in {root} (stacks: {', '.join(available)})")
+        raise BadInput(f"--stack {unknown[0]}: no Pulumi.{unknown[0]}.yaml in {root} and no model project's stack of that name "
+                       f"(stacks: {', '.join(available)})")
     if model_package_arn and not serving:
         raise BadInput("--model-package-arn needs --serving")
     platform = list(dict.fromkeys(stacks)) if stacks else ([] if serving else None)

@@ -1,6 +1,8 @@
 """The one static stack graph: which stack must be deployed before which.
 
     data -> exp -> res -> dev -> int -> prod
+             |             |      |      |
+             exp.<project>  (one per model project; each reads exp, nothing reads it)
                            |      |      |
                      <p>-dev -> <p>-int -> <p>-prod      (serving stacks, project ``mlops-serving`` in ``serving/``)
     identity                                             (optional, Identity Center; needs nothing, needed by nothing)
@@ -14,7 +16,9 @@ Edges are of two kinds, and both order a deploy the same way:
 The graph is over stack *names*, derived from each stack's role, so a second stack with the same role
 (``Pulumi.prod-eu.yaml`` with ``mlops:role: prod``) sits in the same wave as ``prod`` and the two run
 in parallel. DATA is optional: when the organisation has no data account, exp has no upstream stack.
-The optional identity stack runs in the first wave, beside data.
+The optional identity stack runs in the first wave, beside data. A model project's stack
+(``exp.<project>``, role exp) follows its EXP stack and runs beside res: changing one project
+changes only its stack.
 Everything here is pure logic, tested without Pulumi.
 """
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from mlops_core.config import PROJECT_STACK_SEPARATOR
 from mlops_core.roles import STACK_ROLES, STAGES
 
 #: Platform stack roles in deploy order. ``identity`` (IAM Identity Center permission sets, in the
@@ -199,18 +204,24 @@ def build_graph(
     ``has_data_account=False`` drops any data stack: the organisation runs without a DATA account.
     """
     stacks_by_role: dict[str, list[str]] = {role: [] for role in PLATFORM_ROLES}
+    project_stacks: dict[str, str] = {}
     for name, role in sorted(platform_stacks.items()):
         if role not in ROLE_UPSTREAM:
             raise GraphError(f"stack {name!r} has unknown role {role!r}")
         if role == "data" and not has_data_account:
             continue
-        stacks_by_role[role].append(name)
+        account_stack, separator, _ = name.rpartition(PROJECT_STACK_SEPARATOR)
+        if separator and account_stack in platform_stacks:
+            project_stacks[name] = account_stack  # a model project's stack: after its account stack only
+        else:
+            stacks_by_role[role].append(name)
 
     nodes = [
         StackNode(name, role, PLATFORM_PROJECT, tuple(_upstream_stacks(role, stacks_by_role)))
         for role in PLATFORM_ROLES
         for name in stacks_by_role[role]
     ]
+    nodes += [StackNode(name, platform_stacks[name], PLATFORM_PROJECT, (account,)) for name, account in project_stacks.items()]
     serving = sorted(set(serving_stacks))
     for name in serving:
         project, stage = parse_serving_stack_name(name)

@@ -29,6 +29,7 @@ from pulumi import automation as auto
 from pulumi.automation import errors as auto_errors
 from pulumi.automation.events import EngineEvent, OpType
 
+from mlops_core.config import derived_project_stack_config
 from mlops_core.paths import policy_config_file
 from mlops_platform.deployer.backends import LOCAL_STATE_DIR, Backend
 from mlops_platform.deployer.errors import (
@@ -398,6 +399,12 @@ class AutomationStackRunner:
             committed = project_dir / f"Pulumi.{target.name}.yaml"
             settings = yaml.safe_load(committed.read_text()) if committed.is_file() else {}
             settings = settings or {}
+            if not committed.is_file():
+                # A model project's stack (exp.<project>) has no file: its config derives from its
+                # account stack's, which the working copy does not hold.
+                derived = derived_project_stack_config(target.name, project_dir)
+                if derived is not None:
+                    settings["config"] = derived
             saved = self._saved_settings(target, project.get("name", "project"))
             for key in SECRETS_PROVIDER_KEYS:
                 if key in saved and key not in settings:

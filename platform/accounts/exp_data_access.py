@@ -211,14 +211,11 @@ def _resource_links(org: OrganizationConfig, account: str, projects: dict[str, A
                 opts=pulumi.ResourceOptions(parent=link, depends_on=depends_on),
             )
 
-        granted: set[str] = set()
         for project, reader in shared.readers:
             # Lake Formation rejects grants to roles that do not exist yet.
             describe(project, reader, [projects[project].role] if project in projects else [])
             for member, member_role in _member_roles(org, project, workspace):
-                if member not in granted:  # one grant per member, named after their first project
-                    granted.add(member)
-                    describe(f"{project}-{member}", member_role, [])
+                describe(f"{project}-{member}", member_role, [])
         links[shared.data_set] = link.name
     return links
 

@@ -91,8 +91,9 @@ def build(settings: StackSettings, provider: aws.Provider) -> dict[str, Any]:
         opts=opts,
     )
     _role_policy(settings, exp, model_project, opts)
+    guardrails = f"exp-{project}-role-guardrails"
     RoleGuardrails(
-        f"exp-{project}-guardrails",
+        guardrails,
         RoleGuardrailsArgs(
             name_prefix=org.platform_name,
             scope=f"project-{project}",
@@ -101,6 +102,11 @@ def build(settings: StackSettings, provider: aws.Provider) -> dict[str, Any]:
             security_group_ids=exp.security_group_ids(),
             sagemaker_api_endpoint_ids=exp.get("endpointIds").apply(lambda ids: [ids[SAGEMAKER_API]] if ids else []),
             encryption_policy_arn=exp.get("guardrailPolicyArns").apply(lambda arns: arns[1] if arns else ""),
+            # Their names in the EXP stack before the split (mlops_platform/project_split.py moves them).
+            previous_names={
+                f"{guardrails}-sagemaker-deny-network-policy": f"exp-guardrails-sagemaker-deny-network-project-{project}",
+                **{f"{guardrails}-{kind}": f"exp-{project}-role-{kind}" for kind in ("sagemaker-deny-network", "sagemaker-deny-encryption")},
+            },
             tags={naming.PROJECT_TAG_KEY: project},
         ),
         opts=opts,

@@ -94,7 +94,6 @@ def _project(context: AccountContext, project: ProjectConfig) -> ProjectIdentity
             vpc_id=network.vpc_id,
             vpc_cidr=settings.config.vpc_cidr,
             s3_prefix_list_id=network.s3_prefix_list_id,
-            aliases_of=pulumi.create_urn(name, "mlops:project:ModelProject"),
         ),
         opts=context.opts,
     )

@@ -10,12 +10,13 @@ import yaml
 
 from mlops_core.paths import REPO_ROOT
 from mlops_core.config import load_organization
-from mlops_platform.harness import StackPlan, plan_stack
+from mlops_platform.harness import StackPlan, account_plan
 
 
 @pytest.fixture(scope="session")
 def exp_plan() -> StackPlan:
-    return plan_stack("exp")
+    """The EXP account: the exp stack and its model projects' stacks (exp.<project>)."""
+    return account_plan("exp")
 
 
 @pytest.fixture(scope="session")
@@ -42,4 +43,4 @@ def no_data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def exp_plan_without_data(no_data_root: Path) -> StackPlan:
-    return plan_stack("exp", root=no_data_root)
+    return account_plan("exp", root=no_data_root)

@@ -337,5 +337,6 @@ def test_failures_go_to_the_accounts_alerts_topic(exp_plan, project: str) -> Non
 # ---- exports ---------------------------------------------------------------------------------------------
 
 
-def test_pipelines_are_exported_per_project(exp_plan) -> None:
-    assert sorted(exp_plan.outputs.get("modelBuildPipelines", {})) == sorted(PROJECTS), exp_plan.outputs.get("modelBuildPipelines")
+def test_each_project_stack_exports_its_pipeline(exp_plan) -> None:
+    exported = {project: stack.get("modelBuildPipelineArn") for project, stack in exp_plan.outputs["projectStacks"].items()}
+    assert sorted(p for p, arn in exported.items() if arn) == sorted(PROJECTS), exported

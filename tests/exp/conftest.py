@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from mlops_core.config import load_organization
-from mlops_platform.harness import StackPlan, plan_stack
+from mlops_platform.harness import StackPlan, account_plan
 
 
 @pytest.fixture(scope="session")
 def exp_plan() -> StackPlan:
-    return plan_stack("exp")
+    """The EXP account: the exp stack and its model projects' stacks (exp.<project>)."""
+    return account_plan("exp")
 
 
 @pytest.fixture(scope="session")

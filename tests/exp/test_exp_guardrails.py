@@ -109,11 +109,10 @@ def test_shared_network_guardrail_is_built_from_the_domain_and_product_groups_on
 
 
 @pytest.mark.parametrize("project", ["weld-gun-pm", "spot-weld-qa"])
-def test_project_network_guardrail_is_built_from_its_jobs_group(exp_plan, project) -> None:
-    record = _network_policy(exp_plan, f"project-{project}")
-    sources = set(record.property_dependencies.get("policy", []))
-    groups = {r.urn for r in exp_plan.of_type("aws:ec2/securityGroup:SecurityGroup")} & sources
-    assert groups == {_group_urn(exp_plan, f"exp-{project}-jobs-sg")}, f"{record.urn}: built from {sorted(groups)}"
+def test_project_network_guardrail_admits_only_its_jobs_group(exp_plan, project) -> None:
+    # Declared by the project's stack, from the jobs group the exp stack exports.
+    (record,) = [r for r in exp_plan.of_type(GUARDRAIL_TYPE) if r.name == f"exp-{project}-role-guardrails-sagemaker-deny-network-policy"]
+    assert _allowed_groups(record) == {exp_plan.outputs["projectSecurityGroupIds"][project]}, f"{record.urn}: admits {sorted(_allowed_groups(record))}"
 
 
 def test_users_network_guardrail_admits_their_projects_jobs_groups(exp_plan, org) -> None:
@@ -130,11 +129,13 @@ def test_stack_encryption_guardrail_is_the_data_file_document(stack_guardrails) 
 
 def test_every_sagemaker_role_has_both_deny_policies(exp_plan) -> None:
     tagged = {r.urn: r.inputs["tags"]["mlops:guardrail"] for r in exp_plan.of_type(GUARDRAIL_TYPE) if "mlops:guardrail" in (r.inputs.get("tags") or {})}
+    # A project's stack attaches the shared encryption guardrail by the ARN the exp stack exports.
+    exported = dict(zip(exp_plan.outputs["guardrailPolicyArns"], KINDS))
     attached: dict[str, set[str]] = {}
     for record in exp_plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
-        for urn in record.property_dependencies.get("policyArn", []):
-            if urn in tagged:
-                attached.setdefault(record.inputs["role"], set()).add(tagged[urn])
+        kinds = {tagged[urn] for urn in record.property_dependencies.get("policyArn", []) if urn in tagged}
+        kinds |= {exported[record.inputs["policyArn"]]} if record.inputs.get("policyArn") in exported else set()
+        attached.setdefault(record.inputs["role"], set()).update(kinds)
     sagemaker_roles = set()
     for role in exp_plan.of_type("aws:iam/role:Role"):
         trust = document(role.inputs["assumeRolePolicy"])

@@ -38,7 +38,7 @@ def resolve(template: str, action: str, exp_plan) -> str:
         "domain": outputs["studioDomainId"],
         "tag": "userName",
         "group": "weld-gun-pm",
-        "bucket": f"arn:aws:s3:::{outputs['projectBuckets']['weld-gun-pm']}",
+        "bucket": f"arn:aws:s3:::{outputs['projectStacks']['weld-gun-pm']['projectBucket']}",
         "product": outputs["modelBuildingProductId"],
         "platform": "mlops",
         "connection": outputs["gitConnectionArn"],
@@ -178,22 +178,20 @@ def test_no_sagemaker_full_access_anywhere(exp_plan) -> None:
 @pytest.fixture(scope="module")
 def project_b(exp_plan):
     return {
-        "bucket": f"arn:aws:s3:::{exp_plan.outputs['projectBuckets']['spot-weld-qa']}",
+        "bucket": f"arn:aws:s3:::{exp_plan.outputs['projectStacks']['spot-weld-qa']['projectBucket']}",
         "key": by_name(exp_plan, "exp-spot-weld-qa-key-key"),
         "group": f"{SM}:model-package-group/{by_name(exp_plan, 'exp-spot-weld-qa-group').inputs['modelPackageGroupName']}",
     }
 
 
-def _key_arns(policies, role: str) -> set[str]:
-    (stmt,) = [s for d in policies[role] for s in d["Statement"] if s["Sid"] == "ProjectKeys"]
-    return set(stmt["Resource"] if isinstance(stmt["Resource"], list) else [stmt["Resource"]])
-
-
 @pytest.fixture(scope="module")
-def key_b(policies) -> str:
-    """spot-weld-qa's key: carol (both projects) uses it, bob (weld-gun-pm only) does not."""
-    (arn,) = _key_arns(policies, "mlops-user-carol") - _key_arns(policies, "mlops-user-bob")
-    return arn
+def key_b(exp_plan) -> str:
+    """spot-weld-qa's key (its stack's): carol (both projects) uses it, bob (weld-gun-pm only) does not."""
+    return exp_plan.outputs["projectStacks"]["spot-weld-qa"]["projectKeyArn"]
+
+
+#: The tag every project resource carries; the users' key and group statements require it.
+TAGS_B = {"mlops:project": "spot-weld-qa"}
 
 
 @pytest.mark.parametrize(
@@ -208,19 +206,19 @@ def test_member_of_a_has_no_permission_on_b(policies, org, project_b, key_b, act
         "group": project_b["group"],
         "packages": f"{SM}:model-package/spot-weld-qa/1",
     }[which]
-    assert not allows(person_documents(policies, org, "bob"), action, resource), f"bob (weld-gun-pm) may {action} on {resource}"
+    assert not allows(person_documents(policies, org, "bob"), action, resource, TAGS_B), f"bob (weld-gun-pm) may {action} on {resource}"
 
 
 @pytest.mark.parametrize("action", ["kms:Decrypt", "sagemaker:DescribeModelPackageGroup"])
 def test_member_of_b_may_use_b(policies, org, project_b, key_b, action) -> None:
     resource = key_b if action.startswith("kms:") else project_b["group"]
-    assert allows(person_documents(policies, org, "dave"), action, resource), f"dave (spot-weld-qa) may not {action} on {resource}"
+    assert allows(person_documents(policies, org, "dave"), action, resource, TAGS_B), f"dave (spot-weld-qa) may not {action} on {resource}"
 
 
 def test_member_of_both_projects_may_use_both(exp_plan, policies, org) -> None:
     docs = person_documents(policies, org, "carol")
     for project in ("weld-gun-pm", "spot-weld-qa"):
-        assert allows(docs, "s3:GetObject", f"arn:aws:s3:::{exp_plan.outputs['projectBuckets'][project]}/x"), project
+        assert allows(docs, "s3:GetObject", f"arn:aws:s3:::{exp_plan.outputs['projectStacks'][project]['projectBucket']}/x"), project
 
 
 def test_key_and_group_statements_require_the_project_tag(policies) -> None:
@@ -268,6 +266,7 @@ MY_SOURCES = (
     "platform/accounts/exp_guardrails.py",
     "platform/accounts/exp_role_policies.py",
     "platform/accounts/exp_people.py",
+    "platform/accounts/exp_project_stack.py",
     "components/people.py",
     "components/guardrails.py",
     "components/model_project.py",
@@ -334,7 +333,7 @@ def test_project_access_chunking_refuses_a_project_that_cannot_fit() -> None:
 def test_stack_attaches_carols_project_access_for_both_her_projects(exp_plan) -> None:
     record = by_name(exp_plan, "exp-user-carol-projects-1")
     resources = {r for s in document(record.inputs["policy"])["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])}
-    for bucket in exp_plan.outputs["projectBuckets"].values():
+    for bucket in (stack["projectBucket"] for stack in exp_plan.outputs["projectStacks"].values()):
         assert f"arn:aws:s3:::{bucket}" in resources, f"{record.urn}: carol's project access misses {bucket}"
 
 

@@ -131,7 +131,7 @@ def test_stack_lifecycle_configs_differ_only_in_the_user_name(exp_plan) -> None:
 def test_stack_sdk_config_object_defaults_to_the_project_bucket(exp_plan) -> None:
     record = by_name(exp_plan, "exp-weld-gun-pm-sdk-config")
     config = yaml.safe_load(record.inputs["content"])
-    bucket = exp_plan.outputs["projectBuckets"]["weld-gun-pm"]
+    bucket = exp_plan.outputs["projectStacks"]["weld-gun-pm"]["projectBucket"]
     assert record.inputs["bucket"] == bucket and record.inputs["key"] == SDK_CONFIG_KEY, record.urn
     assert config["SageMaker"]["PythonSDK"]["Modules"]["Session"]["DefaultS3Bucket"] == bucket, record.urn
     assert config["SageMaker"]["TrainingJob"]["VpcConfig"]["Subnets"] == sorted(exp_plan.outputs["subnetIds"]), record.urn
@@ -140,7 +140,7 @@ def test_stack_sdk_config_object_defaults_to_the_project_bucket(exp_plan) -> Non
 def test_stack_lifecycle_config_fetches_from_the_project_buckets(exp_plan) -> None:
     record = by_name(exp_plan, "exp-studio-bob-lifecycle")
     script = base64.b64decode(record.inputs["studioLifecycleConfigContent"]).decode()
-    bucket = exp_plan.outputs["projectBuckets"]["weld-gun-pm"]
+    bucket = exp_plan.outputs["projectStacks"]["weld-gun-pm"]["projectBucket"]
     assert f"s3://{bucket.replace('weld-gun-pm', '${project}')}/{SDK_CONFIG_KEY}" in script, record.urn
 
 
