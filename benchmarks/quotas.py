@@ -5,20 +5,18 @@ with N model projects, then prints, per account, each count beside its default q
 Quotas code (data: mlops_platform/limits/account_quotas.yaml) and the AWS limits check's summary.
 
 Run: .venv/bin/python benchmarks/quotas.py [--projects N] [--serving-sample K]
-``organisation(n)`` and ``write_project(dest, org)`` are importable for other benchmarks.
+The organisation is ``benchmarks/scale.py``'s (one generator for every benchmark at scale).
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
-import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
 
-from ruamel.yaml import YAML
+from scale import scale_organization, write_scale_root
 
 from mlops_core.paths import REPO_ROOT
 from mlops_platform import harness
@@ -26,42 +24,6 @@ from mlops_platform.limits import check_plans
 from mlops_platform.limits.accounts import quota_rows, render_rows
 
 STAGES = ("dev", "int", "prod")
-
-
-def organisation(projects: int, scientists: int = 60, leads: int = 10, lead_projects: int = 20) -> dict:
-    """The repository's organization.yaml grown to ``projects`` model projects like its first one
-    (serving with batch, API and monitor on every third), ``scientists`` people: ``leads`` leads in
-    ``lead_projects`` projects each, the others scientists in one to three projects."""
-    org = YAML().load((REPO_ROOT / "organization.yaml").read_text())
-    template = copy.deepcopy(dict(org["modelProjects"][0]))
-    names = [f"use-case-{i:03d}" for i in range(projects)]
-    org["modelProjects"] = [
-        {**copy.deepcopy(template), "name": name, "description": f"Model project {name}",
-         "serving": copy.deepcopy(template.get("serving", {})) if i % 3 == 0 else {}}
-        for i, name in enumerate(names)
-    ]
-    people = []
-    for k in range(scientists):
-        if k < leads:
-            member = [names[(k * lead_projects + j) % projects] for j in range(min(lead_projects, projects))]
-            people.append({"name": f"lead{k:02d}", "persona": "lead", "projects": sorted(set(member))})
-        else:
-            member = [names[(k + j * 7) % projects] for j in range(1 + k % 3)]
-            people.append({"name": f"sci{k:02d}", "persona": "scientist", "projects": sorted(set(member))})
-    org["dataScientists"] = people
-    return org
-
-
-def write_project(dest: Path, org: dict) -> Path:
-    """A project directory with ``org`` as its organization.yaml, the repository's stack files and
-    links to its programs (what the harness plans)."""
-    for path in REPO_ROOT.glob("Pulumi*.yaml"):
-        shutil.copy(path, dest / path.name)
-    for program in (harness.PLATFORM_PROGRAM, harness.SERVING_PROGRAM):
-        (dest / program).symlink_to(REPO_ROOT / program, target_is_directory=True)
-    with (dest / "organization.yaml").open("w") as handle:
-        YAML().dump(org, handle)
-    return dest
 
 
 def _serving_kind(serving: dict) -> str:
@@ -97,7 +59,7 @@ def main() -> None:
                         help="serving stacks planned per stage and kind of serving config (0: all)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        root = REPO_ROOT if not args.projects else write_project(Path(tmp), organisation(args.projects))
+        root = REPO_ROOT if not args.projects else write_scale_root(Path(tmp), scale_organization(args.projects))
         plans, extrapolated = plan_all(root, args.serving_sample if args.projects else 0)
         title = f"{args.projects} model projects" if args.projects else "default config"
         if extrapolated:

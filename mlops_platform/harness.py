@@ -94,8 +94,9 @@ class ResourceRecord:
     retain_on_delete: bool = False
     source: tuple[str, int] | None = None
     """Repo-relative file and line that declared the resource."""
-    aliases: list[str] = field(default_factory=list)
-    """The URNs its ``aliases`` option gives it (what earlier programs, or state moves, called it)."""
+    aliases: list[dict[str, str | None]] = field(default_factory=list)
+    """Its ``aliases`` option, as :func:`_alias_specs` reads it (what earlier programs, or state
+    moves, called it)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -273,7 +274,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 source=self._source(request),
-                aliases=_alias_urns(request, response.urn),
+                aliases=_alias_specs(request),
             )
         )
         return response
@@ -315,30 +316,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 # --------------------------------------------------------------------------------------------
 
 
-def _qualified_type(urn: str) -> str:
-    """The ``parent$child`` type chain of a URN (``urn:pulumi:<stack>::<project>::<chain>::<name>``)."""
-    return urn.split("::")[2]
-
-
-def _alias_urns(request: Any, urn: str) -> list[str]:
-    """The URNs of a registration's alias specs, as the engine computes them."""
-    stack, project = urn.split("::")[0].removeprefix("urn:pulumi:"), urn.split("::")[1]
-    aliases = []
+def _alias_specs(request: Any) -> list[dict[str, str | None]]:
+    """A registration's aliases as given: ``name`` and ``type`` (None: the resource's own), ``parent``
+    (a URN; ``""``: the stack's root; None: the resource's own parent), or a whole ``urn``."""
+    specs = []
     for alias in request.aliases:
         if alias.urn:
-            aliases.append(alias.urn)
+            specs.append({"urn": alias.urn})
             continue
         spec = alias.spec
-        if spec.noParent:
-            parent_chain = ""
-        elif spec.parentUrn:
-            parent_chain = _qualified_type(spec.parentUrn)
-        else:
-            parent_chain = _qualified_type(request.parent) if request.parent else ""
-        type_ = spec.type or request.type
-        chain = f"{parent_chain}${type_}" if parent_chain and not parent_chain.endswith("pulumi:pulumi:Stack") else type_
-        aliases.append(f"urn:pulumi:{spec.stack or stack}::{spec.project or project}::{chain}::{spec.name or request.name}")
-    return aliases
+        parent = "" if spec.noParent else (spec.parentUrn or None)
+        specs.append({"name": spec.name or None, "type": spec.type or None, "parent": parent})
+    return specs
 
 
 def config_for_engine(config: Mapping[str, Any]) -> dict[str, str]:

@@ -80,10 +80,12 @@ def _default_tags(records) -> dict[str, dict[str, str]]:
     return tags
 
 
-def check_records(stack: str, records: list) -> LimitsReport:
-    """Check one stack's planned records (``harness.ResourceRecord``)."""
+def check_records(stack: str, records: list, checks: tuple[quotas.Check, ...] = quotas.CHECKS,
+                  models: bool = True) -> LimitsReport:
+    """Check one stack's planned records (``harness.ResourceRecord``): each value against botocore's
+    models (``models``) and the documented quotas (``checks``)."""
     report = LimitsReport()
-    for record in records:
+    for record in records if models else []:
         if not record.custom or record.type.startswith(_NOT_RESOURCES):
             continue
         if record.type not in api_models.MAPPING:
@@ -101,7 +103,7 @@ def check_records(stack: str, records: list) -> LimitsReport:
                                                             f"botocore {constraint.source}"))
     tally = quotas.Tally()
     context = quotas.QuotaContext(records, is_unknown, _default_tags(records))
-    for check in quotas.CHECKS:
+    for check in checks:
         for finding in check(context, tally):
             report.violations.append(LimitViolation(stack, finding.resource, finding.type, finding.field,
                                                     finding.size, finding.limit, finding.source))
@@ -113,6 +115,18 @@ def check_records(stack: str, records: list) -> LimitsReport:
 def check_plans(plans: Mapping[str, Any]) -> LimitsReport:
     """Check every planned stack (``harness.StackPlan`` by name)."""
     report = LimitsReport()
+    # A role's policies may be declared by other stacks of its account (a model project's stack
+    # attaches to roles of exp): count them per account, over the account's stacks together.
+    accounts: dict[tuple[str, str], list[str]] = {}
     for name, plan in plans.items():
-        report.extend(check_records(name, plan.resources))
+        accounts.setdefault((plan.project, plan.account_id), []).append(name)
+    per_stack = tuple(check for check in quotas.CHECKS if check is not quotas.role_policies)
+    for (_, account), names in accounts.items():
+        shared = len(names) > 1
+        for name in names:
+            report.extend(check_records(name, plans[name].resources, per_stack if shared else quotas.CHECKS))
+        if shared:
+            label = f"{min(names, key=len)} (account {account}, its {len(names)} stacks together)"
+            records = [record for name in names for record in plans[name].resources]
+            report.extend(check_records(label, records, (quotas.role_policies,), models=False))
     return report

@@ -92,7 +92,7 @@ def render_rows(rows: list[QuotaRow], title: str = "") -> str:
     lines += ["| Account (stacks) | Quota | Planned | Default | Share | Code | Status |",
               "|---|---|---|---|---|---|---|"]
     for row in rows:
-        stacks = ", ".join(row.stacks[:3]) + (f" +{len(row.stacks) - 3} serving" if len(row.stacks) > 3 else "")
+        stacks = ", ".join(row.stacks[:3]) + (f" +{len(row.stacks) - 3} more" if len(row.stacks) > 3 else "")
         code = row.quota.code or "look up"
         mark = "" if row.quota.verified else " (unverified)"
         lines.append(f"| {row.account} ({stacks}) | {row.quota.name}{mark} | {row.used:,} | {row.quota.default:,} | "
