@@ -187,6 +187,7 @@ class AuditArchive(pulumi.ComponentResource):
                 access_log_bucket=self.access_logs.name,
                 policy_statements=archive_bucket_statements(f"arn:aws:s3:::{args.bucket_name}", args.source_account_ids),
                 object_lock_days=args.retention_days,
+                retain_on_delete=True,  # evidence outlives the stack: a destroy or a rename leaves it in AWS
             ),
             opts=here,
         )

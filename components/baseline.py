@@ -306,6 +306,7 @@ class AccountBaseline(pulumi.ComponentResource):
             kms_key_arn=self.logs_key.arn,
             policy_statements=statements,
             object_lock_days=self._args.audit_retention_days,
+            retain_on_delete=True,  # switching to the log archive must leave the old evidence bucket as it is
             opts=pulumi.ResourceOptions(parent=self),
         )
         return AuditDestination(bucket.name, bucket.arn, self.logs_key.arn, bucket)

@@ -204,6 +204,18 @@ def test_account_stack_keeps_its_audit_bucket_without_a_log_archive(platform_pla
     assert "mlops-audit-444444444444-eu-central-1" in names, names
 
 
+def test_audit_bucket_and_its_configurations_stay_in_aws_when_the_stack_stops_declaring_them(platform_plans) -> None:
+    """Switching to the log archive drops the audit bucket from the account stack: its deny-delete policy and
+    default retention must outlive that (retain_on_delete), not be deleted before the protected bucket stops the up."""
+    audit = [r for r in platform_plans["dev"].resources if r.custom and r.name.startswith("dev-baseline-audit")]
+    assert len(audit) >= 9 and all(r.retain_on_delete for r in audit), [r.name for r in audit if not r.retain_on_delete]
+
+
+def test_archive_bucket_and_its_configurations_stay_in_aws_when_they_leave_the_stack(archive_plan) -> None:
+    archive = [r for r in archive_plan.resources if r.custom and r.name.startswith("log-archive-bucket")]
+    assert len(archive) >= 9 and all(r.retain_on_delete for r in archive), [r.name for r in archive if not r.retain_on_delete]
+
+
 def test_trail_delivers_to_the_archive_bucket_and_key(dev_plan) -> None:
     (trail,) = dev_plan.of_type("aws:cloudtrail/trail:Trail")
     assert (trail.inputs["s3BucketName"], trail.inputs["kmsKeyId"]) == (ARCHIVE_BUCKET, ARCHIVE_KEY_ALIAS_ARN), trail.inputs
