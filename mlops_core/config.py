@@ -975,10 +975,26 @@ def load_settings(stack: str, root: Path = REPO_ROOT) -> StackSettings:
     return settings_from_config(stack, read_stack_config(stack, root), root)
 
 
+def _log_archive_stack_problems(org: OrganizationConfig, root: Path) -> list[Problem]:
+    """With ``accounts.logArchive`` every account delivers its evidence there: a stack must create the archive."""
+    if not org.has_log_archive:
+        return []
+    for name in list_stacks(root):
+        try:
+            if read_stack_config(name, root).get(f"{CONFIG_NAMESPACE}:role") == LOG_ARCHIVE_ROLE:
+                return []
+        except ConfigError:
+            continue  # that file's own validation reports it
+    return [Problem(ORGANIZATION_FILE, "accounts.logArchive", "is set but no stack file has mlops:role: log-archive "
+                    "(create Pulumi.log-archive.yaml with it, see docs/audit-evidence.md)")]
+
+
 def validate_stacks(stacks: Iterable[str], root: Path = REPO_ROOT) -> dict[str, StackSettings]:
     """Validate the organisation file and every named stack file; one :class:`ConfigError` holding
     every problem of them all (sorted by file and key), or the settings of each stack."""
     org, problems = organization_problems(root)
+    if org is not None:
+        problems += _log_archive_stack_problems(org, root)
     settings: dict[str, StackSettings] = {}
     for stack in stacks:
         try:

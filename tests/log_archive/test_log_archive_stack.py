@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops_core.config import ConfigError, load_organization, load_settings
+from mlops_core.config import ConfigError, load_organization, load_settings, validate_stacks
 from mlops_core.paths import REPO_ROOT
 from mlops_platform.harness import StackPlan, default_stacks, plan_stack
 
@@ -18,11 +18,16 @@ ARCHIVE_KEY_ALIAS_ARN = f"arn:aws:kms:eu-central-1:{LOG_ARCHIVE}:alias/mlops-aud
 ACCOUNT_STACKS = ("data", "exp", "res", "dev", "int", "prod")
 PLATFORM_ACCOUNTS = sorted(["111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "666666666666"])
 BUCKET = "aws:s3/bucket:Bucket"
+#: The stack file an organisation with a log archive adds (docs/audit-evidence.md); the repository root has
+#: room for no further file, so it is not committed.
+LOG_ARCHIVE_STACK_FILE = "config:\n  mlops:role: log-archive\n"
 
 
-def _copy_with(root: Path, **accounts: str) -> Path:
+def _copy_with(root: Path, stack_file: bool = True, **accounts: str) -> Path:
     for path in [REPO_ROOT / "organization.yaml", *REPO_ROOT.glob("Pulumi*.yaml")]:
         (root / path.name).write_text(path.read_text())
+    if stack_file:
+        (root / "Pulumi.log-archive.yaml").write_text(LOG_ARCHIVE_STACK_FILE)
     (root / "platform").symlink_to(REPO_ROOT / "platform", target_is_directory=True)
     org = yaml.safe_load((root / "organization.yaml").read_text())
     org["accounts"].update(accounts)
@@ -71,17 +76,28 @@ def _service_statements(document: dict, service: str) -> list[dict]:
 # --- configuration ------------------------------------------------------------------------------
 
 
-def test_log_archive_stack_is_skipped_without_a_log_archive_account() -> None:
-    assert "log-archive" not in default_stacks(REPO_ROOT), "the log-archive stack runs only with accounts.logArchive"
+def test_log_archive_stack_is_skipped_without_a_log_archive_account(tmp_path) -> None:
+    root = _copy_with(tmp_path)
+    assert "log-archive" not in default_stacks(root), "the log-archive stack runs only with accounts.logArchive"
 
 
 def test_log_archive_stack_is_planned_with_a_log_archive_account(archive_root) -> None:
     assert "log-archive" in default_stacks(archive_root)
 
 
-def test_log_archive_stack_refuses_an_organisation_without_the_account() -> None:
+def test_log_archive_stack_refuses_an_organisation_without_the_account(tmp_path) -> None:
     with pytest.raises(ConfigError, match="has no accounts.logArchive"):
-        load_settings("log-archive", REPO_ROOT)
+        load_settings("log-archive", _copy_with(tmp_path))
+
+
+def test_a_log_archive_account_needs_a_log_archive_stack_file(tmp_path) -> None:
+    root = _copy_with(tmp_path, stack_file=False, logArchive=LOG_ARCHIVE)
+    with pytest.raises(ConfigError, match="accounts.logArchive: is set but no stack file has mlops:role: log-archive"):
+        validate_stacks(default_stacks(root), root)
+
+
+def test_the_log_archive_stack_file_validates_with_the_account(archive_root) -> None:
+    assert validate_stacks(default_stacks(archive_root), archive_root)["log-archive"].account_id == LOG_ARCHIVE
 
 
 def test_log_archive_account_must_differ_from_the_workload_accounts(tmp_path) -> None:
