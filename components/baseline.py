@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.audit_archive import AuditDestination
 from components.encryption import KeyUser, PlatformKey, PlatformKeyArgs, ServiceUse
 from components.iam_documents import policy_document, service_trust_policy, statement
 from components.iam_role import role_with_policy
@@ -54,6 +55,9 @@ class AccountBaselineArgs:
     """Trail, AWS Config, Security Hub, GuardDuty and budget on or off; log retention."""
     audit_retention_days: int = 365
     """Object Lock (COMPLIANCE) retention of the audit bucket's objects (``auditLogs.retentionDays``)."""
+    audit_archive: AuditDestination | None = None
+    """With ``accounts.logArchive``: the archive bucket and key the trail and AWS Config deliver to
+    instead; the account then has no audit bucket of its own."""
     extra_key_users: list[KeyUser] = field(default_factory=list)
     """Further users of the platform key (e.g. stage accounts reading EXP's model artifacts)."""
     extra_endpoints: tuple[str, ...] = ()
@@ -94,7 +98,9 @@ class AccountBaseline(pulumi.ComponentResource):
                 alias=args.logs_key_alias,
                 description=f"{prefix} {args.role}: logs, trail and alert topics",
                 users=[platform_roles],
-                services=_log_services(account, region, _trail_arn(account, region, prefix)),
+                services=_log_services(
+                    account, region, _trail_arn(account, region, prefix), audit_services=args.audit_archive is None
+                ),
             ),
             opts=here,
         )
@@ -143,11 +149,11 @@ class AccountBaseline(pulumi.ComponentResource):
 
         self.alerts_topic_arn = self._alerts_topic(name, switches)
         if switches.cloud_trail or switches.aws_config:
-            audit_bucket = self._audit_bucket(name, switches.cloud_trail, switches.aws_config)
+            destination = args.audit_archive or self._audit_bucket(name, switches.cloud_trail, switches.aws_config)
             if switches.cloud_trail:
-                self._cloudtrail(name, audit_bucket, switches.log_retention_days)
+                self._cloudtrail(name, destination, switches.log_retention_days)
             if switches.aws_config:
-                self._aws_config(name, audit_bucket)
+                self._aws_config(name, destination)
         if switches.security_hub:
             hub = aws.securityhub.Account(
                 f"{name}-security-hub",
@@ -267,7 +273,7 @@ class AccountBaseline(pulumi.ComponentResource):
             )
         return topic.arn
 
-    def _audit_bucket(self, name: str, trail: bool, config: bool) -> SecureBucket:
+    def _audit_bucket(self, name: str, trail: bool, config: bool) -> AuditDestination:
         """Bucket for CloudTrail and AWS Config deliveries, writable only by those services here."""
         account, region = self._args.account_id, self._args.region
         bucket_id = self._args.audit_bucket_name
@@ -294,22 +300,24 @@ class AccountBaseline(pulumi.ComponentResource):
         )
         # Evidence out of reach of the account's own administrators: locked versions, no deletion.
         statements.append(deny_delete_statement(arn))
-        return self.secure_bucket(
+        bucket = self.secure_bucket(
             f"{name}-audit",
             bucket_id,
             kms_key_arn=self.logs_key.arn,
             policy_statements=statements,
             object_lock_days=self._args.audit_retention_days,
+            retain_on_delete=True,  # switching to the log archive must leave the old evidence bucket as it is
             opts=pulumi.ResourceOptions(parent=self),
         )
+        return AuditDestination(bucket.name, bucket.arn, self.logs_key.arn, bucket)
 
-    def _cloudtrail(self, name: str, bucket: SecureBucket, retention_days: int) -> None:
+    def _cloudtrail(self, name: str, destination: AuditDestination, retention_days: int) -> None:
         account = self._args.account_id
-        trail_name = _trail_name(self._args.platform_name)
+        trail = trail_name(self._args.platform_name)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-trail-logs",
             aws.cloudwatch.LogGroupArgs(
-                name=f"/mlops/cloudtrail/{trail_name}", kms_key_id=self.logs_key.arn, retention_in_days=retention_days
+                name=f"/mlops/cloudtrail/{trail}", kms_key_id=self.logs_key.arn, retention_in_days=retention_days
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -329,9 +337,9 @@ class AccountBaseline(pulumi.ComponentResource):
         aws.cloudtrail.Trail(
             f"{name}-trail",
             aws.cloudtrail.TrailArgs(
-                name=trail_name,
-                s3_bucket_name=bucket.name,
-                kms_key_id=self.logs_key.arn,
+                name=trail,
+                s3_bucket_name=destination.bucket_name,
+                kms_key_id=destination.kms_key_arn,
                 enable_log_file_validation=True,
                 is_multi_region_trail=True,
                 include_global_service_events=True,
@@ -339,23 +347,27 @@ class AccountBaseline(pulumi.ComponentResource):
                 cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*"),
                 cloud_watch_logs_role_arn=role.arn,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=destination.depends_on),
         )
 
-    def _aws_config(self, name: str, bucket: SecureBucket) -> None:
+    def _aws_config(self, name: str, destination: AuditDestination) -> None:
         account = self._args.account_id
+        in_archive = self._args.audit_archive is not None
         role = role_with_policy(
             f"{name}-config-role",
             role_name=f"{self._args.platform_name}-config-recorder",
             description="AWS Config recorder",
             trust_policy=service_trust_policy("config.amazonaws.com", account),
             policy_resource_name=f"{name}-config-role-delivery",
-            policy=pulumi.Output.all(bucket.arn, self.logs_key.arn).apply(
+            policy=pulumi.Output.all(destination.bucket_arn, destination.kms_key_arn).apply(
                 lambda values: policy_document(
                     [
                         statement("DeliverSnapshots", ["s3:PutObject"], f"{values[0]}/AWSLogs/{account}/*"),
                         statement("CheckBucket", ["s3:GetBucketAcl"], values[0]),
-                        statement("EncryptDeliveries", ["kms:Decrypt", "kms:GenerateDataKey"], values[1]),
+                        # To the archive, AWS Config delivers as its service principal, which the archive
+                        # key's policy admits (AWS Config Developer Guide, "Permissions for the KMS Key for
+                        # the AWS Config Delivery Channel"); an alias ARN in an IAM policy grants no key use.
+                        *([] if in_archive else [statement("EncryptDeliveries", ["kms:Decrypt", "kms:GenerateDataKey"], values[1])]),
                     ]
                 )
             ),
@@ -383,8 +395,8 @@ class AccountBaseline(pulumi.ComponentResource):
             f"{name}-config-delivery",
             aws.cfg.DeliveryChannelArgs(
                 name=f"{self._args.platform_name}-delivery",
-                s3_bucket_name=bucket.name,
-                s3_kms_key_arn=self.logs_key.arn,
+                s3_bucket_name=destination.bucket_name,
+                s3_kms_key_arn=destination.kms_key_arn,
             ),
             opts=pulumi.ResourceOptions(parent=recorder, depends_on=[recorder]),
         )
@@ -406,16 +418,20 @@ def ebs_service_linked_roles(account: str, region: str) -> KeyUser:
     return KeyUser(account, [f"arn:aws:iam::{account}:role/aws-service-role/*"], via_services=[f"ec2.{region}.amazonaws.com"])
 
 
-def _trail_name(platform_name: str) -> str:
+def trail_name(platform_name: str) -> str:
+    """Every account's trail: ``<platform>-trail`` (the archive key's ``aws:SourceArn`` names it too)."""
     return f"{platform_name}-trail"
 
 
 def _trail_arn(account: str, region: str, platform_name: str) -> str:
-    return f"arn:aws:cloudtrail:{region}:{account}:trail/{_trail_name(platform_name)}"
+    return f"arn:aws:cloudtrail:{region}:{account}:trail/{trail_name(platform_name)}"
 
 
-def _log_services(account: str, region: str, trail_arn: str) -> list[ServiceUse]:
+def _log_services(account: str, region: str, trail_arn: str, *, audit_services: bool = True) -> list[ServiceUse]:
     """Services that encrypt with the logs key, each held to this account (confused deputy).
+
+    ``audit_services=False`` (evidence goes to the log archive, encrypted with its key): CloudTrail
+    and AWS Config get no statement here.
 
     CloudTrail gets two statements, as its key-policy documentation lists them: GenerateDataKey
     carries the ``aws:cloudtrail:arn`` encryption context, DescribeKey (checked at CreateTrail and
@@ -423,12 +439,12 @@ def _log_services(account: str, region: str, trail_arn: str) -> list[ServiceUse]
     CreateTrail would fail with InsufficientEncryptionPolicyException.
     """
     trail_source = {"aws:SourceAccount": account, "aws:SourceArn": trail_arn}
-    return [
-        ServiceUse(
-            f"logs.{region}.amazonaws.com",
-            [*SERVICE_KEY_ACTIONS, "kms:Encrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKeyWithoutPlaintext"],
-            {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account}:log-group:*"}},
-        ),
+    logs = ServiceUse(
+        f"logs.{region}.amazonaws.com",
+        [*SERVICE_KEY_ACTIONS, "kms:Encrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKeyWithoutPlaintext"],
+        {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account}:log-group:*"}},
+    )
+    audit = [
         ServiceUse(
             "cloudtrail.amazonaws.com",
             ["kms:GenerateDataKey"],
@@ -443,6 +459,13 @@ def _log_services(account: str, region: str, trail_arn: str) -> list[ServiceUse]
             SERVICE_KEY_ACTIONS,
             {"StringEquals": {"aws:SourceAccount": account}},
         ),
+    ]
+    return [logs, *(audit if audit_services else []), *_alert_services(account)]
+
+
+def _alert_services(account: str) -> list[ServiceUse]:
+    """Budgets, CloudWatch alarms and EventBridge publish to the encrypted alerts topic."""
+    return [
         ServiceUse(
             "budgets.amazonaws.com",
             SERVICE_KEY_ACTIONS,

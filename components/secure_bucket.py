@@ -76,6 +76,10 @@ class SecureBucketArgs:
     object_lock_days: int | None = None
     """Object Lock in COMPLIANCE mode with this default retention (audit evidence); None: no lock.
     S3 allows enabling it on an existing versioned bucket, never disabling it."""
+    retain_on_delete: bool = False
+    """Keep the bucket and every configuration of it (policy, lock, encryption...) in AWS when they leave the
+    stack (audit evidence: an account switching to the log archive stops declaring its audit bucket, whose
+    deny-delete policy and default retention must stay)."""
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -90,10 +94,11 @@ class SecureBucket(pulumi.ComponentResource):
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
             aws.s3.BucketArgs(bucket=args.bucket_name, force_destroy=False, tags=args.tags or None),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.data_bearing),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.data_bearing, retain_on_delete=args.retain_on_delete),
         )
-        child = pulumi.ResourceOptions(parent=self.bucket)
-        versioning = _private_and_versioned(name, self.bucket)
+        retain = args.retain_on_delete
+        child = pulumi.ResourceOptions(parent=self.bucket, retain_on_delete=retain)
+        versioning = _private_and_versioned(name, self.bucket, retain=retain)
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
@@ -120,7 +125,7 @@ class SecureBucket(pulumi.ComponentResource):
             f"{name}-lifecycle",
             aws.s3.BucketLifecycleConfigurationArgs(bucket=self.bucket.id, rules=_lifecycle_rules(args)),
             # Lifecycle rules on versions need versioning to exist first.
-            opts=pulumi.ResourceOptions(parent=self.bucket, depends_on=[versioning]),
+            opts=pulumi.ResourceOptions(parent=self.bucket, depends_on=[versioning], retain_on_delete=retain),
         )
         if args.object_lock_days is not None:
             aws.s3.BucketObjectLockConfiguration(
@@ -134,7 +139,7 @@ class SecureBucket(pulumi.ComponentResource):
                         )
                     ),
                 ),
-                opts=pulumi.ResourceOptions(parent=self.bucket, depends_on=[versioning]),
+                opts=pulumi.ResourceOptions(parent=self.bucket, depends_on=[versioning], retain_on_delete=retain),
             )
         aws.s3.BucketPolicy(
             f"{name}-policy",
@@ -151,9 +156,9 @@ class SecureBucket(pulumi.ComponentResource):
         self.register_outputs({"name": self.name, "arn": self.arn})
 
 
-def _private_and_versioned(name: str, bucket: aws.s3.Bucket) -> aws.s3.BucketVersioning:
+def _private_and_versioned(name: str, bucket: aws.s3.Bucket, *, retain: bool = False) -> aws.s3.BucketVersioning:
     """All four public-access blocks, ``BucketOwnerEnforced`` (no ACLs) and versioning, for any bucket."""
-    child = pulumi.ResourceOptions(parent=bucket)
+    child = pulumi.ResourceOptions(parent=bucket, retain_on_delete=retain)
     aws.s3.BucketPublicAccessBlock(
         f"{name}-public-access-block",
         aws.s3.BucketPublicAccessBlockArgs(

@@ -41,9 +41,11 @@ from mlops_core.paths import ORGANIZATION_FILE, REPO_ROOT
 from mlops_core.roles import (
     ACCOUNT_ROLES,
     IDENTITY_ROLE,
+    LOG_ARCHIVE_ROLE,
     OPERATOR_PERSONAS,
     PERSONAS,
     STAGES,
+    STANDALONE_ROLES,
     AccountRole,
     AnyPersona,
     OperatorPersona,
@@ -166,7 +168,12 @@ class CamelModel(BaseModel):
 
 
 class Accounts(CamelModel):
-    """The platform's AWS accounts. ``data`` is optional: without it there is no DATA stack."""
+    """The platform's AWS accounts. ``data`` is optional: without it there is no DATA stack.
+
+    ``logArchive`` is optional too: with it, the ``log-archive`` stack holds the audit archive there
+    and every account's CloudTrail and AWS Config deliver to it instead of to an audit bucket of their
+    own (docs/audit-evidence.md). It is not a workload account: not in :meth:`by_role`.
+    """
 
     data: AccountId | None = None
     exp: AccountId
@@ -174,6 +181,7 @@ class Accounts(CamelModel):
     dev: AccountId
     int_: AccountId = Field(alias="int")
     prod: AccountId
+    log_archive: AccountId | None = None
 
     def by_role(self) -> dict[str, str]:
         """Role -> account ID, without the absent DATA account."""
@@ -183,7 +191,8 @@ class Accounts(CamelModel):
     @model_validator(mode="after")
     def _distinct(self) -> Accounts:
         seen: dict[str, str] = {}
-        for role, account in self.by_role().items():
+        everyone = {**self.by_role(), **({"logArchive": self.log_archive} if self.log_archive else {})}
+        for role, account in everyone.items():
             if account in seen:
                 raise ValueError(f"{role} and {seen[account]} use the same account {account}")
             seen[account] = role
@@ -425,7 +434,8 @@ class OrganizationConfig(CamelModel):
     workspace: WorkspaceSettings = WorkspaceSettings()
     """EXP: source control and Studio settings."""
     audit_logs: AuditLogSettings = AuditLogSettings()
-    """Retention of the audit evidence (CloudTrail, AWS Config) in each account's audit bucket."""
+    """Retention of the audit evidence (CloudTrail, AWS Config) in each account's audit bucket, or in
+    the archive of ``accounts.logArchive``."""
 
     @model_validator(mode="after")
     def _cross_references(self) -> OrganizationConfig:
@@ -499,6 +509,10 @@ class OrganizationConfig(CamelModel):
     def has_data_account(self) -> bool:
         return self.accounts.data is not None
 
+    @property
+    def has_log_archive(self) -> bool:
+        return self.accounts.log_archive is not None
+
 
 # --------------------------------------------------------------------------------------------
 # Pulumi.<stack>.yaml (namespace mlops:)
@@ -546,9 +560,9 @@ class StackConfig(CamelModel):
 
     role: AccountRole
     vpc_cidr: VpcCidr | None = None
-    """Required for every role but ``identity`` (which has no VPC)."""
+    """Required for every role but ``identity`` and ``log-archive`` (which have no VPC)."""
     az_ids: list[str] | None = None
-    """Required for every role but ``identity``."""
+    """Required for every role but ``identity`` and ``log-archive``."""
     deploy_role: ProviderRole = ProviderRole()
     baseline: BaselineSettings = BaselineSettings()
     model_project: str | None = None
@@ -557,9 +571,9 @@ class StackConfig(CamelModel):
 
     @model_validator(mode="after")
     def _network_for_workload_accounts(self) -> StackConfig:
-        if self.role == IDENTITY_ROLE:
+        if self.role in STANDALONE_ROLES:
             if self.vpc_cidr or self.az_ids:
-                raise ValueError("the identity stack has no VPC: remove mlops:vpcCidr and mlops:azIds")
+                raise ValueError(f"the {self.role} stack has no VPC: remove mlops:vpcCidr and mlops:azIds")
             return self
         missing = [key for key, value in (("vpcCidr", self.vpc_cidr), ("azIds", self.az_ids)) if value is None]
         if missing:
@@ -608,6 +622,8 @@ class StackSettings(BaseModel):
     def account_id(self) -> str:
         if self.role == IDENTITY_ROLE:
             return str(self.org.identity.management_account)
+        if self.role == LOG_ARCHIVE_ROLE:
+            return str(self.org.accounts.log_archive)
         account = self.org.accounts.by_role().get(self.role)
         if account is None:  # only the DATA role can be absent
             raise ConfigError(
@@ -917,6 +933,10 @@ def _with_organization(stack: str, config: StackConfig, org: OrganizationConfig,
             known = ", ".join(p.name for p in org.model_projects) or "none"
             return [Problem(source, "mlops:modelProject", f"{config.model_project!r} is not a model project of organization.yaml (projects: {known})")]
         return []  # the project stack shares its account stack's VPC: nothing more to cross-check
+    if config.role == LOG_ARCHIVE_ROLE:
+        if not org.has_log_archive:
+            return [Problem(source, "mlops:role", "is 'log-archive' but organization.yaml has no accounts.logArchive")]
+        return []
     return [*_cidr_overlaps(stack, str(config.vpc_cidr), root), *_az_region(source, list(config.az_ids or []), org.region)]
 
 
@@ -955,10 +975,26 @@ def load_settings(stack: str, root: Path = REPO_ROOT) -> StackSettings:
     return settings_from_config(stack, read_stack_config(stack, root), root)
 
 
+def _log_archive_stack_problems(org: OrganizationConfig, root: Path) -> list[Problem]:
+    """With ``accounts.logArchive`` every account delivers its evidence there: a stack must create the archive."""
+    if not org.has_log_archive:
+        return []
+    for name in list_stacks(root):
+        try:
+            if read_stack_config(name, root).get(f"{CONFIG_NAMESPACE}:role") == LOG_ARCHIVE_ROLE:
+                return []
+        except ConfigError:
+            continue  # that file's own validation reports it
+    return [Problem(ORGANIZATION_FILE, "accounts.logArchive", "is set but no stack file has mlops:role: log-archive "
+                    "(create Pulumi.log-archive.yaml with it, see docs/audit-evidence.md)")]
+
+
 def validate_stacks(stacks: Iterable[str], root: Path = REPO_ROOT) -> dict[str, StackSettings]:
     """Validate the organisation file and every named stack file; one :class:`ConfigError` holding
     every problem of them all (sorted by file and key), or the settings of each stack."""
     org, problems = organization_problems(root)
+    if org is not None:
+        problems += _log_archive_stack_problems(org, root)
     settings: dict[str, StackSettings] = {}
     for stack in stacks:
         try:

@@ -84,6 +84,29 @@ def kms_alias(org: OrganizationConfig, purpose: str) -> str:
     return f"alias/{org.platform_name}-{purpose}"
 
 
+#: Purpose part of the name of the audit archive bucket and its key in ``accounts.logArchive``.
+AUDIT_ARCHIVE_PURPOSE = "audit-archive"
+
+
+def audit_archive_bucket_name(org: OrganizationConfig) -> str | None:
+    """The archive bucket every account's CloudTrail and AWS Config deliver to; None without ``accounts.logArchive``."""
+    account = org.accounts.log_archive
+    return bucket_name(org, account, AUDIT_ARCHIVE_PURPOSE) if account else None
+
+
+def audit_archive_key_alias_arn(org: OrganizationConfig) -> str | None:
+    """The archive key by its alias ARN (the key ARN holds a random id no other stack can know).
+
+    CloudTrail's ``KmsKeyId`` and AWS Config's ``s3KmsKeyArn`` both take an alias ARN (CloudTrail API
+    reference, UpdateTrail/CreateTrail KmsKeyId; AWS Config Developer Guide, "Managing the Delivery Channel":
+    "You can provide an AWS KMS key or alias Amazon Resource Name (ARN)"). None without ``accounts.logArchive``.
+    """
+    account = org.accounts.log_archive
+    if not account:
+        return None
+    return f"arn:aws:kms:{org.region}:{account}:{kms_alias(org, AUDIT_ARCHIVE_PURPOSE)}"
+
+
 def stack_reference_name(project: str, stack: str, organization: str = "organization") -> str:
     """Fully qualified stack name as a DIY backend spells it (Pulumi Cloud uses the real org)."""
     return f"{organization}/{project}/{stack}"

@@ -9,14 +9,19 @@ ACCOUNT_ROLES: tuple[str, ...] = ("data", "exp", "res", "dev", "int", "prod")
 #: The optional ``identity`` stack runs in the management (or delegated-administrator) account with
 #: IAM Identity Center; it is not a workload account and gets no VPC or baseline.
 IDENTITY_ROLE = "identity"
-#: Every role a stack file may name, in deploy order (identity and data first, the stages last).
-STACK_ROLES: tuple[str, ...] = (IDENTITY_ROLE, *ACCOUNT_ROLES)
+#: The optional ``log-archive`` stack runs in ``accounts.logArchive`` and holds the audit archive
+#: (bucket and key) every account's CloudTrail and AWS Config deliver to; no VPC or baseline either.
+LOG_ARCHIVE_ROLE = "log-archive"
+#: Stacks that are not workload accounts: no VPC, no account baseline.
+STANDALONE_ROLES: tuple[str, ...] = (IDENTITY_ROLE, LOG_ARCHIVE_ROLE)
+#: Every role a stack file may name, in deploy order (identity, log-archive and data first, the stages last).
+STACK_ROLES: tuple[str, ...] = (IDENTITY_ROLE, LOG_ARCHIVE_ROLE, *ACCOUNT_ROLES)
 #: The serving stages, in promotion order.
 STAGES: tuple[str, ...] = ("dev", "int", "prod")
 #: Stages a model version reaches only through a manual approval.
 APPROVAL_STAGES: tuple[str, ...] = ("int", "prod")
 
-AccountRole = Literal["data", "exp", "res", "dev", "int", "prod", "identity"]
+AccountRole = Literal["data", "exp", "res", "dev", "int", "prod", "identity", "log-archive"]
 Stage = Literal["dev", "int", "prod"]
 
 #: Personas of data scientists (a Studio user profile and execution role each).

@@ -48,7 +48,7 @@ from mlops_core.roles import STAGES
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 OIDC_AUDIENCE = "sts.amazonaws.com"
 #: GitHub environment whose jobs deploy each account's stack (required reviewers gate shared, int, prod).
-DEPLOY_ENVIRONMENT_OF_ROLE = {"identity": "shared", "data": "shared", "exp": "shared", "res": "shared", "dev": "dev",
+DEPLOY_ENVIRONMENT_OF_ROLE = {"identity": "shared", "log-archive": "shared", "data": "shared", "exp": "shared", "res": "shared", "dev": "dev",
                               "int": "int", "prod": "prod"}
 DEPLOY_ENVIRONMENTS = ("shared", *STAGES)
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -91,9 +91,12 @@ class BootstrapSettings:
         return f"arn:aws:iam::{account}:policy/{naming.deploy_boundary_name(self.org)}"
 
     def stack_accounts(self) -> dict[str, str]:
-        """Role -> account of every platform stack: the six accounts (DATA optional) and, with IAM
-        Identity Center, the management account that runs the identity stack."""
+        """Role -> account of every platform stack: the six accounts (DATA optional), the log-archive
+        account when configured and, with IAM Identity Center, the management account that runs the
+        identity stack."""
         accounts = dict(self.org.accounts.by_role())
+        if self.org.accounts.log_archive:
+            accounts["log-archive"] = self.org.accounts.log_archive
         identity = self.org.identity
         if identity.mode == "identity-center" and identity.management_account:
             accounts["identity"] = identity.management_account

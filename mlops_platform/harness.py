@@ -735,8 +735,9 @@ def plan_serving(
 
 def default_stacks(root: Path = REPO_ROOT) -> list[str]:
     """Every stack file at the root, except the optional stacks the organisation does not use
-    (DATA without a data account, ``identity`` without Identity Center), and after each EXP stack
-    its model projects' stacks (``exp.<project>``, which have no file)."""
+    (DATA without a data account, ``identity`` without Identity Center, ``log-archive`` without
+    ``accounts.logArchive``), and after each EXP stack its model projects' stacks (``exp.<project>``,
+    which have no file)."""
     org = load_organization(root)
     names = []
     for name in list_stacks(root):
@@ -745,6 +746,8 @@ def default_stacks(root: Path = REPO_ROOT) -> list[str]:
             continue  # the DATA account is optional; its stack file may stay in the repo
         if role == "identity" and org.identity.mode != "identity-center":
             continue  # only Identity Center sign-in needs the identity stack
+        if role == "log-archive" and not org.has_log_archive:
+            continue  # the log-archive account is optional; without it each account keeps its audit bucket
         names.append(name)
         # Each model project's stack right after its EXP stack (it reads that stack's outputs).
         names += [project for project in project_stacks(root) if _account_stack(project) == name]

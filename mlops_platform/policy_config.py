@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from components.image_pipeline import privileged_project_names
-from mlops_core.config import load_organization
+from mlops_core.config import OrganizationConfig, load_organization
+from mlops_core.naming import audit_archive_bucket_name
 from mlops_core.paths import REPO_ROOT, policy_config_file
 from mlops_core.roles import ACCOUNT_ROLES, STACK_ROLES, STAGES
 from mlops_guard.allowlists import ecr_host, sagemaker_registry_hosts
@@ -66,26 +67,34 @@ def role_for_stack(stack: str) -> str | None:
 
 
 def generate_policy_config(
-    role: str, account_ids: Mapping[str, str], region: str, privileged_projects: Sequence[str] = ()
+    role: str,
+    account_ids: Mapping[str, str],
+    region: str,
+    privileged_projects: Sequence[str] = (),
+    log_archive: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """The ``--policy-pack-config`` document for stacks of ``role``.
 
     ``account_ids`` is role -> account id (the validated ``organization.yaml`` accounts); images may
     come from those accounts' ECR in ``region`` and from SageMaker's registries in ``region``.
     ``privileged_projects`` are the image-builder CodeBuild projects allowed privileged mode in the
-    image-build roles.
+    image-build roles. ``log_archive`` is (account, bucket) of ``accounts.logArchive``: a platform
+    account too (its key and bucket policies name it), and its bucket the one outside a stack that
+    trails and AWS Config may deliver to. It holds no images: not an approved registry.
     """
     if role not in STACK_ROLES:
         raise PolicyConfigError(f"unknown role {role!r}")
     platform_accounts = sorted(set(account_ids.values()))
     overrides = {
-        "platformAccountIds": platform_accounts,
+        "platformAccountIds": sorted({*platform_accounts, *([log_archive[0]] if log_archive else [])}),
         "approvedImageRegistries": sorted(
             {*sagemaker_registry_hosts([region]), *(ecr_host(a, region) for a in platform_accounts)}
         ),
     }
     if role in IMAGE_BUILD_ROLES and privileged_projects:
         overrides["privilegedProjects"] = sorted(privileged_projects)
+    if log_archive:
+        overrides["auditArchiveBucket"] = log_archive[1]
     document: dict[str, Any] = {"all": DEFAULT_LEVEL}
     for gp in ALL_POLICIES:
         entry = {k: v for k, v in overrides.items() if k in gp.config}
@@ -99,6 +108,12 @@ def generate_policy_config(
     return document
 
 
+def log_archive_of(org: OrganizationConfig) -> tuple[str, str] | None:
+    """(account, archive bucket) of ``accounts.logArchive``, or None without it."""
+    bucket = audit_archive_bucket_name(org)
+    return (str(org.accounts.log_archive), bucket) if bucket else None
+
+
 def render(document: Mapping[str, Any]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
@@ -108,8 +123,9 @@ def generate_all(root: Path = REPO_ROOT) -> dict[Path, str]:
     org = load_organization(root)
     accounts = org.accounts.by_role()
     privileged = privileged_project_names(org.platform_name)
+    archive = log_archive_of(org)
     return {
-        policy_config_file(root, role): render(generate_policy_config(role, accounts, org.region, privileged))
+        policy_config_file(root, role): render(generate_policy_config(role, accounts, org.region, privileged, archive))
         for role in STACK_ROLES
     }
 
@@ -119,8 +135,9 @@ def pack_configs(root: Path = REPO_ROOT) -> dict[str, PackConfig]:
     org = load_organization(root)
     accounts = org.accounts.by_role()
     privileged = privileged_project_names(org.platform_name)
+    archive = log_archive_of(org)
     return {
-        role: parse_pack_config(generate_policy_config(role, accounts, org.region, privileged), f"derived {role} config")
+        role: parse_pack_config(generate_policy_config(role, accounts, org.region, privileged, archive), f"derived {role} config")
         for role in STACK_ROLES
     }
 

@@ -16,6 +16,8 @@ import yaml
 from mlops_guard.registry import ALL_POLICIES
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "policies" / "fixtures"
+#: Stack policies with further golden stacks of their own (each a ``golden`` list and its ``mutations``).
+VARIANT_FIXTURES = {"audit-evidence-locked": "audit_archive.yaml"}
 BEGIN = "<!-- policy-case-counts:begin -->"
 END = "<!-- policy-case-counts:end -->"
 
@@ -37,6 +39,10 @@ def case_counts() -> dict[str, dict[str, int]]:
             "unknown": len(data.get("unknown", [])),
             "forms": len(form_cases),
         }
+        if gp.name in VARIANT_FIXTURES:
+            variants = [v for v in _load(VARIANT_FIXTURES[gp.name]).values() if isinstance(v, dict) and "golden" in v]
+            counts[gp.name]["golden"] += len(variants)
+            counts[gp.name]["mutations"] += sum(len(v.get("mutations", [])) for v in variants)
     return counts
 
 

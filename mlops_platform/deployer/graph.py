@@ -6,6 +6,7 @@
                            |      |      |
                      <p>-dev -> <p>-int -> <p>-prod      (serving stacks, project ``mlops-serving`` in ``serving/``)
     identity                                             (optional, Identity Center; needs nothing, needed by nothing)
+    log-archive -> every account stack                   (optional, accounts.logArchive; needs nothing)
 
 Edges are of two kinds, and both order a deploy the same way:
 
@@ -18,7 +19,9 @@ The graph is over stack *names*, derived from each stack's role, so a second sta
 in parallel. DATA is optional: when the organisation has no data account, exp has no upstream stack.
 The optional identity stack runs in the first wave, beside data. A model project's stack
 (``exp.<project>``, role exp) follows its EXP stack and runs beside res: changing one project
-changes only its stack.
+changes only its stack. The optional log-archive stack runs first of all: every account stack's
+CloudTrail and AWS Config deliver to its bucket and key, whose policies must admit them first
+(CreateTrail and PutDeliveryChannel check the bucket policy).
 Everything here is pure logic, tested without Pulumi.
 """
 
@@ -42,12 +45,13 @@ SERVING_DIR = "serving"
 #: Role -> the roles whose stacks must be deployed first (reference and promotion edges).
 ROLE_UPSTREAM: Mapping[str, tuple[str, ...]] = {
     "identity": (),
-    "data": (),
-    "exp": ("data",),
-    "res": ("exp",),
-    "dev": ("res",),
-    "int": ("dev",),  # promotion: the stage before
-    "prod": ("int",),  # promotion: the stage before
+    "log-archive": (),
+    "data": ("log-archive",),  # the archive's policies admit the account's trail and AWS Config
+    "exp": ("data", "log-archive"),
+    "res": ("exp", "log-archive"),
+    "dev": ("res", "log-archive"),
+    "int": ("dev", "log-archive"),  # promotion: the stage before
+    "prod": ("int", "log-archive"),  # promotion: the stage before
 }
 
 
@@ -190,7 +194,7 @@ def _upstream_stacks(role: str, stacks_by_role: Mapping[str, list[str]]) -> list
             result.extend(stacks_by_role[up_role])
         else:
             result.extend(_upstream_stacks(up_role, stacks_by_role))
-    return result
+    return list(dict.fromkeys(result))  # exp without DATA reaches log-archive twice: through data and directly
 
 
 def build_graph(

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pulumi
 
-from accounts import data, exp, exp_project_stack, identity, res, stage
+from accounts import data, exp, exp_project_stack, identity, log_archive, res, stage
 from accounts.common import AccountContext, baseline_for
-from mlops_core.config import IDENTITY_ROLE, StackSettings
+from mlops_core.config import IDENTITY_ROLE, LOG_ARCHIVE_ROLE, StackSettings
 from components.providers import account_provider
 
 _BUILDERS = {
@@ -23,6 +23,11 @@ _BUILDERS = {
     "int": stage.build,
     "prod": stage.build,
 }
+#: Stacks outside the workload accounts: no baseline, the builder gets the provider and returns its exports.
+_STANDALONE_BUILDERS = {
+    IDENTITY_ROLE: identity.build,  # management account: Identity Center only
+    LOG_ARCHIVE_ROLE: log_archive.build,  # accounts.logArchive: the audit archive only
+}
 
 
 def build_account(settings: StackSettings, project_root: Path, source_root: Path) -> AccountContext | None:
@@ -32,8 +37,8 @@ def build_account(settings: StackSettings, project_root: Path, source_root: Path
     ``source_root`` the one whose files it ships (sample data, the deployer bundle, image sources).
     """
     provider = account_provider(settings)
-    if settings.role == IDENTITY_ROLE:  # management account: Identity Center only, no baseline
-        for key, value in identity.build(settings, provider).items():
+    if settings.role in _STANDALONE_BUILDERS:
+        for key, value in _STANDALONE_BUILDERS[settings.role](settings, provider).items():
             pulumi.export(key, value)
         return None
     if settings.model_project is not None:  # a model project's stack in EXP: no baseline of its own

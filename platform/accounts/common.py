@@ -9,10 +9,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.audit_archive import AuditDestination, archive_destination
 from components.baseline import AccountBaseline, AccountBaselineArgs
 from components.people import PersonaRole, PersonaRoleArgs, sign_in_trust_policy
 from mlops_core import naming
-from mlops_core.config import StackSettings
+from mlops_core.config import OrganizationConfig, StackSettings
 
 
 @dataclass
@@ -51,7 +52,14 @@ def baseline_args(settings: StackSettings) -> AccountBaselineArgs:
         audit_bucket_name=naming.bucket_name(org, account, "audit"),
         switches=settings.config.baseline,
         audit_retention_days=org.audit_logs.retention_days,
+        audit_archive=audit_archive_of(org),
     )
+
+
+def audit_archive_of(org: OrganizationConfig) -> AuditDestination | None:
+    """The log archive every account delivers its evidence to, or None without ``accounts.logArchive``."""
+    bucket, key = naming.audit_archive_bucket_name(org), naming.audit_archive_key_alias_arn(org)
+    return archive_destination(bucket, key) if bucket and key else None
 
 
 def baseline_for(settings: StackSettings, provider: aws.Provider, project_root: Path, source_root: Path) -> AccountContext:

@@ -347,3 +347,13 @@ def test_with_identity_center_the_management_account_gets_the_deploy_role_too():
     assert settings.stack_accounts()["identity"] == "777777777777"
     ci = statement(deploy_trust_policy(settings, "777777777777"), "CiDeployIdentity")
     assert ci["Condition"] == {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{RES}:role/mlops-deploy"}}
+
+
+def test_with_a_log_archive_account_that_account_gets_the_deploy_role_too():
+    settings = BootstrapSettings(organization(accounts={"data": DATA, "exp": EXP, "res": RES, "dev": DEV, "int": INT,
+                                                        "prod": PROD, "logArchive": "777777777777"}), ADMIN)
+    assert settings.stack_accounts()["log-archive"] == "777777777777", settings.stack_accounts()
+
+
+def test_without_a_log_archive_account_no_log_archive_deploy_role():
+    assert "log-archive" not in BootstrapSettings(organization(), ADMIN).stack_accounts()

@@ -87,3 +87,18 @@ def test_serving_stack_name_needs_a_stage():
 def test_the_identity_stack_runs_in_the_first_wave_and_blocks_nothing():
     graph = build_graph({**SIX, "identity": "identity"})
     assert graph.waves()[0] == ["data", "identity"] and graph.descendants("identity") == set()
+
+
+def test_the_log_archive_stack_runs_first_and_every_account_stack_waits_for_it():
+    graph = build_graph({**SIX, "log-archive": "log-archive"})
+    assert graph.waves()[0] == ["log-archive"] and graph.descendants("log-archive") == set(SIX), graph.waves()
+
+
+def test_without_data_exp_waits_for_the_log_archive_once():
+    stacks = {name: role for name, role in SIX.items() if role != "data"}
+    graph = build_graph({**stacks, "log-archive": "log-archive"}, has_data_account=False)
+    assert graph.nodes["exp"].upstream == ("log-archive",), graph.nodes["exp"].upstream
+
+
+def test_without_a_log_archive_stack_the_account_stacks_keep_their_order():
+    assert build_graph(SIX).nodes["exp"].upstream == ("data",)

@@ -87,6 +87,18 @@ def test_the_identity_job_needs_only_the_tests_and_runs_only_with_identity_cente
     assert (job["needs"], job["if"]) == (["test"], "vars.HAS_IDENTITY_CENTER == 'true'")
 
 
+def test_the_log_archive_job_needs_only_the_tests_and_runs_only_with_a_log_archive():
+    job = load("deploy.yml")["jobs"]["log-archive"]
+    assert (job["needs"], job["if"], job["with"]["stack"]) == (["test"], "vars.HAS_LOG_ARCHIVE == 'true'", "log-archive")
+
+
+@pytest.mark.parametrize("stack", ["data", "exp"])
+def test_the_first_account_jobs_wait_for_the_log_archive_job_or_its_skip(stack):
+    job = load("deploy.yml")["jobs"][stack]
+    assert "log-archive" in job["needs"], f"job {stack} must need job log-archive"
+    assert "needs.log-archive.result == 'skipped'" in job["if"], f"job {stack} must also run when log-archive is skipped"
+
+
 def test_deploy_runs_on_pushes_to_main():
     assert load("deploy.yml")["on"]["push"]["branches"] == ["main"]
 

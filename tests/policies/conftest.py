@@ -92,10 +92,12 @@ def mutated(type_token: str, case: dict[str, Any], *, unknown_path: str | None =
     return resource(type_token, props)
 
 
-def stack_resources(case: dict[str, Any] | None = None, *, unknown: dict[str, Any] | None = None) -> list[Resource]:
-    """The golden stack with a stack case's edits applied."""
+def stack_resources(
+    case: dict[str, Any] | None = None, *, unknown: dict[str, Any] | None = None, golden: list[dict[str, Any]] | None = None
+) -> list[Resource]:
+    """The golden stack (``golden``, default golden_stack.yaml) with a stack case's edits applied."""
     case = case or {}
-    items = copy.deepcopy(GOLDEN_STACK)
+    items = copy.deepcopy(GOLDEN_STACK if golden is None else golden)
     removed = set(case.get("remove", []))
     items = [i for i in items if i["name"] not in removed]
     by_name = {i["name"]: i for i in items}

@@ -528,24 +528,36 @@ def _denies_evidence_deletion(policy: Any) -> bool | None:
     control="LOG-AUDIT-IMMUTABLE",
     description="Every bucket a CloudTrail trail or AWS Config delivers to has Object Lock in COMPLIANCE mode for at "
     "least the configured days and a bucket policy denying everyone object (version) deletion; a destination "
-    "outside the stack is not evaluated, never passed.",
+    "outside the stack is not evaluated, never passed, unless it is the configured log-archive bucket "
+    "(auditArchiveBucket), which is judged the same way in the stack that declares it.",
     severity="critical",
     types=(*BUCKET_TYPES, TRAIL_TYPE, CONFIG_DELIVERY_TYPE, *OBJECT_LOCK_TYPES, POLICY_TYPE),
     remediation="SecureBucket(object_lock_days=auditLogs.retentionDays) plus components.secure_bucket.deny_delete_statement "
-    "(AccountBaseline does both for its audit bucket).",
-    config={"minimumAuditRetentionDays": {"type": "integer", "minimum": 1, "default": 365}},
+    "(AccountBaseline does both for its audit bucket, AuditArchive for the log archive); deliver to another account "
+    "only to the log archive (organization.yaml accounts.logArchive).",
+    config={
+        "minimumAuditRetentionDays": {"type": "integer", "minimum": 1, "default": 365},
+        "auditArchiveBucket": {"type": "string", "default": ""},
+    },
 )
 def audit_evidence_locked(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
     minimum = int(config.get("minimumAuditRetentionDays", 365))
+    archive = str(config.get("auditArchiveBucket") or "")
     index = Index(resources, BUCKET_TYPES)
     locks = _children(resources, index, OBJECT_LOCK_TYPES, "bucket", BUCKET_TYPES)
     policies = _children(resources, index, (POLICY_TYPE,), "bucket", BUCKET_TYPES)
+    evidence: dict[str, Resource] = {}
     for source in (r for r in resources if r.type in (TRAIL_TYPE, CONFIG_DELIVERY_TYPE)):
         targets = index.targets(source, "s3BucketName", BUCKET_TYPES)
+        if not targets and archive and lookup(source.props, "s3BucketName") == archive:
+            continue  # the log archive: judged in the log-archive stack, which declares it
         if not targets:
             report.unknown(f"{source.name}: its delivery bucket is not declared in this stack; its lock is not evaluated here")
-        for bucket in targets:
-            _judge_evidence_bucket(report, bucket, locks.get(bucket.urn, []), policies.get(bucket.urn, []), minimum)
+        evidence.update((bucket.urn, bucket) for bucket in targets)
+    if archive:  # the log-archive stack: the archive bucket is evidence even with no trail here
+        evidence.update((b.urn, b) for b in _buckets(resources) if lookup(b.props, "bucket") == archive)
+    for bucket in evidence.values():
+        _judge_evidence_bucket(report, bucket, locks.get(bucket.urn, []), policies.get(bucket.urn, []), minimum)
 
 
 def _judge_evidence_bucket(report: Report, bucket: Resource, locks: list[Resource], policies: list[Resource], minimum: int) -> None:
