@@ -83,7 +83,8 @@ class ConfigError(Exception):
 
     @classmethod
     def of(cls, problems: Iterable[Problem]) -> ConfigError:
-        gathered = list(problems)
+        # Once each: a model project's stack reports its account stack file's problems too.
+        gathered = list(dict.fromkeys(problems))
         if not gathered:
             raise ValueError("ConfigError.of needs at least one problem")
         return cls("", "", "", problems=gathered)
@@ -917,9 +918,17 @@ def _az_region(source: str, az_ids: list[str], region: str) -> list[Problem]:
                     f"{', '.join(foreign)} not in region {region} (organization.yaml region; its AZ IDs are {prefix}-az<n>)")]
 
 
+def _source_file(stack: str, root: Path) -> str:
+    """The file a stack's config comes from: its own, or (a model project's stack) its account stack's."""
+    account_stack, separator, _ = stack.rpartition(PROJECT_STACK_SEPARATOR)
+    if separator and not stack_file(stack, root).exists() and stack_file(account_stack, root).exists():
+        return stack_file(account_stack, root).name
+    return stack_file(stack, root).name
+
+
 def _with_organization(stack: str, config: StackConfig, org: OrganizationConfig, root: Path) -> list[Problem]:
     """Checks of a valid stack config against the organisation and the other stacks."""
-    source = f"Pulumi.{stack}.yaml"
+    source = _source_file(stack, root)
     if config.role == "data" and not org.has_data_account:
         return [Problem(source, "mlops:role", "is 'data' but organization.yaml has no accounts.data")]
     if config.role == IDENTITY_ROLE:
@@ -944,7 +953,7 @@ def _stack_problems(
     stack: str, config: Mapping[str, Any], root: Path, org: OrganizationConfig | None
 ) -> tuple[StackConfig | None, list[Problem]]:
     """One stack's config validated (against ``org`` when it is valid), with every problem found."""
-    source = f"Pulumi.{stack}.yaml"
+    source = _source_file(stack, root)
     values, problems = _namespace_values(source, config)
     problems += _foreign_keys(source, config)
     try:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mlops_core.config import PROJECT_STACK_SEPARATOR
 from mlops_core.paths import REPO_ROOT
 from mlops_platform.harness import StackPlan, plan_stacks
 
@@ -15,6 +16,13 @@ from mlops_platform.harness import StackPlan, plan_stacks
 def platform_plans() -> dict[str, StackPlan]:
     """Every committed platform stack, run under mocks with known outputs."""
     return plan_stacks()
+
+
+@pytest.fixture(scope="session")
+def account_plans(platform_plans) -> dict[str, StackPlan]:
+    """The account stacks, each with its baseline: every platform stack but the model projects'
+    stacks (``exp.<project>``), which share their EXP stack's VPC, keys and audit."""
+    return {name: plan for name, plan in platform_plans.items() if PROJECT_STACK_SEPARATOR not in name}
 
 
 @pytest.fixture(scope="session")

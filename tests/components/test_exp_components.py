@@ -14,7 +14,7 @@ from component_helpers import (
     VPC_ID, as_list, document, only, statement,
 )
 from components.build_pipeline import ModelBuildPipeline, ModelBuildPipelineArgs
-from components.model_project import ModelProject, ModelProjectArgs
+from components.model_project import ModelProject, ModelProjectArgs, ProjectIdentity, ProjectIdentityArgs
 from components.service_catalog import ModelBuildingProduct, ModelBuildingProductArgs, TemplateSettings
 from components.studio import Studio, StudioArgs, StudioUser
 from mlops_pipelines import AthenaSource, package_seed_code, sample_data_object
@@ -30,13 +30,19 @@ READERS = {STAGE_ACCOUNT: [f"arn:aws:iam::{STAGE_ACCOUNT}:role/acme-serving-pump
 
 
 def project_plan(stage_account_ids: list[str], readers: dict[str, list[str]]) -> DeclarationPlan:
+    """A project's two parts together: its identity (the account stack's) and its resources (its own stack's)."""
     def declare():
+        ProjectIdentity(
+            "pump",
+            ProjectIdentityArgs(project="pump-pm", account_id=ACCOUNT, role_name="acme-project-pump-pm", vpc_id=VPC_ID,
+                                vpc_cidr=VPC_CIDR, s3_prefix_list_id=PREFIX_LIST_ID),
+        )
         ModelProject(
             "pump",
             ModelProjectArgs(
                 project="pump-pm", description="", platform_name="acme", account_id=ACCOUNT, region=REGION, model_package_group="pump-pm",
-                bucket_name="acme-pump-pm", access_log_bucket="acme-access-logs", role_name="acme-project-pump-pm",
-                key_alias="alias/acme-project-pump-pm", vpc_id=VPC_ID, vpc_cidr=VPC_CIDR, s3_prefix_list_id=PREFIX_LIST_ID,
+                bucket_name="acme-pump-pm", access_log_bucket="acme-access-logs",
+                role_arn=f"arn:aws:iam::{ACCOUNT}:role/acme-project-pump-pm", key_alias="alias/acme-project-pump-pm",
                 res_account_id=RES_ACCOUNT, stage_account_ids=stage_account_ids, reader_role_patterns=readers,
                 exempt_principal_arns=[f"arn:aws:iam::{ACCOUNT}:role/acme-deploy"], event_bus_arn=BUS_ARN, events_role_arn=EVENTS_ROLE,
             ),

@@ -8,7 +8,7 @@ import pulumi_aws as aws
 import pytest
 
 from component_helpers import ACCOUNT, REGION, SECURITY_GROUP_IDS, SUBNET_IDS, depends_on, document
-from components.guardrails import SageMakerGuardrails, SageMakerGuardrailsArgs
+from components.guardrails import RoleGuardrails, RoleGuardrailsArgs, SageMakerGuardrails, SageMakerGuardrailsArgs
 from mlops_platform.harness import DeclarationPlan, plan_declaration
 
 ENDPOINT = "vpce-0123456789abcdef0"
@@ -73,3 +73,43 @@ def test_attach_adds_both_policies_to_the_role(plan) -> None:
     attachments = plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     attached = {kind for kind, policy in policies(plan).items() for a in attachments if depends_on(a, "policyArn", policy)}
     assert attached == set(policies(plan)), f"attach(): one attachment per deny policy, got {attached}"
+
+
+# ---- RoleGuardrails: both guardrails on a role another stack declares ---------------------------
+
+ENCRYPTION_ARN = f"arn:aws:iam::{ACCOUNT}:policy/acme-sagemaker-deny-encryption"
+JOBS_GROUP = "sg-0aaaaaaaaaaaaaaa1"
+
+
+@pytest.fixture(scope="module")
+def role_plan() -> DeclarationPlan:
+    def declare():
+        RoleGuardrails(
+            "pump-role-guardrails",
+            RoleGuardrailsArgs(name_prefix="acme", scope="project-pump", role_name="acme-project-pump", subnet_ids=SUBNET_IDS,
+                               security_group_ids=[JOBS_GROUP], sagemaker_api_endpoint_ids=[ENDPOINT],
+                               encryption_policy_arn=ENCRYPTION_ARN,
+                               previous_names={"pump-role-guardrails-sagemaker-deny-network-policy": "old-network-policy"}),
+        )
+
+    return plan_declaration(declare, account=ACCOUNT, region=REGION)
+
+
+def test_role_guardrails_network_policy_admits_only_the_given_groups(role_plan) -> None:
+    (policy,) = role_plan.of_type("aws:iam/policy:Policy")
+    (deny,) = [s for s in document(policy)["Statement"] if s["Sid"] == "DenyUnapprovedSecurityGroups"]
+    allowed = deny["Condition"]["ForAnyValue:StringNotEquals"]["sagemaker:VpcSecurityGroupIds"]
+    assert allowed == [JOBS_GROUP], f"{policy.name}: the role's own network guardrail admits {allowed}, not only its jobs group"
+
+
+def test_role_guardrails_attach_both_kinds_to_the_named_role(role_plan) -> None:
+    attachments = role_plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert {a.inputs["role"] for a in attachments} == {"acme-project-pump"}, [a.inputs for a in attachments]
+    assert ENCRYPTION_ARN in {a.inputs["policyArn"] for a in attachments} and len(attachments) == 2, (
+        "RoleGuardrails: the network policy and the account's shared encryption policy, attached"
+    )
+
+
+def test_role_guardrails_alias_a_moved_policy_at_the_stack_root(role_plan) -> None:
+    (policy,) = role_plan.of_type("aws:iam/policy:Policy")
+    assert policy.aliases == [{"name": "old-network-policy", "type": None, "parent": ""}], policy.aliases

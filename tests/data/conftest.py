@@ -11,7 +11,7 @@ import pytest
 from mlops_core.paths import REPO_ROOT
 
 from mlops_core.config import OrganizationConfig, load_organization
-from mlops_platform.harness import StackPlan, plan_stack
+from mlops_platform.harness import StackPlan, account_plan, plan_stack
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +26,8 @@ def data_plan() -> StackPlan:
 
 @pytest.fixture(scope="session")
 def exp_plan() -> StackPlan:
-    return plan_stack("exp")
+    """The EXP account: the exp stack and its model projects' stacks."""
+    return account_plan("exp")
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ import yaml
 
 from mlops_core.config import load_organization
 from mlops_core.paths import REPO_ROOT
-from mlops_platform.harness import StackPlan, plan_stack
+from mlops_platform.harness import StackPlan, account_plan, plan_stack
 
 OVERRIDE = "mlops-ci-deployer"
 
@@ -38,7 +38,7 @@ def overridden(tmp_path_factory) -> dict[str, StackPlan]:
     (root / "platform").symlink_to(REPO_ROOT / "platform", target_is_directory=True)
     for stack in ("data", "exp"):
         _with_override(root, stack)
-    return {stack: plan_stack(stack, root=root) for stack in ("data", "exp")}
+    return {"data": plan_stack("data", root=root), "exp": account_plan("exp", root=root)}
 
 
 def _role(plan: StackPlan, name: str) -> str:

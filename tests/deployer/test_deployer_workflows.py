@@ -47,9 +47,20 @@ def test_pull_requests_upload_the_guardrail_sarif_to_code_scanning():
 
 
 def test_pull_request_previews_run_per_stack_only_with_credentials():
-    job = load("pull-request.yml")["jobs"]["preview"]
-    assert set(job["strategy"]["matrix"]["stack"]) == set(SIX)
+    jobs = load("pull-request.yml")["jobs"]
+    job = jobs["preview"]
+    # One preview per stack the platform has, the model projects' stacks included: the list is computed.
+    assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}", job["strategy"]
+    assert "mlops-platform stacks --json" in steps_text(jobs["stacks"]) and "stacks" in job["needs"]
     assert "vars.AWS_PREVIEW_ROLE_ARN != ''" in job["if"]
+
+
+def test_main_deploys_one_matrix_job_per_model_project_stack_after_exp():
+    jobs = load("deploy.yml")["jobs"]
+    job = jobs["exp-projects"]
+    assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.project-stacks.outputs.stacks) }}", job["strategy"]
+    assert "exp" in job["needs"] and job["with"]["stack"] == "${{ matrix.stack }}", job
+    assert "mlops-platform stacks --project-stacks --json" in steps_text(jobs["project-stacks"])
 
 
 def test_pull_request_previews_use_the_policy_gated_preview_of_the_deployer():

@@ -1,6 +1,7 @@
 """Security properties of every stack's baseline, asserted on the inputs the engine would receive.
 
-Each test checks one property over all six stacks and names the offending resource.
+Each test checks one property over every account stack (the model projects' stacks have no baseline)
+and names the offending resource.
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ def test_provider_applies_default_tags(platform_plans) -> None:
 # ---- network ---------------------------------------------------------------------------------
 
 
-def test_every_stack_has_exactly_one_vpc_with_dns(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_every_stack_has_exactly_one_vpc_with_dns(account_plans) -> None:
+    for stack, plan in account_plans.items():
         vpcs = plan.of_type("aws:ec2/vpc:Vpc")
         assert len(vpcs) == 1, f"{stack}: {len(vpcs)} VPCs"
         assert vpcs[0].inputs["enableDnsSupport"] and vpcs[0].inputs["enableDnsHostnames"], f"{stack}: {vpcs[0].urn}"
@@ -96,16 +97,16 @@ def test_subnets_never_map_public_ips(platform_plans) -> None:
         assert subnet.inputs.get("mapPublicIpOnLaunch") is False, f"{stack}: {subnet.urn} maps public IPs"
 
 
-def test_subnets_use_the_configured_az_ids(platform_plans) -> None:
+def test_subnets_use_the_configured_az_ids(account_plans) -> None:
     from mlops_core.config import load_settings
 
-    for stack, plan in platform_plans.items():
+    for stack, plan in account_plans.items():
         az_ids = sorted(s.inputs["availabilityZoneId"] for s in plan.of_type("aws:ec2/subnet:Subnet"))
         assert az_ids == sorted(load_settings(stack).config.az_ids), f"{stack}: subnets in {az_ids}"
 
 
-def test_subnets_lie_inside_the_vpc_and_do_not_overlap(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_subnets_lie_inside_the_vpc_and_do_not_overlap(account_plans) -> None:
+    for stack, plan in account_plans.items():
         vpc = ipaddress.IPv4Network(plan.of_type("aws:ec2/vpc:Vpc")[0].inputs["cidrBlock"])
         nets = [ipaddress.IPv4Network(s.inputs["cidrBlock"]) for s in plan.of_type("aws:ec2/subnet:Subnet")]
         assert all(n.subnet_of(vpc) for n in nets), f"{stack}: subnet outside {vpc}"
@@ -117,8 +118,8 @@ def test_route_tables_have_no_routes(platform_plans) -> None:
         assert not table.inputs.get("routes"), f"{stack}: {table.urn} has routes {table.inputs.get('routes')}"
 
 
-def test_default_security_group_has_no_rules(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_default_security_group_has_no_rules(account_plans) -> None:
+    for stack, plan in account_plans.items():
         groups = plan.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
         assert len(groups) == 1, f"{stack}: the default security group is not managed"
         assert groups[0].inputs.get("ingress", []) == [] and groups[0].inputs.get("egress", []) == [], (
@@ -126,14 +127,14 @@ def test_default_security_group_has_no_rules(platform_plans) -> None:
         )
 
 
-def test_flow_logs_capture_all_traffic(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_flow_logs_capture_all_traffic(account_plans) -> None:
+    for stack, plan in account_plans.items():
         logs = plan.of_type("aws:ec2/flowLog:FlowLog")
         assert len(logs) == 1 and logs[0].inputs["trafficType"] == "ALL", f"{stack}: flow logs {logs}"
 
 
-def test_flow_log_group_is_kms_encrypted_and_kept_a_year(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_flow_log_group_is_kms_encrypted_and_kept_a_year(account_plans) -> None:
+    for stack, plan in account_plans.items():
         (flow_log,) = plan.of_type("aws:ec2/flowLog:FlowLog")
         group = next(
             g for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup") if depends_on(flow_log, "logDestination", g)
@@ -142,8 +143,8 @@ def test_flow_log_group_is_kms_encrypted_and_kept_a_year(platform_plans) -> None
         assert group.inputs["retentionInDays"] >= 365, f"{stack}: {group.urn} kept {group.inputs['retentionInDays']} days"
 
 
-def test_flow_log_role_trusts_only_flow_logs_of_this_account(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_flow_log_role_trusts_only_flow_logs_of_this_account(account_plans) -> None:
+    for stack, plan in account_plans.items():
         (flow_log,) = plan.of_type("aws:ec2/flowLog:FlowLog")
         role = next(r for r in plan.of_type("aws:iam/role:Role") if depends_on(flow_log, "iamRoleArn", r))
         (trust,) = doc(role.inputs["assumeRolePolicy"])["Statement"]
@@ -151,8 +152,8 @@ def test_flow_log_role_trusts_only_flow_logs_of_this_account(platform_plans) -> 
         assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == plan.account_id, f"{stack}: {role.urn}"
 
 
-def test_endpoint_security_group_admits_only_https_from_the_vpc(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_endpoint_security_group_admits_only_https_from_the_vpc(account_plans) -> None:
+    for stack, plan in account_plans.items():
         cidr = plan.of_type("aws:ec2/vpc:Vpc")[0].inputs["cidrBlock"]
         group = next(g for g in plan.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("endpoints-sg"))
         (rule,) = group.inputs["ingress"]
@@ -161,8 +162,8 @@ def test_endpoint_security_group_admits_only_https_from_the_vpc(platform_plans) 
         assert group.inputs.get("egress") == [], f"{stack}: {group.urn} allows egress"
 
 
-def test_at_least_six_interface_endpoints_with_private_dns(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_at_least_six_interface_endpoints_with_private_dns(account_plans) -> None:
+    for stack, plan in account_plans.items():
         interface = [e for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Interface"]
         assert len(interface) >= 6, f"{stack}: only {len(interface)} interface endpoints"
         for endpoint in interface:
@@ -192,8 +193,8 @@ def test_stage_accounts_get_private_api_and_runtime_endpoints(platform_plans, st
         assert f"com.amazonaws.eu-central-1.{service}" in names, f"{stage}: no {service} endpoint"
 
 
-def test_s3_gateway_policy_admits_platform_and_aws_owned_buckets(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_s3_gateway_policy_admits_platform_and_aws_owned_buckets(account_plans) -> None:
+    for stack, plan in account_plans.items():
         gateway = next(e for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway")
         resources_allowed = {r for s in doc(gateway.inputs["policy"])["Statement"] for r in s["Resource"]}
         assert "arn:aws:s3:::mlops-*/*" in resources_allowed, f"{stack}: {gateway.urn} blocks platform buckets"
@@ -328,8 +329,8 @@ def test_data_bearing_buckets_are_protected(platform_plans) -> None:
             assert bucket.protect, f"{stack}: {bucket.urn} is not protected"
 
 
-def test_access_log_bucket_is_the_marked_sse_s3_exception(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_access_log_bucket_is_the_marked_sse_s3_exception(account_plans) -> None:
+    for stack, plan in account_plans.items():
         marked = [b for b in plan.of_type("aws:s3/bucket:Bucket") if (b.inputs.get("tags") or {}).get("mlops:access-log-bucket") == "true"]
         assert len(marked) == 1, f"{stack}: {len(marked)} marked access-log buckets"
         (sse,) = _bucket_children(plan, marked[0], "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
@@ -337,8 +338,8 @@ def test_access_log_bucket_is_the_marked_sse_s3_exception(platform_plans) -> Non
         assert not _bucket_children(plan, marked[0], "aws:s3/bucketLogging:BucketLogging"), f"{stack}: log bucket logs to itself"
 
 
-def test_account_level_public_access_block(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_account_level_public_access_block(account_plans) -> None:
+    for stack, plan in account_plans.items():
         (block,) = plan.of_type("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock")
         assert block.inputs["blockPublicPolicy"] and block.inputs["restrictPublicBuckets"], f"{stack}: {block.urn}"
 
@@ -346,20 +347,20 @@ def test_account_level_public_access_block(platform_plans) -> None:
 # ---- account services ------------------------------------------------------------------------
 
 
-def test_ebs_encryption_by_default_with_the_platform_key(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_ebs_encryption_by_default_with_the_platform_key(account_plans) -> None:
+    for stack, plan in account_plans.items():
         (enabled,) = plan.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault")
         (default_key,) = plan.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
         assert enabled.inputs["enabled"] is True and default_key.inputs["keyArn"].startswith("arn:aws:kms:"), stack
 
 
-def test_access_analyzer_in_every_account(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_access_analyzer_in_every_account(account_plans) -> None:
+    for stack, plan in account_plans.items():
         assert plan.of_type("aws:accessanalyzer/analyzer:Analyzer"), f"{stack}: no IAM Access Analyzer"
 
 
-def test_cloudtrail_is_encrypted_validated_and_sent_to_logs(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_cloudtrail_is_encrypted_validated_and_sent_to_logs(account_plans) -> None:
+    for stack, plan in account_plans.items():
         (trail,) = plan.of_type("aws:cloudtrail/trail:Trail")
         inputs = trail.inputs
         assert inputs["kmsKeyId"].startswith("arn:aws:kms:"), f"{stack}: {trail.urn} not KMS-encrypted"
@@ -368,8 +369,8 @@ def test_cloudtrail_is_encrypted_validated_and_sent_to_logs(platform_plans) -> N
         assert inputs["cloudWatchLogsGroupArn"].endswith(":*") and inputs["cloudWatchLogsRoleArn"], f"{stack}: {trail.urn}"
 
 
-def test_config_records_everything_to_an_encrypted_channel(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_config_records_everything_to_an_encrypted_channel(account_plans) -> None:
+    for stack, plan in account_plans.items():
         (recorder,) = plan.of_type("aws:cfg/recorder:Recorder")
         (channel,) = plan.of_type("aws:cfg/deliveryChannel:DeliveryChannel")
         (status,) = plan.of_type("aws:cfg/recorderStatus:RecorderStatus")
@@ -378,20 +379,20 @@ def test_config_records_everything_to_an_encrypted_channel(platform_plans) -> No
         assert status.inputs["isEnabled"] is True, f"{stack}: {status.urn}"
 
 
-def test_security_hub_runs_fsbp(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_security_hub_runs_fsbp(account_plans) -> None:
+    for stack, plan in account_plans.items():
         standards = [s.inputs["standardsArn"] for s in plan.of_type("aws:securityhub/standardsSubscription:StandardsSubscription")]
         assert any("aws-foundational-security-best-practices" in arn for arn in standards), f"{stack}: {standards}"
 
 
-def test_guardduty_detector_enabled(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_guardduty_detector_enabled(account_plans) -> None:
+    for stack, plan in account_plans.items():
         (detector,) = plan.of_type("aws:guardduty/detector:Detector")
         assert detector.inputs["enable"] is True, f"{stack}: {detector.urn}"
 
 
-def test_budget_alerts_go_to_an_encrypted_topic(platform_plans) -> None:
-    for stack, plan in platform_plans.items():
+def test_budget_alerts_go_to_an_encrypted_topic(account_plans) -> None:
+    for stack, plan in account_plans.items():
         (budget,) = plan.of_type("aws:budgets/budget:Budget")
         topic = next(t for t in plan.of_type("aws:sns/topic:Topic") if t.name.endswith("-alerts"))
         assert topic.inputs["kmsMasterKeyId"].startswith("arn:aws:kms:"), f"{stack}: {topic.urn} unencrypted"
@@ -429,9 +430,9 @@ def test_central_services_can_be_switched_off(repo_copy, switch: str, type_token
     assert plan.of_type("aws:ec2/flowLog:FlowLog"), "switching a central service off must not drop the baseline"
 
 
-def test_only_the_res_gateway_allows_bucket_management(platform_plans) -> None:
+def test_only_the_res_gateway_allows_bucket_management(account_plans) -> None:
     """Deploys run in RES and create buckets in other accounts; workload VPCs only touch objects."""
-    for stack, plan in platform_plans.items():
+    for stack, plan in account_plans.items():
         gateway = next(e for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway")
         sids = {s["Sid"] for s in doc(gateway.inputs["policy"])["Statement"]}
         assert ("PlatformBucketManagement" in sids) == (plan.role == "res"), f"{stack}: {gateway.urn} statements {sids}"

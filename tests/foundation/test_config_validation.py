@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from mlops_core.paths import REPO_ROOT
-from mlops_core.config import ConfigError, load_settings, read_stack_config
+from mlops_core.config import ConfigError, list_stacks, load_settings, read_stack_config
 from mlops_platform.harness import PLATFORM_PROJECT, PlanError, run_program
 
 
@@ -176,3 +176,32 @@ def test_role_is_read_from_config_not_the_stack_name(repo_copy: Path) -> None:
     doc["config"]["mlops:vpcCidr"] = "10.70.0.0/20"
     (repo_copy / "Pulumi.prod-eu.yaml").write_text(yaml.safe_dump(doc))
     assert load_settings("prod-eu", repo_copy).role == "prod"
+
+
+# ---- the model projects' stacks (exp.<project>): config derived, never a file --------------------
+
+
+def test_a_project_stack_config_is_its_exp_stack_config_and_its_project() -> None:
+    derived = read_stack_config("exp.weld-gun-pm", REPO_ROOT)
+    assert derived == {**read_stack_config("exp", REPO_ROOT), "mlops:modelProject": "weld-gun-pm"}, derived
+
+
+def test_a_stack_of_an_unknown_project_is_one_line_naming_the_projects() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings("exp.paint-shop", REPO_ROOT)
+    assert str(error.value).count("\n") == 0 and "'paint-shop' is not a model project" in str(error.value), str(error.value)
+
+
+def test_model_project_on_a_stage_stack_is_refused(repo_copy: Path) -> None:
+    doc = yaml.safe_load((repo_copy / "Pulumi.dev.yaml").read_text())
+    doc["config"]["mlops:modelProject"] = "weld-gun-pm"
+    (repo_copy / "Pulumi.dev.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(ConfigError) as error:
+        load_settings("dev", repo_copy)
+    assert "only EXP holds model projects" in str(error.value), str(error.value)
+
+
+def test_a_written_project_stack_file_is_not_an_account_stack(repo_copy: Path) -> None:
+    # A deploy's working copy may leave Pulumi.exp.<project>.yaml beside Pulumi.exp.yaml.
+    (repo_copy / "Pulumi.exp.weld-gun-pm.yaml").write_text("config: {}\n")
+    assert "exp.weld-gun-pm" not in list_stacks(repo_copy), list_stacks(repo_copy)
