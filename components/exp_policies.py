@@ -23,6 +23,7 @@ Who may do what is the persona x action matrix :data:`PERSONA_MATRIX` (also the 
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import json
 from dataclasses import dataclass, field
@@ -82,6 +83,21 @@ PIPELINE_ACTIONS = [
 
 
 @dataclass(frozen=True)
+class ProjectQuery:
+    """What querying a project's shared data sets through its Athena workgroup touches (plain strings)."""
+
+    project: str
+    workgroup_arn: str
+    results_bucket_arn: str
+    """Results live under ``<project>/`` of this bucket, encrypted with the project key."""
+    catalog_resources: tuple[str, ...]
+    """Glue catalog ARNs of the resource links in EXP and their target databases in DATA."""
+    data_key_arns: str
+    """``arn:aws:kms:<region>:<data>:key/*``: the DATA catalog key, narrowed by its alias."""
+    data_key_alias: str
+
+
+@dataclass(frozen=True)
 class ProjectResources:
     """The resources of one model project that policies name (plain strings, known at apply)."""
 
@@ -91,6 +107,40 @@ class ProjectResources:
     model_package_group: str
     role_arn: str
     """The project role (pipeline and jobs)."""
+    query: ProjectQuery | None = None
+    """Its shared data, when the project was given any (members query it from notebooks)."""
+
+
+def query_statements(queries: list[ProjectQuery]) -> list[dict[str, Any]]:
+    """Query some projects' shared data through their workgroups. Lake Formation decides which columns
+    and rows; IAM only opens the doors: the workgroups, the catalog objects of the links and their
+    targets, credential vending, the projects' result prefixes, decrypting the DATA catalog (by alias).
+    The results' key is the project key, which the project statements grant."""
+    if not queries:
+        return []
+    buckets = sorted({q.results_bucket_arn for q in queries})
+    return [
+        statement(
+            "QueryInOwnWorkgroup",
+            ["athena:GetQueryExecution", "athena:GetQueryResults", "athena:GetWorkGroup", "athena:StartQueryExecution",
+             "athena:StopQueryExecution"],
+            sorted(q.workgroup_arn for q in queries),
+        ),
+        statement(
+            "ReadSharedCatalog",
+            ["glue:GetDatabase", "glue:GetDatabases", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"],
+            sorted({arn for q in queries for arn in q.catalog_resources}),
+        ),
+        # Lake Formation vends S3 credentials for the granted columns; the action has no resource type.
+        statement("LakeFormationCredentials", ["lakeformation:GetDataAccess"], "*"),
+        statement("LocateResultsBucket", ["s3:GetBucketLocation"], buckets),
+        statement("ListOwnResults", ["s3:ListBucket"], buckets,
+                  condition={"StringLike": {"s3:prefix": sorted(f"{q.project}/*" for q in queries)}}),
+        statement("ReadWriteOwnResults", ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                  sorted(f"{q.results_bucket_arn}/{q.project}/*" for q in queries)),
+        statement("DecryptDataCatalog", ["kms:Decrypt"], sorted({q.data_key_arns for q in queries}),
+                  condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": sorted({q.data_key_alias for q in queries})}}),
+    ]
 
 
 @dataclass(frozen=True)
@@ -453,7 +503,8 @@ def execution_role_base_policy(persona: str, user: str, execution_role_arn: str,
 
 def project_access_policy(persona: str, projects: list[ProjectResources], ctx: ExpPolicyContext) -> dict[str, Any]:
     """What a data scientist may do in some of their projects: artifacts, keys, registry, pipelines,
-    passing the project roles; approving versions for leads."""
+    their shared data through the projects' workgroups, passing the project roles; approving
+    versions for leads."""
     if persona not in DATA_PERSONAS:
         raise ValueError(f"{persona!r} has no Studio execution role")
     if not projects:
@@ -466,6 +517,7 @@ def project_access_policy(persona: str, projects: list[ProjectResources], ctx: E
             condition={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
         ),
         *_project_statements(projects, ctx),
+        *query_statements([p.query for p in projects if p.query is not None]),
     ]
     if persona == "lead":
         statements.append(
@@ -479,21 +531,78 @@ def project_access_policy(persona: str, projects: list[ProjectResources], ctx: E
     return policy_document(statements)
 
 
-def project_access_chunks(
+def project_access_documents(
     persona: str, projects: list[ProjectResources], ctx: ExpPolicyContext, limit: int = MAX_MANAGED_POLICY_CHARS
-) -> list[list[str]]:
-    """The user's projects (sorted) in groups whose :func:`project_access_policy` each fits ``limit``
-    characters: one managed policy per group, so no document grows with the user's project count."""
-    chunks: list[list[ProjectResources]] = []
-    for project in sorted(projects, key=lambda p: p.name):
-        candidate = [*chunks[-1], project] if chunks else [project]
-        if chunks and _size(project_access_policy(persona, candidate, ctx)) <= limit:
-            chunks[-1] = candidate
+) -> list[dict[str, Any]]:
+    """:func:`project_access_policy` of all the user's projects, packed into documents of at most
+    ``limit`` characters each (one managed policy each). Statements go in order; one that does not fit
+    the room left is split over its resources (or its one multi-valued condition): the part that fits
+    stays, the rest opens the next document. The parts allow together what the statement allowed, and
+    each project costs its ARNs only, not a copy of every action list: a lead in forty projects fits
+    in eight managed policies."""
+    documents: list[list[dict[str, Any]]] = [[]]
+    for whole in project_access_policy(persona, projects, ctx)["Statement"]:
+        rest: dict[str, Any] | None = whole
+        part = 0
+        while rest is not None:
+            if _size(policy_document([*documents[-1], rest])) <= limit:
+                documents[-1].append(_named(rest, whole, part + 1))
+                break
+            head, rest = _split_to_fit(rest, documents[-1], limit)
+            if head is None:
+                if not documents[-1]:
+                    raise ValueError(f"statement {whole['Sid']}: one of its values alone exceeds {limit} characters")
+                documents.append([])
+                continue
+            part += 1
+            documents[-1].append(_named(head, whole, part))
+            documents.append([])
+    return [policy_document(statements) for statements in documents if statements]
+
+
+def _named(piece: dict[str, Any], whole: dict[str, Any], part: int) -> dict[str, Any]:
+    """A part of a split statement gets its own Sid (Sids are unique within a document)."""
+    return piece if piece is whole else {**piece, "Sid": f"{whole['Sid']}{part}"}
+
+
+def _split_to_fit(whole: dict[str, Any], room: list[dict[str, Any]], limit: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The largest leading part of ``whole`` that fits beside ``room``, and the rest (None: nothing fits)."""
+    key, values = _splittable(whole)
+    if whole["Effect"] != "Allow" or key is None:
+        if not room:
+            raise ValueError(f"statement {whole['Sid']} alone exceeds {limit} characters")
+        return None, whole
+    fits = 0
+    low, high = 1, len(values) - 1
+    while low <= high:  # the most values whose part still fits
+        middle = (low + high) // 2
+        if _size(policy_document([*room, _with_values(whole, key, values[:middle])])) <= limit:
+            fits, low = middle, middle + 1
         else:
-            if _size(project_access_policy(persona, [project], ctx)) > limit:
-                raise ValueError(f"project {project.name}: its access policy alone exceeds {limit} characters")
-            chunks.append([project])
-    return [[p.name for p in chunk] for chunk in chunks]
+            high = middle - 1
+    if fits == 0:
+        return None, whole
+    return _with_values(whole, key, values[:fits]), _with_values(whole, key, values[fits:])
+
+
+def _with_values(whole: dict[str, Any], key: Any, values: list[str]) -> dict[str, Any]:
+    piece = copy.deepcopy(whole)
+    if key == "Resource":
+        piece["Resource"] = list(values)
+    else:
+        operator, condition_key = key
+        piece["Condition"][operator][condition_key] = list(values)
+    return piece
+
+
+def _splittable(whole: dict[str, Any]) -> tuple[Any, list[str]]:
+    """What a statement can be split over: its resources, else its one multi-valued condition."""
+    resources = whole.get("Resource")
+    if isinstance(resources, list) and len(resources) > 1:
+        return "Resource", resources
+    lists = [((op, k), v) for op, block in (whole.get("Condition") or {}).items() for k, v in block.items()
+             if isinstance(v, list) and len(v) > 1]
+    return lists[0] if len(lists) == 1 else (None, [])
 
 
 def _size(document: dict[str, Any]) -> int:
@@ -502,7 +611,7 @@ def _size(document: dict[str, Any]) -> int:
 
 def execution_role_policy(persona: str, user: str, execution_role_arn: str, projects: list[ProjectResources], ctx: ExpPolicyContext) -> dict[str, Any]:
     """Everything a data scientist's execution role may do, as one document (the base policy and
-    the project access of all their projects; the stack splits it, :func:`project_access_chunks`)."""
+    the project access of all their projects; the stack splits it, :func:`project_access_documents`)."""
     if persona not in DATA_PERSONAS:
         raise ValueError(f"{persona!r} has no Studio execution role")
     if not projects:

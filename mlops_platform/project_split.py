@@ -7,14 +7,17 @@ project, three moves, in this order:
 
 1. from EXP to the project's stack: the ``ModelProject`` component (with its children: key, bucket,
    registry group, rule, SDK config object, and, for now, the role and jobs group), the build
-   pipeline, the Athena workgroup and the members' query policy, and the role's network guardrail
-   policy and attachments (children of the account's guardrails, so they land at the stack's root);
+   pipeline, the Athena workgroup, and the role's network guardrail policy and attachments (children
+   of the account's guardrails, so they land at the stack's root);
 2. back to EXP: the role and jobs group (with the role's inline policies, its children), which land
    at EXP's root, where the ``ProjectIdentity`` alias finds them;
 3. to the project's stack again: the role's two inline policies, which land at its root, as the
    project stack declares them.
 
-Then ``mlops-platform deploy`` (exp first, then the projects' stacks) shows no replacement.
+Then ``mlops-platform deploy`` (exp first, then the projects' stacks) shows no replacement. It
+deletes one kind of resource on purpose: each project's managed query policy for its members
+(``exp-data-access-<project>-members`` and its attachments), whose statements the members'
+project-access policies now hold (the same exp update writes them).
 """
 
 from __future__ import annotations
@@ -59,8 +62,6 @@ def project_state_moves(org: OrganizationConfig, project: str, account_stack: st
     role_policies = [f"exp-{project}-role-policy"]
     if org.has_data_account and org.data_sets and config.data_access:
         first.append(_urn(account_stack, "aws:athena/workgroup:Workgroup", f"exp-athena-{project}"))
-        if org.members(project):
-            first.append(_urn(account_stack, "aws:iam/policy:Policy", f"exp-data-access-{project}-members"))
         role_policies.append(f"exp-data-access-{project}")
     back = [
         _urn(dest, "mlops:project:ModelProject$aws:iam/role:Role", f"exp-{project}-role"),

@@ -13,9 +13,10 @@ to the Studio execution role of each project member, who query the same columns 
 * in each project's own stack (:func:`build_project`), per project with data access, an Athena
   workgroup whose configuration is enforced: results only under the project's prefix, encrypted
   (SSE-KMS) with the project's key, a per-query scan limit, CloudWatch metrics; an inline policy
-  that lets the project role query through its workgroup (:func:`project_query_policy`), and the
-  same document as a managed policy attached to each member's execution role. One workgroup per
-  project, because results hold the columns of the project that ran the query.
+  that lets the project role query through its workgroup (:func:`project_query_policy`). The
+  members query with the same statements in their project-access policies (no policy per project
+  on a person's role: a lead in twenty projects stays within ten managed policies). One workgroup
+  per project, because results hold the columns of the project that ran the query.
 
 Nothing is declared when the organisation has no DATA account or no data sets. Project role ARNs
 come from the naming convention, so this module works whether or not the workspace (another
@@ -32,6 +33,7 @@ import pulumi
 import pulumi_aws as aws
 
 from accounts.common import AccountContext
+from components.exp_policies import ProjectQuery, query_statements
 from components.iam_documents import policy_document, statement
 from components.lake_formation import LakeFormationSettings, LakeFormationSettingsArgs
 from mlops_core.config import OrganizationConfig, StackSettings
@@ -118,8 +120,9 @@ def build(context: AccountContext, workspace: Any) -> None:
 def build_project(settings: StackSettings, project: str, key_arn: pulumi.Input[str], results_bucket: pulumi.Input[str],
                   opts: pulumi.ResourceOptions) -> pulumi.Output[str] | None:
     """A project stack's side (``exp.<project>``): the project's Athena workgroup, whose results only
-    the project reads, with the query policy on the project role and, managed, on its members'
-    execution roles. Returns the workgroup's name (None: the project was given no data)."""
+    the project reads, with the query policy on the project role (its members' execution roles get
+    the same statements in their project-access policies, :mod:`accounts.exp_role_policies`).
+    Returns the workgroup's name (None: the project was given no data)."""
     org = settings.org
     config = org.project(project)
     if not org.has_data_account or not org.data_sets or not config.data_access:
@@ -160,25 +163,6 @@ def build_project(settings: StackSettings, project: str, key_arn: pulumi.Input[s
         aws.iam.RolePolicyArgs(role=project_role_name(org, project), policy=document),
         opts=opts,
     )
-    members = org.members(project)
-    if members:
-        # A managed policy, attached: the members' inline policies are near IAM's 10,240-character
-        # limit per role already (a member of two projects would pass it).
-        query = aws.iam.Policy(
-            f"exp-data-access-{project}-members",
-            aws.iam.PolicyArgs(
-                name=f"{org.platform_name}-data-access-{project}",
-                description=f"Query project {project}'s shared data through its workgroup (members' Studio roles)",
-                policy=document,
-            ),
-            opts=opts,
-        )
-        for member in members:
-            aws.iam.RolePolicyAttachment(
-                f"exp-data-access-{project}-{member.name}",
-                aws.iam.RolePolicyAttachmentArgs(role=user_execution_role_name(org, member.name), policy_arn=query.arn),
-                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=query)),
-            )
     return workgroup.name
 
 
@@ -236,15 +220,8 @@ def _workspace_projects(workspace: Any) -> dict[str, Any]:
     return dict(projects) if isinstance(projects, dict) else {}
 
 
-def project_query_policy(
-    org: OrganizationConfig, project: str, workgroup_arn: str, results_bucket_arn: str, results_key_arn: str
-) -> dict[str, Any]:
-    """What a project role needs to query its shared data sets through its workgroup (pure).
-
-    Lake Formation decides which columns and rows; IAM only opens the doors: the workgroup, the
-    catalog objects of the links and their targets, credential vending, the project's result
-    prefix, and decrypting the DATA catalog (key named by alias, its ID is not known here).
-    """
+def project_query(org: OrganizationConfig, project: str, workgroup_arn: str, results_bucket_arn: str) -> ProjectQuery:
+    """What querying ``project``'s shared data sets touches (pure): its workgroup, its links and their targets."""
     exp, data, region = org.accounts.exp, org.accounts.data, org.region
     data_sets = [a.data_set for a in org.project(project).data_access]
     links = [shared_database_link_name(org, d) for d in data_sets]
@@ -256,44 +233,16 @@ def project_query_policy(
         + [f"arn:aws:glue:{region}:{data}:database/{db}" for db in targets]
         + [f"arn:aws:glue:{region}:{data}:table/{db}/*" for db in targets]
     )
+    return ProjectQuery(project, workgroup_arn, results_bucket_arn, tuple(catalog_resources),
+                        f"arn:aws:kms:{region}:{data}:key/*", kms_alias(org, data_key_purpose()))
+
+
+def project_query_policy(
+    org: OrganizationConfig, project: str, workgroup_arn: str, results_bucket_arn: str, results_key_arn: str
+) -> dict[str, Any]:
+    """What a project role needs to query its shared data sets through its workgroup (pure): the
+    query statements, and the results' key (the project's)."""
+    query = project_query(org, project, workgroup_arn, results_bucket_arn)
     return policy_document(
-        [
-            statement(
-                "QueryInOwnWorkgroup",
-                [
-                    "athena:GetQueryExecution",
-                    "athena:GetQueryResults",
-                    "athena:GetWorkGroup",
-                    "athena:StartQueryExecution",
-                    "athena:StopQueryExecution",
-                ],
-                workgroup_arn,
-            ),
-            statement(
-                "ReadSharedCatalog",
-                ["glue:GetDatabase", "glue:GetDatabases", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"],
-                catalog_resources,
-            ),
-            # Lake Formation vends S3 credentials for the granted columns; the action has no resource type.
-            statement("LakeFormationCredentials", ["lakeformation:GetDataAccess"], "*"),
-            statement("LocateResultsBucket", ["s3:GetBucketLocation"], results_bucket_arn),
-            statement(
-                "ListOwnResults",
-                ["s3:ListBucket"],
-                results_bucket_arn,
-                condition={"StringLike": {"s3:prefix": [f"{project}/*"]}},
-            ),
-            statement(
-                "ReadWriteOwnResults",
-                ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
-                f"{results_bucket_arn}/{project}/*",
-            ),
-            statement("EncryptOwnResults", ["kms:Decrypt", "kms:GenerateDataKey"], results_key_arn),
-            statement(
-                "DecryptDataCatalog",
-                ["kms:Decrypt"],
-                f"arn:aws:kms:{region}:{data}:key/*",
-                condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": kms_alias(org, data_key_purpose())}},
-            ),
-        ]
+        [*query_statements([query]), statement("EncryptOwnResults", ["kms:Decrypt", "kms:GenerateDataKey"], results_key_arn)]
     )

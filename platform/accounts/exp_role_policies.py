@@ -14,19 +14,18 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from accounts import exp_data_access
 from accounts.common import AccountContext
 from accounts.exp_guardrails import SAGEMAKER_API
 from accounts.exp_source_control import SourceControl
 from accounts.exp_studio import StudioWorkspace
 from components.codeartifact import CodeArtifact
 from components.exp_policies import (
-    MAX_MANAGED_POLICY_CHARS,
     ExpPolicyContext,
     ProjectResources,
     default_execution_role_policy,
     execution_role_base_policy,
-    project_access_chunks,
-    project_access_policy,
+    project_access_documents,
 )
 from components.service_catalog import ModelBuildingProduct
 from mlops_core import naming
@@ -69,11 +68,6 @@ def policy_context(
     )
 
 
-#: IAM's default quota of managed policies attached to one role; the two deny guardrails take two.
-MAX_ATTACHED_POLICIES = 10
-GUARDRAIL_ATTACHMENTS = 2
-
-
 def build(context: AccountContext, policies: pulumi.Output[ExpPolicyContext], studio: StudioWorkspace) -> None:
     """Per data scientist on a project an inline base policy and managed project-access policies;
     the domain default role's inline policy."""
@@ -93,8 +87,11 @@ def build(context: AccountContext, policies: pulumi.Output[ExpPolicyContext], st
 
 def convention_resources(settings: StackSettings) -> dict[str, ProjectResources]:
     """The projects' resources as their names say. Key IDs are not known here (the keys live in
-    the projects' stacks): ``key/*``, which the policy narrows by the key's ``mlops:project`` tag."""
+    the projects' stacks): ``key/*``, which the policy narrows by the key's ``mlops:project`` tag.
+    A project given shared data adds its workgroup's query (:func:`exp_data_access.project_query`)."""
     org, account = settings.org, settings.account_id
+    results = f"arn:aws:s3:::{naming.bucket_name(org, account, 'athena-results')}"
+    queries_data = org.has_data_account and bool(org.data_sets)
     return {
         p.name: ProjectResources(
             name=p.name,
@@ -102,6 +99,9 @@ def convention_resources(settings: StackSettings) -> dict[str, ProjectResources]
             key_arn=f"arn:aws:kms:{org.region}:{account}:key/*",
             model_package_group=naming.model_package_group_name(p.name),
             role_arn=naming.role_arn(account, naming.project_role_name(org, p.name)),
+            query=exp_data_access.project_query(
+                org, p.name, f"arn:aws:athena:{org.region}:{account}:workgroup/{naming.athena_workgroup_name(org, p.name)}", results
+            ) if queries_data and p.data_access else None,
         )
         for p in org.model_projects
     }
@@ -109,17 +109,13 @@ def convention_resources(settings: StackSettings) -> dict[str, ProjectResources]
 
 def _user_policies(context: AccountContext, policies: pulumi.Output[ExpPolicyContext], role: aws.iam.Role, person: DataScientist) -> None:
     """The base policy inline; the project access in managed policies of at most 6,144 characters
-    each, so a lead in many projects stays within IAM's limits."""
+    each, named by convention (no project's resource ID is needed), so a lead in many projects stays
+    within IAM's limits. The AWS limits check reports a role that would carry more than ten."""
     settings = context.settings
     org = settings.org
     resources = convention_resources(settings)
-    sizing = ExpPolicyContext(org.platform_name, settings.account_id, org.region, "", "", org.identity.user_name_tag, "", "")
-    chunks = project_access_chunks(person.persona, [resources[n] for n in person.projects], sizing)
-    if len(chunks) + GUARDRAIL_ATTACHMENTS > MAX_ATTACHED_POLICIES:
-        raise pulumi.RunError(
-            f"organization.yaml: dataScientists: {person.name} works on {len(person.projects)} projects, whose access needs "
-            f"{len(chunks)} managed policies; with the 2 guardrails a role may carry {MAX_ATTACHED_POLICIES}"
-        )
+    scope = ExpPolicyContext(org.platform_name, settings.account_id, org.region, "", "", org.identity.user_name_tag, "", "")
+    documents = project_access_documents(person.persona, [resources[n] for n in person.projects], scope)
     aws.iam.RolePolicy(
         f"exp-user-{person.name}-policy",
         aws.iam.RolePolicyArgs(
@@ -131,13 +127,14 @@ def _user_policies(context: AccountContext, policies: pulumi.Output[ExpPolicyCon
         ),
         opts=pulumi.ResourceOptions(parent=role),
     )
-    for index, chunk in enumerate(chunks, start=1):
+    projects = ", ".join(sorted(person.projects))
+    for index, document in enumerate(documents, start=1):
         policy = aws.iam.Policy(
             f"exp-user-{person.name}-projects-{index}",
             aws.iam.PolicyArgs(
-                name=f"{context.settings.org.platform_name}-user-{person.name}-projects-{index}",
-                description=f"Project access of {person.name}: {', '.join(chunk)}"[:1000],
-                policy=policies.apply(lambda c, chunk=chunk: json.dumps(_checked_access(person.persona, [resources[n] for n in chunk], c))),
+                name=f"{org.platform_name}-user-{person.name}-projects-{index}",
+                description=f"Project access of {person.name} (part {index} of {len(documents)}): {projects}"[:1000],
+                policy=json.dumps(document),
             ),
             opts=pulumi.ResourceOptions(parent=role),
         )
@@ -146,10 +143,3 @@ def _user_policies(context: AccountContext, policies: pulumi.Output[ExpPolicyCon
             aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=policy.arn),
             opts=pulumi.ResourceOptions(parent=role),
         )
-
-
-def _checked_access(persona: str, projects: list[ProjectResources], ctx: ExpPolicyContext) -> dict:
-    document = project_access_policy(persona, projects, ctx)
-    if len(json.dumps(document, separators=(",", ":"))) > MAX_MANAGED_POLICY_CHARS:
-        raise ValueError(f"project access of {[p.name for p in projects]} exceeds {MAX_MANAGED_POLICY_CHARS} characters")
-    return document

