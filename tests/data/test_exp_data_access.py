@@ -95,8 +95,8 @@ def test_query_policy_keeps_each_project_to_its_own_workgroup_and_results(org, e
         workgroup = f"arn:aws:athena:eu-central-1:{EXP}:workgroup/mlops-data-{project.name}"
         policy = exp_data_access.project_query_policy(org, project.name, workgroup, bucket, f"arn:aws:kms:eu-central-1:{EXP}:key/k")
         by_sid = {s["Sid"]: s for s in policy["Statement"]}
-        assert by_sid["QueryInOwnWorkgroup"]["Resource"] == workgroup, project.name
-        assert by_sid["ReadWriteOwnResults"]["Resource"] == f"{bucket}/{project.name}/*", project.name
+        assert by_sid["QueryInOwnWorkgroup"]["Resource"] == [workgroup], project.name
+        assert by_sid["ReadWriteOwnResults"]["Resource"] == [f"{bucket}/{project.name}/*"], project.name
         assert by_sid["ListOwnResults"]["Condition"]["StringLike"]["s3:prefix"] == [f"{project.name}/*"], project.name
 
 
