@@ -191,9 +191,11 @@ def changed_resources(before: dict[str, StackPlan], after: dict[str, StackPlan])
     return changed
 
 
-def plan_organization(root: Path, organization: dict[str, Any], stacks: list[str] | None = None) -> dict[str, StackPlan]:
+def plan_organization(root: Path, organization: dict[str, Any], stacks: list[str] | None = None,
+                      parallel: bool = False) -> dict[str, StackPlan]:
+    """Plan ``organization``'s stacks (``parallel``: in two worker processes, as `mlops-platform plan` does)."""
     write_scale_root(root, organization)
-    return plan_stacks(stacks or default_stacks(root), root=root)
+    return plan_stacks(stacks or default_stacks(root), root=root, parallel=parallel)
 
 
 def owners_of(organization: dict[str, Any]) -> list[str]:
@@ -212,12 +214,12 @@ def onboarding(projects: int, **people: int) -> tuple[dict[str, Any], dict[str, 
     return before, after
 
 
-def blast_radius(workdir: Path, projects: int, **people: int) -> dict[str, list[str]]:
+def blast_radius(workdir: Path, projects: int, parallel: bool = False, **people: int) -> dict[str, list[str]]:
     """Existing resources whose inputs change when project ``projects + 1`` is onboarded."""
     before, after = onboarding(projects, **people)
     return changed_resources(
-        plan_organization(workdir / f"blast-{projects}", before),
-        plan_organization(workdir / f"blast-{projects}-plus-one", after),
+        plan_organization(workdir / f"blast-{projects}", before, parallel=parallel),
+        plan_organization(workdir / f"blast-{projects}-plus-one", after, parallel=parallel),
     )
 
 
@@ -240,7 +242,7 @@ def _peak_mb() -> float:
 def _plan_at_scale(out: Report, workdir: Path, projects: int, serving_sample: int) -> dict[str, StackPlan]:
     organization = scale_organization(projects)
     start = time.perf_counter()
-    plans = plan_organization(workdir / f"scale-{projects}", organization)
+    plans = plan_organization(workdir / f"scale-{projects}", organization, parallel=True)
     elapsed = time.perf_counter() - start
     total = sum(len(p.resources) for p in plans.values())
     out.add(f"## {projects} projects, {len(organization['dataScientists'])} data scientists, {len(organization['dataSets'])} data sets")
@@ -265,7 +267,7 @@ def _shared_document_table(out: Report, workdir: Path, sizes_at: list[int], plan
     tables = {}
     for projects in sizes_at:
         organization = scale_organization(projects)
-        plans = plans_at.get(projects) or plan_organization(workdir / f"scale-{projects}", organization)
+        plans = plans_at.get(projects) or plan_organization(workdir / f"scale-{projects}", organization, parallel=True)
         tables[projects] = shared_documents(plans, owners_of(organization))
     keys = sorted(set().union(*tables.values()))
     grown = [k for k in keys if len({tables[n].get(k) for n in sizes_at}) > 1]
@@ -290,7 +292,7 @@ def main() -> None:
     sizes = sorted({*(int(n) for n in args.sizes.split(",") if n), args.projects})
     _shared_document_table(out, args.workdir, sizes, {args.projects: plans})
     for projects in (2, args.projects):
-        changed = blast_radius(args.workdir, projects)
+        changed = blast_radius(args.workdir, projects, parallel=True)
         total = sum(len(urns) for urns in changed.values())
         per_stack = ", ".join(f"{stack} {len(urns)}" for stack, urns in sorted(changed.items()) if urns)
         out.add(f"blast radius of project {projects + 1}: {total} existing resource(s) change ({per_stack or 'none'})")
