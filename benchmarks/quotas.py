@@ -36,7 +36,7 @@ def plan_all(root: Path, serving_sample: int) -> tuple[dict, bool]:
     """Every platform stack, and the serving stacks: all of them (``serving_sample`` 0), or per kind of
     serving config up to ``serving_sample`` projects planned and repeated for the projects of that kind
     (returns whether counts are extrapolated)."""
-    plans = dict(harness.plan_stacks(root=root))
+    plans = dict(harness.plan_stacks(root=root, parallel=True))
     projects = harness.load_organization(root).model_projects
     kinds: dict[str, list[str]] = {}
     for project in projects:

@@ -236,7 +236,8 @@ class Report:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The largest process's peak RSS: this one or a planning worker."""
+    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
 
 
 def _plan_at_scale(out: Report, workdir: Path, projects: int, serving_sample: int) -> dict[str, StackPlan]:
