@@ -5,7 +5,8 @@ write to one bucket in that account, encrypted with one key there, instead of to
 their own: an administrator of an audited account can then neither rewrite the bucket policy nor
 touch the key. The bucket is a :class:`SecureBucket` (SSE-KMS with the archive key, versioned, public
 access blocks, TLS-only, access logging to the archive account's own access-log bucket) with Object
-Lock in COMPLIANCE mode and the deny-delete statement, as the per-account audit bucket has.
+Lock in COMPLIANCE mode and the deny-delete statement, as the per-account audit bucket has. AWS Config
+delivers to a second archive bucket, the same but without Object Lock, which AWS Config refuses.
 
 The policies follow the shapes AWS documents for cross-account delivery, with the platform's
 account ids as lists in the conditions (a constant number of statements, whatever the number of
@@ -95,8 +96,13 @@ def archive_key_services(account_ids: list[str], region: str, trail_name: str) -
     ]
 
 
-def archive_bucket_statements(bucket_arn: str, account_ids: list[str]) -> list[dict[str, Any]]:
-    """The archive bucket's statements after the TLS-only deny (pure; tested without Pulumi).
+def archive_bucket_statements(
+    bucket_arn: str, account_ids: list[str], services: tuple[str, ...] = (CLOUDTRAIL,)
+) -> list[dict[str, Any]]:
+    """An archive bucket's statements after the TLS-only deny (pure; tested without Pulumi).
+
+    ``services``: CloudTrail for the Object-Locked archive bucket, AWS Config for the archive's Config
+    bucket (no Object Lock, which AWS Config refuses).
 
     Each account's services may write only under its own ``AWSLogs/<account>/`` prefix. CloudTrail
     refuses a trail whose ``S3KeyPrefix`` contains ``AWSLogs/`` (CloudTrail User Guide, "Setting bucket
@@ -104,20 +110,20 @@ def archive_bucket_statements(bucket_arn: str, account_ids: list[str]) -> list[d
     written, Object Lock keeps every earlier version.
     """
     accounts = sorted(account_ids)
-    services = {"Service": sorted([CLOUDTRAIL, CONFIG])}
+    principal = {"Service": sorted(services)}
     return [
         statement(
             "AuditServicesCheckBucket",
             ["s3:GetBucketAcl", "s3:ListBucket"],
             bucket_arn,
-            principal=services,
+            principal=principal,
             condition={"StringEquals": {"aws:SourceAccount": accounts}},
         ),
         statement(
             "AuditServicesDeliver",
             ["s3:PutObject"],
             [f"{bucket_arn}/AWSLogs/{account}/*" for account in accounts],
-            principal=services,
+            principal=principal,
             condition={"StringEquals": {"aws:SourceAccount": accounts, "s3:x-amz-acl": "bucket-owner-full-control"}},
         ),
         # Evidence out of reach of every administrator, the archive account's included.
@@ -139,7 +145,9 @@ class AuditArchiveArgs:
     trail_name: str
     """The name every account's trail has (``aws:SourceArn`` of the CloudTrail key statements)."""
     bucket_name: str
-    """``naming.audit_archive_bucket_name``: the name the other stacks deliver to."""
+    """``naming.audit_archive_bucket_name``: the name the other stacks' trails deliver to."""
+    config_bucket_name: str
+    """``naming.config_archive_bucket_name``: the name the other stacks' AWS Config delivers to."""
     key_alias: str
     """``alias/<platform>-audit-archive``: the other stacks name the key by this alias's ARN."""
     access_log_bucket_name: str
@@ -153,11 +161,12 @@ class AuditArchiveArgs:
 
 
 class AuditArchive(pulumi.ComponentResource):
-    """The archive key, the archive account's access-log bucket and the locked archive bucket."""
+    """The archive key, the archive account's access-log bucket, the locked archive bucket and the Config bucket."""
 
     key: PlatformKey
     access_logs: AccessLogBucket
     bucket: SecureBucket
+    config_bucket: SecureBucket
 
     def __init__(self, name: str, args: AuditArchiveArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:audit:AuditArchive", name, None, opts)
@@ -191,4 +200,21 @@ class AuditArchive(pulumi.ComponentResource):
             ),
             opts=here,
         )
-        self.register_outputs({"bucketName": self.bucket.name, "keyArn": self.key.arn})
+        # AWS Config "does not support the delivery channel to an Amazon S3 bucket where object lock is
+        # enabled" (CloudFormation reference, AWS::Config::DeliveryChannel): versioning and deny-delete only.
+        self.config_bucket = SecureBucket(
+            f"{name}-config-bucket",
+            SecureBucketArgs(
+                bucket_name=args.config_bucket_name,
+                kms_key_arn=self.key.arn,
+                access_log_bucket=self.access_logs.name,
+                policy_statements=archive_bucket_statements(
+                    f"arn:aws:s3:::{args.config_bucket_name}", args.source_account_ids, (CONFIG,)
+                ),
+                retain_on_delete=True,
+            ),
+            opts=here,
+        )
+        self.register_outputs(
+            {"bucketName": self.bucket.name, "configBucketName": self.config_bucket.name, "keyArn": self.key.arn}
+        )

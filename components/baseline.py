@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.audit_archive import AuditDestination
+from components.audit_archive import CLOUDTRAIL, CONFIG, AuditDestination
 from components.encryption import KeyUser, PlatformKey, PlatformKeyArgs, ServiceUse
 from components.iam_documents import policy_document, service_trust_policy, statement
 from components.iam_role import role_with_policy
@@ -50,14 +50,20 @@ class AccountBaselineArgs:
     logs_key_alias: str
     access_log_bucket_name: str
     audit_bucket_name: str
-    """Trail and AWS Config deliveries (only created when either is switched on)."""
+    """CloudTrail deliveries, Object-Locked (only created when the trail is switched on)."""
+    config_bucket_name: str
+    """AWS Config deliveries (only created when AWS Config is switched on): versioned and deny-delete but
+    without Object Lock, which AWS Config refuses as a delivery channel's bucket."""
     switches: BaselineSettings
     """Trail, AWS Config, Security Hub, GuardDuty and budget on or off; log retention."""
     audit_retention_days: int = 365
     """Object Lock (COMPLIANCE) retention of the audit bucket's objects (``auditLogs.retentionDays``)."""
     audit_archive: AuditDestination | None = None
-    """With ``accounts.logArchive``: the archive bucket and key the trail and AWS Config deliver to
-    instead; the account then has no audit bucket of its own."""
+    """With ``accounts.logArchive``: the archive bucket and key the trail delivers to instead; the
+    account then has no audit bucket of its own."""
+    config_archive: AuditDestination | None = None
+    """With ``accounts.logArchive``: the archive's AWS Config bucket (no Object Lock) and key the delivery
+    channel uses instead; the account then has no Config bucket of its own."""
     extra_key_users: list[KeyUser] = field(default_factory=list)
     """Further users of the platform key (e.g. stage accounts reading EXP's model artifacts)."""
     extra_endpoints: tuple[str, ...] = ()
@@ -148,12 +154,10 @@ class AccountBaseline(pulumi.ComponentResource):
         )
 
         self.alerts_topic_arn = self._alerts_topic(name, switches)
-        if switches.cloud_trail or switches.aws_config:
-            destination = args.audit_archive or self._audit_bucket(name, switches.cloud_trail, switches.aws_config)
-            if switches.cloud_trail:
-                self._cloudtrail(name, destination, switches.log_retention_days)
-            if switches.aws_config:
-                self._aws_config(name, destination)
+        if switches.cloud_trail:
+            self._cloudtrail(name, args.audit_archive or self._audit_bucket(name), switches.log_retention_days)
+        if switches.aws_config:
+            self._aws_config(name, args.config_archive or self._config_bucket(name))
         if switches.security_hub:
             hub = aws.securityhub.Account(
                 f"{name}-security-hub",
@@ -273,40 +277,34 @@ class AccountBaseline(pulumi.ComponentResource):
             )
         return topic.arn
 
-    def _audit_bucket(self, name: str, trail: bool, config: bool) -> AuditDestination:
-        """Bucket for CloudTrail and AWS Config deliveries, writable only by those services here."""
-        account, region = self._args.account_id, self._args.region
+    def _audit_bucket(self, name: str) -> AuditDestination:
+        """Object-Locked bucket for CloudTrail deliveries, writable only by this account's CloudTrail."""
         bucket_id = self._args.audit_bucket_name
-        arn = f"arn:aws:s3:::{bucket_id}"
-        statements = []
-        services = (["cloudtrail.amazonaws.com"] if trail else []) + (["config.amazonaws.com"] if config else [])
-        statements.append(
-            statement(
-                "AuditServicesCheckBucket",
-                ["s3:GetBucketAcl", "s3:ListBucket"],
-                arn,
-                principal={"Service": services},
-                condition={"StringEquals": {"aws:SourceAccount": account}},
-            )
-        )
-        statements.append(
-            statement(
-                "AuditServicesDeliver",
-                ["s3:PutObject"],
-                f"{arn}/AWSLogs/{account}/*",
-                principal={"Service": services},
-                condition={"StringEquals": {"aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"}},
-            )
-        )
-        # Evidence out of reach of the account's own administrators: locked versions, no deletion.
-        statements.append(deny_delete_statement(arn))
         bucket = self.secure_bucket(
             f"{name}-audit",
             bucket_id,
             kms_key_arn=self.logs_key.arn,
-            policy_statements=statements,
+            policy_statements=_delivery_statements(f"arn:aws:s3:::{bucket_id}", self._args.account_id, CLOUDTRAIL),
             object_lock_days=self._args.audit_retention_days,
             retain_on_delete=True,  # switching to the log archive must leave the old evidence bucket as it is
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return AuditDestination(bucket.name, bucket.arn, self.logs_key.arn, bucket)
+
+    def _config_bucket(self, name: str) -> AuditDestination:
+        """Bucket for AWS Config deliveries: versioned and deny-delete, but no Object Lock.
+
+        AWS Config "does not support the delivery channel to an Amazon S3 bucket where object lock is
+        enabled" (CloudFormation reference, AWS::Config::DeliveryChannel; AWS Config Developer Guide,
+        "Managing the Delivery Channel"), so this bucket cannot share the trail's locked bucket.
+        """
+        bucket_id = self._args.config_bucket_name
+        bucket = self.secure_bucket(
+            f"{name}-config",
+            bucket_id,
+            kms_key_arn=self.logs_key.arn,
+            policy_statements=_delivery_statements(f"arn:aws:s3:::{bucket_id}", self._args.account_id, CONFIG),
+            retain_on_delete=True,  # evidence outlives the stack, as the audit bucket's does
             opts=pulumi.ResourceOptions(parent=self),
         )
         return AuditDestination(bucket.name, bucket.arn, self.logs_key.arn, bucket)
@@ -352,7 +350,7 @@ class AccountBaseline(pulumi.ComponentResource):
 
     def _aws_config(self, name: str, destination: AuditDestination) -> None:
         account = self._args.account_id
-        in_archive = self._args.audit_archive is not None
+        in_archive = self._args.config_archive is not None
         role = role_with_policy(
             f"{name}-config-role",
             role_name=f"{self._args.platform_name}-config-recorder",
@@ -398,13 +396,37 @@ class AccountBaseline(pulumi.ComponentResource):
                 s3_bucket_name=destination.bucket_name,
                 s3_kms_key_arn=destination.kms_key_arn,
             ),
-            opts=pulumi.ResourceOptions(parent=recorder, depends_on=[recorder]),
+            opts=pulumi.ResourceOptions(parent=recorder, depends_on=[recorder, *destination.depends_on]),
         )
         aws.cfg.RecorderStatus(
             f"{name}-config-recorder-status",
             aws.cfg.RecorderStatusArgs(name=recorder.name, is_enabled=True),
             opts=pulumi.ResourceOptions(parent=recorder, depends_on=[channel]),
         )
+
+
+def _delivery_statements(bucket_arn: str, account: str, service: str) -> list[dict]:
+    """One audit service of this account may check the bucket and write under ``AWSLogs/<account>/``;
+    nobody may delete (CloudTrail User Guide, "Amazon S3 bucket policy for CloudTrail"; AWS Config
+    Developer Guide, "Permissions for the Amazon S3 Bucket for the AWS Config Delivery Channel")."""
+    return [
+        statement(
+            "AuditServicesCheckBucket",
+            ["s3:GetBucketAcl", "s3:ListBucket"],
+            bucket_arn,
+            principal={"Service": [service]},
+            condition={"StringEquals": {"aws:SourceAccount": account}},
+        ),
+        statement(
+            "AuditServicesDeliver",
+            ["s3:PutObject"],
+            f"{bucket_arn}/AWSLogs/{account}/*",
+            principal={"Service": [service]},
+            condition={"StringEquals": {"aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"}},
+        ),
+        # Evidence out of reach of the account's own administrators: no deletion.
+        deny_delete_statement(bucket_arn),
+    ]
 
 
 def ebs_service_linked_roles(account: str, region: str) -> KeyUser:

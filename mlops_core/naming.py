@@ -89,9 +89,21 @@ AUDIT_ARCHIVE_PURPOSE = "audit-archive"
 
 
 def audit_archive_bucket_name(org: OrganizationConfig) -> str | None:
-    """The archive bucket every account's CloudTrail and AWS Config deliver to; None without ``accounts.logArchive``."""
+    """The Object-Locked archive bucket every account's CloudTrail delivers to; None without ``accounts.logArchive``."""
     account = org.accounts.log_archive
     return bucket_name(org, account, AUDIT_ARCHIVE_PURPOSE) if account else None
+
+
+#: Purpose part of the name of each account's AWS Config bucket (no Object Lock: AWS Config refuses it).
+CONFIG_PURPOSE = "config"
+#: Purpose part of the name of the archive's AWS Config bucket in ``accounts.logArchive``.
+CONFIG_ARCHIVE_PURPOSE = "config-archive"
+
+
+def config_archive_bucket_name(org: OrganizationConfig) -> str | None:
+    """The archive bucket every account's AWS Config delivers to; None without ``accounts.logArchive``."""
+    account = org.accounts.log_archive
+    return bucket_name(org, account, CONFIG_ARCHIVE_PURPOSE) if account else None
 
 
 def audit_archive_key_alias_arn(org: OrganizationConfig) -> str | None:

@@ -50,15 +50,23 @@ def baseline_args(settings: StackSettings) -> AccountBaselineArgs:
         logs_key_alias=naming.kms_alias(org, "logs"),
         access_log_bucket_name=naming.bucket_name(org, account, "access-logs"),
         audit_bucket_name=naming.bucket_name(org, account, "audit"),
+        config_bucket_name=naming.bucket_name(org, account, naming.CONFIG_PURPOSE),
         switches=settings.config.baseline,
         audit_retention_days=org.audit_logs.retention_days,
         audit_archive=audit_archive_of(org),
+        config_archive=config_archive_of(org),
     )
 
 
 def audit_archive_of(org: OrganizationConfig) -> AuditDestination | None:
     """The log archive every account delivers its evidence to, or None without ``accounts.logArchive``."""
     bucket, key = naming.audit_archive_bucket_name(org), naming.audit_archive_key_alias_arn(org)
+    return archive_destination(bucket, key) if bucket and key else None
+
+
+def config_archive_of(org: OrganizationConfig) -> AuditDestination | None:
+    """The log archive's AWS Config bucket (no Object Lock), or None without ``accounts.logArchive``."""
+    bucket, key = naming.config_archive_bucket_name(org), naming.audit_archive_key_alias_arn(org)
     return archive_destination(bucket, key) if bucket and key else None
 
 

@@ -2,8 +2,8 @@
 
 It runs in ``accounts.logArchive`` and only when that is set. It is not a workload account: no VPC,
 no baseline. It holds the archive key, the account's own access-log bucket and the archive bucket
-(Object Lock in COMPLIANCE mode for ``auditLogs.retentionDays``, deny-delete, the bucket and key
-policies CloudTrail and AWS Config need for cross-account delivery); the account stacks name the
+(Object Lock in COMPLIANCE mode for ``auditLogs.retentionDays``, deny-delete, the policies CloudTrail
+needs) and the archive's AWS Config bucket (deny-delete, no Object Lock, which AWS Config refuses); the account stacks name the
 bucket and key by convention (``naming.audit_archive_bucket_name``, ``audit_archive_key_alias_arn``).
 """
 
@@ -34,6 +34,7 @@ def build(settings: StackSettings, provider: aws.Provider) -> dict[str, Any]:
             source_account_ids=sources,
             trail_name=trail_name(org.platform_name),
             bucket_name=str(naming.audit_archive_bucket_name(org)),
+            config_bucket_name=str(naming.config_archive_bucket_name(org)),
             key_alias=naming.kms_alias(org, naming.AUDIT_ARCHIVE_PURPOSE),
             access_log_bucket_name=naming.bucket_name(org, account, "access-logs"),
             retention_days=org.audit_logs.retention_days,
@@ -47,6 +48,7 @@ def build(settings: StackSettings, provider: aws.Provider) -> dict[str, Any]:
         "accountId": account,
         "region": org.region,
         "auditArchiveBucket": archive.bucket.name,
+        "configArchiveBucket": archive.config_bucket.name,
         "auditArchiveKeyArn": archive.key.arn,
         "accessLogBucket": archive.access_logs.name,
     }

@@ -30,6 +30,7 @@ def archive() -> DeclarationPlan:
                 source_account_ids=SOURCES,
                 trail_name="acme-trail",
                 bucket_name=ARCHIVE,
+                config_bucket_name=CONFIG_ARCHIVE,
                 key_alias="alias/acme-audit-archive",
                 access_log_bucket_name="acme-archive-access-logs",
                 retention_days=500,

@@ -42,7 +42,7 @@ def baseline_plan(switches: BaselineSettings, extra_key_users: list[KeyUser] | N
                 role="dev", account_id=ACCOUNT, region=BASELINE_REGION, platform_name="acme",
                 platform_account_ids=[ACCOUNT, PEER_ACCOUNT], vpc_cidr=VPC_CIDR, az_ids=BASELINE_AZ_IDS,
                 platform_key_alias="alias/acme-platform", logs_key_alias="alias/acme-logs",
-                access_log_bucket_name="acme-dev-access-logs", audit_bucket_name="acme-dev-audit",
+                access_log_bucket_name="acme-dev-access-logs", audit_bucket_name="acme-dev-audit", config_bucket_name="acme-dev-config",
                 switches=switches, extra_key_users=extra_key_users or [],
             ),
         )
