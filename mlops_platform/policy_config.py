@@ -23,7 +23,7 @@ from typing import Any
 
 from components.image_pipeline import privileged_project_names
 from mlops_core.config import OrganizationConfig, load_organization
-from mlops_core.naming import audit_archive_bucket_name
+from mlops_core.naming import audit_archive_bucket_name, config_archive_bucket_name
 from mlops_core.paths import REPO_ROOT, policy_config_file
 from mlops_core.roles import ACCOUNT_ROLES, STACK_ROLES, STAGES
 from mlops_guard.allowlists import ecr_host, sagemaker_registry_hosts
@@ -71,7 +71,7 @@ def generate_policy_config(
     account_ids: Mapping[str, str],
     region: str,
     privileged_projects: Sequence[str] = (),
-    log_archive: tuple[str, str] | None = None,
+    log_archive: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """The ``--policy-pack-config`` document for stacks of ``role``.
 
@@ -95,6 +95,8 @@ def generate_policy_config(
         overrides["privilegedProjects"] = sorted(privileged_projects)
     if log_archive:
         overrides["auditArchiveBucket"] = log_archive[1]
+        if len(log_archive) > 2:
+            overrides["configArchiveBucket"] = log_archive[2]
     document: dict[str, Any] = {"all": DEFAULT_LEVEL}
     for gp in ALL_POLICIES:
         entry = {k: v for k, v in overrides.items() if k in gp.config}
@@ -108,10 +110,10 @@ def generate_policy_config(
     return document
 
 
-def log_archive_of(org: OrganizationConfig) -> tuple[str, str] | None:
-    """(account, archive bucket) of ``accounts.logArchive``, or None without it."""
-    bucket = audit_archive_bucket_name(org)
-    return (str(org.accounts.log_archive), bucket) if bucket else None
+def log_archive_of(org: OrganizationConfig) -> tuple[str, str, str] | None:
+    """(account, archive bucket, archive Config bucket) of ``accounts.logArchive``, or None without it."""
+    bucket, config_bucket = audit_archive_bucket_name(org), config_archive_bucket_name(org)
+    return (str(org.accounts.log_archive), bucket, config_bucket) if bucket and config_bucket else None
 
 
 def render(document: Mapping[str, Any]) -> str:

@@ -15,6 +15,7 @@ from components.audit_archive import (
 from mlops_platform.harness import DeclarationPlan, plan_declaration
 
 ARCHIVE = "acme-audit-archive"
+CONFIG_ARCHIVE = "acme-config-archive"
 SOURCES = ["333333333333", PEER_ACCOUNT]
 
 

@@ -85,10 +85,41 @@ def test_no_audit_bucket_without_trail_or_config(all_off) -> None:
     assert "acme-dev-audit" not in buckets, "AccountBaseline: the audit bucket exists only for CloudTrail or AWS Config"
 
 
-def test_audit_bucket_admits_only_the_switched_on_delivery_service(config_only) -> None:
-    policy = document(config_only.named("base-audit-policy"))
+def test_config_bucket_admits_only_aws_config(config_only) -> None:
+    policy = document(config_only.named("base-config-policy"))
     principals = {service for s in policy["Statement"] if s["Effect"] == "Allow" for service in as_list(s["Principal"]["Service"])}
-    assert principals == {"config.amazonaws.com"}, f"base-audit: with the trail off only AWS Config may deliver, got {principals}"
+    assert principals == {"config.amazonaws.com"}, f"base-config: only AWS Config may deliver to its bucket, got {principals}"
+
+
+def test_config_without_trail_declares_no_audit_bucket(config_only) -> None:
+    buckets = [r.inputs.get("bucket") for r in config_only.of_type("aws:s3/bucket:Bucket")]
+    assert "acme-dev-audit" not in buckets, f"base: with the trail off no Object-Locked audit bucket, got {buckets}"
+
+
+def test_config_bucket_has_no_object_lock(all_on) -> None:
+    locked = [r.inputs.get("bucket") for r in all_on.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")]
+    assert "acme-dev-config" not in locked, f"base-config: AWS Config refuses a delivery bucket with Object Lock, locked: {locked}"
+
+
+def test_audit_bucket_keeps_object_lock(all_on) -> None:
+    locked = [r.inputs.get("bucket") for r in all_on.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")]
+    assert "acme-dev-audit" in locked, f"base-audit: the trail's bucket must stay Object-Locked, locked: {locked}"
+
+
+def test_config_bucket_denies_deletion(all_on) -> None:
+    policy = document(all_on.named("base-config-policy"))
+    sids = [s.get("Sid") for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert "DenyEvidenceDeletion" in sids, f"base-config: the Config bucket needs the deny-delete statement, got {sids}"
+
+
+def test_delivery_channel_names_the_config_bucket(all_on) -> None:
+    channel = only(all_on, "aws:cfg/deliveryChannel:DeliveryChannel")
+    assert channel.inputs.get("s3BucketName") == "acme-dev-config", f"{channel.name}: AWS Config delivers to its own bucket"
+
+
+def test_trail_names_the_audit_bucket(all_on) -> None:
+    trail = only(all_on, "aws:cloudtrail/trail:Trail")
+    assert trail.inputs.get("s3BucketName") == "acme-dev-audit", f"{trail.name}: CloudTrail delivers to the locked audit bucket"
 
 
 def test_config_without_trail_declares_no_trail_log_group(config_only) -> None:

@@ -523,50 +523,95 @@ def _denies_evidence_deletion(policy: Any) -> bool | None:
     return denied == set(EVIDENCE_DELETE_ACTIONS)
 
 
+VERSIONING_TYPES = (
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketVersioningV2:BucketVersioningV2",
+)
+
+
 @stack_policy(
     name="audit-evidence-locked",
     control="LOG-AUDIT-IMMUTABLE",
-    description="Every bucket a CloudTrail trail or AWS Config delivers to has Object Lock in COMPLIANCE mode for at "
-    "least the configured days and a bucket policy denying everyone object (version) deletion; a destination "
-    "outside the stack is not evaluated, never passed, unless it is the configured log-archive bucket "
-    "(auditArchiveBucket), which is judged the same way in the stack that declares it.",
+    description="Every bucket a CloudTrail trail delivers to has Object Lock in COMPLIANCE mode for at least the "
+    "configured days and a bucket policy denying everyone object (version) deletion; every bucket an AWS Config "
+    "delivery channel delivers to has versioning and that deny and no Object Lock (AWS Config refuses a delivery "
+    "channel to an Object-Locked bucket). A destination outside the stack is not evaluated, never passed, unless it "
+    "is the configured log-archive bucket (auditArchiveBucket, configArchiveBucket), judged the same way in the "
+    "stack that declares it.",
     severity="critical",
-    types=(*BUCKET_TYPES, TRAIL_TYPE, CONFIG_DELIVERY_TYPE, *OBJECT_LOCK_TYPES, POLICY_TYPE),
-    remediation="SecureBucket(object_lock_days=auditLogs.retentionDays) plus components.secure_bucket.deny_delete_statement "
-    "(AccountBaseline does both for its audit bucket, AuditArchive for the log archive); deliver to another account "
-    "only to the log archive (organization.yaml accounts.logArchive).",
+    types=(*BUCKET_TYPES, TRAIL_TYPE, CONFIG_DELIVERY_TYPE, *OBJECT_LOCK_TYPES, *VERSIONING_TYPES, POLICY_TYPE),
+    remediation="Trails: SecureBucket(object_lock_days=auditLogs.retentionDays) plus "
+    "components.secure_bucket.deny_delete_statement; delivery channels: a SecureBucket of their own without "
+    "object_lock_days plus the deny (AccountBaseline and AuditArchive do both); deliver to another account only "
+    "to the log archive (organization.yaml accounts.logArchive).",
     config={
         "minimumAuditRetentionDays": {"type": "integer", "minimum": 1, "default": 365},
         "auditArchiveBucket": {"type": "string", "default": ""},
+        "configArchiveBucket": {"type": "string", "default": ""},
     },
 )
 def audit_evidence_locked(resources: Sequence[Resource], config: Mapping[str, Any], report: Report) -> None:
     minimum = int(config.get("minimumAuditRetentionDays", 365))
-    archive = str(config.get("auditArchiveBucket") or "")
+    archives = {
+        TRAIL_TYPE: str(config.get("auditArchiveBucket") or ""),
+        CONFIG_DELIVERY_TYPE: str(config.get("configArchiveBucket") or ""),
+    }
     index = Index(resources, BUCKET_TYPES)
     locks = _children(resources, index, OBJECT_LOCK_TYPES, "bucket", BUCKET_TYPES)
+    versionings = _children(resources, index, VERSIONING_TYPES, "bucket", BUCKET_TYPES)
     policies = _children(resources, index, (POLICY_TYPE,), "bucket", BUCKET_TYPES)
-    evidence: dict[str, Resource] = {}
-    for source in (r for r in resources if r.type in (TRAIL_TYPE, CONFIG_DELIVERY_TYPE)):
+    evidence: dict[tuple[str, str], Resource] = {}  # (bucket urn, source type) -> bucket
+    for source in (r for r in resources if r.type in archives):
         targets = index.targets(source, "s3BucketName", BUCKET_TYPES)
+        archive = archives[source.type]
         if not targets and archive and lookup(source.props, "s3BucketName") == archive:
             continue  # the log archive: judged in the log-archive stack, which declares it
         if not targets:
             report.unknown(f"{source.name}: its delivery bucket is not declared in this stack; its lock is not evaluated here")
-        evidence.update((bucket.urn, bucket) for bucket in targets)
-    if archive:  # the log-archive stack: the archive bucket is evidence even with no trail here
-        evidence.update((b.urn, b) for b in _buckets(resources) if lookup(b.props, "bucket") == archive)
-    for bucket in evidence.values():
-        _judge_evidence_bucket(report, bucket, locks.get(bucket.urn, []), policies.get(bucket.urn, []), minimum)
+        evidence.update(((bucket.urn, source.type), bucket) for bucket in targets)
+    for kind, archive in archives.items():  # the log-archive stack: its archive buckets are evidence without a source
+        if archive:
+            evidence.update(((b.urn, kind), b) for b in _buckets(resources) if lookup(b.props, "bucket") == archive)
+    for (urn, kind), bucket in evidence.items():
+        if kind == TRAIL_TYPE:
+            _judge_trail_bucket(report, bucket, locks.get(urn, []), minimum)
+        else:
+            _judge_config_bucket(report, bucket, locks.get(urn, []), versionings.get(urn, []))
+        _judge_deny_delete(report, bucket, policies.get(urn, []))
 
 
-def _judge_evidence_bucket(report: Report, bucket: Resource, locks: list[Resource], policies: list[Resource], minimum: int) -> None:
+def _lock_days_of(bucket: Resource, locks: list[Resource]) -> list[Any]:
     inline = lookup(bucket.props, "objectLockConfiguration")
-    days = [_lock_days(lock.props) for lock in locks] + ([_lock_days(inline)] if isinstance(inline, Mapping) else [])
+    return [_lock_days(lock.props) for lock in locks] + ([_lock_days(inline)] if isinstance(inline, Mapping) else [])
+
+
+def _judge_trail_bucket(report: Report, bucket: Resource, locks: list[Resource], minimum: int) -> None:
+    days = _lock_days_of(bucket, locks)
     if any(d is UNKNOWN for d in days):
         report.unknown(f"{bucket.name}: the Object Lock retention of the audit bucket is not known until apply")
     elif not any(isinstance(d, int) and d >= minimum for d in days):
         report.violation(f"{bucket.name}: the audit bucket has no Object Lock in COMPLIANCE mode for at least {minimum} days")
+
+
+def _judge_config_bucket(report: Report, bucket: Resource, locks: list[Resource], versionings: list[Resource]) -> None:
+    inline_lock = lookup(bucket.props, "objectLockConfiguration")
+    if locks or lookup(bucket.props, "objectLockEnabled") is True or isinstance(inline_lock, Mapping):
+        report.violation(
+            f"{bucket.name}: an AWS Config delivery channel delivers to a bucket with Object Lock, which AWS Config "
+            "refuses (\"does not support the delivery channel to an Amazon S3 bucket where object lock is enabled\"); "
+            "give AWS Config its own bucket without Object Lock"
+        )
+    statuses = [lookup(v.props, "versioningConfiguration.status") for v in versionings]
+    inline = lookup(bucket.props, "versioning.enabled")
+    if "Enabled" in statuses or inline is True:
+        return
+    if any(is_unknown(s) for s in statuses) or is_unknown(inline):
+        report.unknown(f"{bucket.name}: the versioning of the AWS Config bucket is not known until apply")
+    else:
+        report.violation(f"{bucket.name}: the AWS Config delivery bucket has no versioning enabled")
+
+
+def _judge_deny_delete(report: Report, bucket: Resource, policies: list[Resource]) -> None:
     documents = [p.props.get("policy") for p in policies] + ([bucket.props["policy"]] if is_present(bucket.props.get("policy")) else [])
     verdicts = [_denies_evidence_deletion(d) for d in documents]
     if True in verdicts:
