@@ -26,7 +26,7 @@ MUTATIONS = [(stack, index, case) for stack in STACKS for index, case in enumera
 def _config(with_archive: bool = True) -> PackConfig:
     if not with_archive:
         return make_pack_config()
-    archive = (FIXTURE["logArchiveAccount"], FIXTURE["archiveBucket"])
+    archive = (FIXTURE["logArchiveAccount"], FIXTURE["archiveBucket"], FIXTURE["configArchiveBucket"])
     return parse_pack_config(generate_policy_config("prod", PLATFORM_ACCOUNTS, "eu-central-1", log_archive=archive), "test config")
 
 

@@ -523,6 +523,11 @@ def _denies_evidence_deletion(policy: Any) -> bool | None:
     return denied == set(EVIDENCE_DELETE_ACTIONS)
 
 
+LOCKED_CONFIG_BUCKET = (
+    "an AWS Config delivery channel delivers to a bucket with Object Lock, which AWS refuses (AWS Config \"does not "
+    "support the delivery channel to an Amazon S3 bucket where object lock is enabled\"); give AWS Config its own "
+    "bucket without Object Lock"
+)
 VERSIONING_TYPES = (
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:s3/bucketVersioningV2:BucketVersioningV2",
@@ -566,6 +571,10 @@ def audit_evidence_locked(resources: Sequence[Resource], config: Mapping[str, An
         archive = archives[source.type]
         if not targets and archive and lookup(source.props, "s3BucketName") == archive:
             continue  # the log archive: judged in the log-archive stack, which declares it
+        locked_archive = archives[TRAIL_TYPE]
+        if not targets and source.type == CONFIG_DELIVERY_TYPE and locked_archive and lookup(source.props, "s3BucketName") == locked_archive:
+            report.violation(f"{source.name}: {LOCKED_CONFIG_BUCKET} (the log archive's trail bucket {locked_archive})")
+            continue
         if not targets:
             report.unknown(f"{source.name}: its delivery bucket is not declared in this stack; its lock is not evaluated here")
         evidence.update(((bucket.urn, source.type), bucket) for bucket in targets)
@@ -596,11 +605,7 @@ def _judge_trail_bucket(report: Report, bucket: Resource, locks: list[Resource],
 def _judge_config_bucket(report: Report, bucket: Resource, locks: list[Resource], versionings: list[Resource]) -> None:
     inline_lock = lookup(bucket.props, "objectLockConfiguration")
     if locks or lookup(bucket.props, "objectLockEnabled") is True or isinstance(inline_lock, Mapping):
-        report.violation(
-            f"{bucket.name}: an AWS Config delivery channel delivers to a bucket with Object Lock, which AWS Config "
-            "refuses (\"does not support the delivery channel to an Amazon S3 bucket where object lock is enabled\"); "
-            "give AWS Config its own bucket without Object Lock"
-        )
+        report.violation(f"{bucket.name}: {LOCKED_CONFIG_BUCKET}")
     statuses = [lookup(v.props, "versioningConfiguration.status") for v in versionings]
     inline = lookup(bucket.props, "versioning.enabled")
     if "Enabled" in statuses or inline is True:
