@@ -14,6 +14,7 @@ from mlops_platform.harness import StackPlan, default_stacks, plan_stack
 
 LOG_ARCHIVE = "777777777777"
 ARCHIVE_BUCKET = f"mlops-audit-archive-{LOG_ARCHIVE}-eu-central-1"
+CONFIG_ARCHIVE_BUCKET = f"mlops-config-archive-{LOG_ARCHIVE}-eu-central-1"
 ARCHIVE_KEY_ALIAS_ARN = f"arn:aws:kms:eu-central-1:{LOG_ARCHIVE}:alias/mlops-audit-archive"
 ACCOUNT_STACKS = ("data", "exp", "res", "dev", "int", "prod")
 PLATFORM_ACCOUNTS = sorted(["111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "666666666666"])
@@ -126,7 +127,12 @@ def test_log_archive_stack_has_no_vpc(archive_plan) -> None:
 
 def test_archive_bucket_has_the_name_the_account_stacks_deliver_to(archive_plan) -> None:
     names = sorted(b.inputs["bucket"] for b in archive_plan.of_type(BUCKET))
-    assert names == sorted([ARCHIVE_BUCKET, f"mlops-access-logs-{LOG_ARCHIVE}-eu-central-1"]), names
+    assert names == sorted([ARCHIVE_BUCKET, CONFIG_ARCHIVE_BUCKET, f"mlops-access-logs-{LOG_ARCHIVE}-eu-central-1"]), names
+
+
+def test_archive_config_bucket_has_no_object_lock(archive_plan) -> None:
+    locked = [r.inputs["bucket"] for r in archive_plan.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")]
+    assert locked == [ARCHIVE_BUCKET], f"log-archive: only the trail archive is Object-Locked (AWS Config refuses a locked bucket), got {locked}"
 
 
 def test_archive_key_rotates(archive_plan) -> None:
@@ -237,9 +243,9 @@ def test_trail_delivers_to_the_archive_bucket_and_key(dev_plan) -> None:
     assert (trail.inputs["s3BucketName"], trail.inputs["kmsKeyId"]) == (ARCHIVE_BUCKET, ARCHIVE_KEY_ALIAS_ARN), trail.inputs
 
 
-def test_config_delivers_to_the_archive_bucket_and_key(dev_plan) -> None:
+def test_config_delivers_to_the_archive_config_bucket_and_key(dev_plan) -> None:
     (channel,) = dev_plan.of_type("aws:cfg/deliveryChannel:DeliveryChannel")
-    assert (channel.inputs["s3BucketName"], channel.inputs["s3KmsKeyArn"]) == (ARCHIVE_BUCKET, ARCHIVE_KEY_ALIAS_ARN), channel.inputs
+    assert (channel.inputs["s3BucketName"], channel.inputs["s3KmsKeyArn"]) == (CONFIG_ARCHIVE_BUCKET, ARCHIVE_KEY_ALIAS_ARN), channel.inputs
 
 
 def test_logs_key_no_longer_admits_cloudtrail_or_config_with_a_log_archive(dev_plan) -> None:
