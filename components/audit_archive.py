@@ -188,33 +188,27 @@ class AuditArchive(pulumi.ComponentResource):
             AccessLogBucketArgs(bucket_name=args.access_log_bucket_name, account_id=args.account_id),
             opts=here,
         )
-        self.bucket = SecureBucket(
-            f"{name}-bucket",
-            SecureBucketArgs(
-                bucket_name=args.bucket_name,
-                kms_key_arn=self.key.arn,
-                access_log_bucket=self.access_logs.name,
-                policy_statements=archive_bucket_statements(f"arn:aws:s3:::{args.bucket_name}", args.source_account_ids),
-                object_lock_days=args.retention_days,
-                retain_on_delete=True,  # evidence outlives the stack: a destroy or a rename leaves it in AWS
-            ),
-            opts=here,
-        )
+        self.bucket = self._evidence_bucket(f"{name}-bucket", args.bucket_name, args, (CLOUDTRAIL,), args.retention_days)
         # AWS Config "does not support the delivery channel to an Amazon S3 bucket where object lock is
         # enabled" (CloudFormation reference, AWS::Config::DeliveryChannel): versioning and deny-delete only.
-        self.config_bucket = SecureBucket(
-            f"{name}-config-bucket",
-            SecureBucketArgs(
-                bucket_name=args.config_bucket_name,
-                kms_key_arn=self.key.arn,
-                access_log_bucket=self.access_logs.name,
-                policy_statements=archive_bucket_statements(
-                    f"arn:aws:s3:::{args.config_bucket_name}", args.source_account_ids, (CONFIG,)
-                ),
-                retain_on_delete=True,
-            ),
-            opts=here,
-        )
+        self.config_bucket = self._evidence_bucket(f"{name}-config-bucket", args.config_bucket_name, args, (CONFIG,), None)
         self.register_outputs(
             {"bucketName": self.bucket.name, "configBucketName": self.config_bucket.name, "keyArn": self.key.arn}
+        )
+
+    def _evidence_bucket(self, name: str, bucket_name: str, args: AuditArchiveArgs, services: tuple[str, ...],
+                         object_lock_days: int | None) -> SecureBucket:
+        """An archive bucket the platform accounts' ``services`` deliver to, kept in AWS when the stack lets it go."""
+        statements = archive_bucket_statements(f"arn:aws:s3:::{bucket_name}", args.source_account_ids, services)
+        return SecureBucket(
+            name,
+            SecureBucketArgs(
+                bucket_name=bucket_name,
+                kms_key_arn=self.key.arn,
+                access_log_bucket=self.access_logs.name,
+                policy_statements=statements,
+                object_lock_days=object_lock_days,
+                retain_on_delete=True,  # evidence outlives the stack: a destroy or a rename leaves it in AWS
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )

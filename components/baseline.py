@@ -279,17 +279,7 @@ class AccountBaseline(pulumi.ComponentResource):
 
     def _audit_bucket(self, name: str) -> AuditDestination:
         """Object-Locked bucket for CloudTrail deliveries, writable only by this account's CloudTrail."""
-        bucket_id = self._args.audit_bucket_name
-        bucket = self.secure_bucket(
-            f"{name}-audit",
-            bucket_id,
-            kms_key_arn=self.logs_key.arn,
-            policy_statements=_delivery_statements(f"arn:aws:s3:::{bucket_id}", self._args.account_id, CLOUDTRAIL),
-            object_lock_days=self._args.audit_retention_days,
-            retain_on_delete=True,  # switching to the log archive must leave the old evidence bucket as it is
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return AuditDestination(bucket.name, bucket.arn, self.logs_key.arn, bucket)
+        return self._evidence_bucket(f"{name}-audit", self._args.audit_bucket_name, CLOUDTRAIL, self._args.audit_retention_days)
 
     def _config_bucket(self, name: str) -> AuditDestination:
         """Bucket for AWS Config deliveries: versioned and deny-delete, but no Object Lock.
@@ -298,13 +288,18 @@ class AccountBaseline(pulumi.ComponentResource):
         enabled" (CloudFormation reference, AWS::Config::DeliveryChannel; AWS Config Developer Guide,
         "Managing the Delivery Channel"), so this bucket cannot share the trail's locked bucket.
         """
-        bucket_id = self._args.config_bucket_name
+        return self._evidence_bucket(f"{name}-config", self._args.config_bucket_name, CONFIG, None)
+
+    def _evidence_bucket(self, name: str, bucket_id: str, service: str, object_lock_days: int | None) -> AuditDestination:
+        """A bucket one audit service of this account delivers to, kept when the stack lets it go."""
         bucket = self.secure_bucket(
-            f"{name}-config",
+            name,
             bucket_id,
             kms_key_arn=self.logs_key.arn,
-            policy_statements=_delivery_statements(f"arn:aws:s3:::{bucket_id}", self._args.account_id, CONFIG),
-            retain_on_delete=True,  # evidence outlives the stack, as the audit bucket's does
+            policy_statements=_delivery_statements(f"arn:aws:s3:::{bucket_id}", self._args.account_id, service),
+            object_lock_days=object_lock_days,
+            # Evidence outlives the stack: switching to the log archive leaves the old bucket as it is.
+            retain_on_delete=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
         return AuditDestination(bucket.name, bucket.arn, self.logs_key.arn, bucket)

@@ -773,11 +773,17 @@ def list_stacks(root: Path = REPO_ROOT) -> list[str]:
     """Stack names from the ``Pulumi.<name>.yaml`` files at ``root``, sorted; without a project
     stack's file (``Pulumi.exp.<project>.yaml``, which a deploy may write beside its account stack's)."""
     names = {p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml")}
-    return sorted(name for name in names if name.rpartition(PROJECT_STACK_SEPARATOR)[0] not in names)
+    return sorted(name for name in names if account_stack_of(name) not in names)
 
 
 #: ``<account stack>.<model project>``: a model project's own stack in the EXP account.
 PROJECT_STACK_SEPARATOR = "."
+
+
+def account_stack_of(stack: str) -> str | None:
+    """The account stack a model project's stack (``exp.<project>``) belongs to; None for any other name."""
+    account_stack, separator, project = stack.rpartition(PROJECT_STACK_SEPARATOR)
+    return account_stack if separator and account_stack and project else None
 
 
 def project_stack_name(account_stack: str, project: str) -> str:
@@ -811,9 +817,10 @@ def _file_role(stack: str, root: Path) -> Any:
 def derived_project_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, Any] | None:
     """A project stack's config, derived: its EXP stack file's plus ``mlops:modelProject``; None when
     ``stack`` is not ``<stack with a file>.<project>``. Validation checks that the project exists."""
-    account_stack, separator, project = stack.rpartition(PROJECT_STACK_SEPARATOR)
-    if not separator or not account_stack or not project or not stack_file(account_stack, root).exists():
+    account_stack = account_stack_of(stack)
+    if account_stack is None or not stack_file(account_stack, root).exists():
         return None
+    project = stack.removeprefix(f"{account_stack}{PROJECT_STACK_SEPARATOR}")
     return {**read_stack_config(account_stack, root), f"{CONFIG_NAMESPACE}:modelProject": project}
 
 
@@ -920,8 +927,8 @@ def _az_region(source: str, az_ids: list[str], region: str) -> list[Problem]:
 
 def _source_file(stack: str, root: Path) -> str:
     """The file a stack's config comes from: its own, or (a model project's stack) its account stack's."""
-    account_stack, separator, _ = stack.rpartition(PROJECT_STACK_SEPARATOR)
-    if separator and not stack_file(stack, root).exists() and stack_file(account_stack, root).exists():
+    account_stack = account_stack_of(stack)
+    if account_stack and not stack_file(stack, root).exists() and stack_file(account_stack, root).exists():
         return stack_file(account_stack, root).name
     return stack_file(stack, root).name
 

@@ -38,9 +38,9 @@ from mlops_core.paths import REPO_ROOT
 from mlops_platform import mock_arns
 from mlops_core.config import (
     CONFIG_NAMESPACE,
-    PROJECT_STACK_SEPARATOR,
     ConfigError,
     StackSettings,
+    account_stack_of,
     list_stacks,
     load_organization,
     load_settings,
@@ -541,8 +541,8 @@ def plan_stack(
     def fresh() -> StackPlan:
         # A project stack (exp.<project>) reads its account stack: plan that first, so one run does.
         upstream = {}
-        if settings.model_project is not None:
-            account_stack = stack.rpartition(PROJECT_STACK_SEPARATOR)[0]
+        account_stack = account_stack_of(stack)
+        if settings.model_project is not None and account_stack is not None:
             upstream[account_stack] = plan_stack(account_stack, root=root, disk_cache=disk_cache, _chain=(*_chain, stack)).outputs
         records, outputs = _run_with_references(
             root / PLATFORM_PROGRAM, PLATFORM_PROJECT, stack, read_stack_config(stack, root),
@@ -559,7 +559,7 @@ def account_plan(account_stack: str, *, preview: bool = False, root: Path = REPO
     """An account's resources as one plan: the account stack's and its model projects' stacks'
     (``exp`` and every ``exp.<project>``). Outputs: the account stack's, and under ``projectStacks``
     each project's stack's by project. For checks that ask what the account holds, wherever declared."""
-    names = [account_stack, *(name for name in project_stacks(root) if _account_stack(name) == account_stack)]
+    names = [account_stack, *(name for name in project_stacks(root) if account_stack_of(name) == account_stack)]
     plans = plan_many([(name, preview) for name in names], root=root)
     first = plans[(account_stack, preview)]
     resources = [record for name in names for record in plans[(name, preview)].resources]
@@ -608,7 +608,7 @@ def plan_many(
     for name in dict.fromkeys(stack for stack, _ in requests):
         load_settings(name, root)
     # A project stack needs its account stack's plan with known outputs, requested or not.
-    needed = [(_account_stack(stack), False) for stack, _ in requests if _is_project_stack(stack)]
+    needed = [(account, False) for stack, _ in requests if (account := account_stack_of(stack)) is not None]
     plans: dict[tuple[str, bool], StackPlan] = {}
     missing: list[tuple[str, bool]] = []
     for stack, preview in dict.fromkeys([*requests, *needed]):
@@ -623,19 +623,11 @@ def plan_many(
         else:
             missing.append((stack, preview))
     # Project stacks (exp.<project>) read their account stack: plan them in a second round.
-    first = [request for request in missing if not _is_project_stack(request[0])]
-    second = [request for request in missing if _is_project_stack(request[0])]
+    first = [request for request in missing if account_stack_of(request[0]) is None]
+    second = [request for request in missing if account_stack_of(request[0]) is not None]
     for round_requests in (first, second):
         _plan_round(round_requests, plans, root, disk_cache, parallel)
     return {request: plans[request] for request in requests}
-
-
-def _is_project_stack(stack: str) -> bool:
-    return PROJECT_STACK_SEPARATOR in stack
-
-
-def _account_stack(stack: str) -> str:
-    return stack.rpartition(PROJECT_STACK_SEPARATOR)[0]
 
 
 def _plan_round(
@@ -666,7 +658,8 @@ def _plan_round(
 
 
 def _upstream_plans(stack: str, plans: dict[tuple[str, bool], StackPlan]) -> tuple[StackPlan, ...]:
-    upstream = plans.get((_account_stack(stack), False)) if _is_project_stack(stack) else None
+    account_stack = account_stack_of(stack)
+    upstream = plans.get((account_stack, False)) if account_stack is not None else None
     return (upstream,) if upstream is not None else ()
 
 
@@ -739,6 +732,7 @@ def default_stacks(root: Path = REPO_ROOT) -> list[str]:
     ``accounts.logArchive``), and after each EXP stack its model projects' stacks (``exp.<project>``,
     which have no file)."""
     org = load_organization(root)
+    projects = project_stacks(root)
     names = []
     for name in list_stacks(root):
         role = read_stack_config(name, root).get(f"{CONFIG_NAMESPACE}:role")
@@ -750,7 +744,7 @@ def default_stacks(root: Path = REPO_ROOT) -> list[str]:
             continue  # the log-archive account is optional; without it each account keeps its audit bucket
         names.append(name)
         # Each model project's stack right after its EXP stack (it reads that stack's outputs).
-        names += [project for project in project_stacks(root) if _account_stack(project) == name]
+        names += [project for project in projects if account_stack_of(project) == name]
     return names
 
 

@@ -26,8 +26,7 @@ import shlex
 from dataclasses import dataclass
 
 from mlops_core.config import OrganizationConfig, project_stack_name
-
-PLATFORM_PROJECT = "mlops-platform"
+from mlops_platform.deployer.graph import PLATFORM_PROJECT
 
 
 @dataclass(frozen=True)

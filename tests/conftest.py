@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_core.config import PROJECT_STACK_SEPARATOR
+from mlops_core.config import account_stack_of
 from mlops_core.paths import REPO_ROOT
 from mlops_platform.harness import StackPlan, plan_stacks
 
@@ -22,7 +22,7 @@ def platform_plans() -> dict[str, StackPlan]:
 def account_plans(platform_plans) -> dict[str, StackPlan]:
     """The account stacks, each with its baseline: every platform stack but the model projects'
     stacks (``exp.<project>``), which share their EXP stack's VPC, keys and audit."""
-    return {name: plan for name, plan in platform_plans.items() if PROJECT_STACK_SEPARATOR not in name}
+    return {name: plan for name, plan in platform_plans.items() if account_stack_of(name) is None}
 
 
 @pytest.fixture(scope="session")

@@ -27,10 +27,10 @@ def planned_resources(plan: Any) -> list[PlannedResource]:
     """A harness ``StackPlan`` as model records, with the IDs and ARNs its mocks returned. A model
     project's stack (``exp.<project>``) is addressed as its account stack (``exp``): journeys name
     what an account holds, wherever the platform declares it."""
-    from mlops_core.config import PROJECT_STACK_SEPARATOR
-    from mlops_platform.harness import fake_state
+    from mlops_core.config import account_stack_of
+    from mlops_platform.harness import PLATFORM_PROJECT, fake_state
 
-    address = plan.stack.partition(PROJECT_STACK_SEPARATOR)[0] if plan.project == "mlops-platform" else plan.stack
+    address = (account_stack_of(plan.stack) or plan.stack) if plan.project == PLATFORM_PROJECT else plan.stack
     out = []
     for record in plan.resources:
         if not record.custom or record.type.startswith("pulumi:"):
@@ -109,14 +109,14 @@ def serving_stack_names(root: Path) -> list[str]:
 def collect(product_parameters: Mapping[str, Mapping[str, str]], *, root: Path = REPO_ROOT) -> AccessModel:
     """The access model of the planned platform: every stack the harness plans by default and the
     serving stack of every model project and stage."""
-    from mlops_core.config import PROJECT_STACK_SEPARATOR
+    from mlops_core.config import account_stack_of
     from mlops_platform import harness
 
     plans = list(harness.plan_stacks(root=root).values())
     plans += [harness.plan_serving(name, root=root) for name in serving_stack_names(root)]
     records = [r for plan in plans for r in planned_resources(plan)]
     stack_of_account = {plan.account_id: plan.stack for plan in plans
-                        if plan.project == harness.PLATFORM_PROJECT and PROJECT_STACK_SEPARATOR not in plan.stack}
+                        if plan.project == harness.PLATFORM_PROJECT and account_stack_of(plan.stack) is None}
     records += product_templates(records, product_parameters)
     res_endpoint = next(
         (r.id for r in records if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint" and r.account == load_organization(root).accounts.res and str(r.inputs.get("serviceName", "")).endswith(".s3")),

@@ -99,15 +99,15 @@ class _PackConfigs:
 def _context_of(plan: StackPlan, root: Path) -> list[Resource]:
     """The resources of the stack another stack builds on, planned with known outputs: a serving
     stack's platform stack, a model project's account stack (its roles live there); else none."""
-    from mlops_core.config import PROJECT_STACK_SEPARATOR
+    from mlops_core.config import account_stack_of
     from mlops_guard.inputs import from_records
     from mlops_platform import harness
 
     if plan.project != harness.PLATFORM_PROJECT:
         config, _, _ = harness.serving_stack_config(plan.stack, None, root)
         upstream = config["serving:platformStack"]
-    elif PROJECT_STACK_SEPARATOR in plan.stack:
-        upstream = plan.stack.rpartition(PROJECT_STACK_SEPARATOR)[0]
+    elif (account_stack := account_stack_of(plan.stack)) is not None:
+        upstream = account_stack
     else:
         return []
     return from_records(harness.plan_stack(upstream, root=root, disk_cache=True).resources)
@@ -116,7 +116,9 @@ def _context_of(plan: StackPlan, root: Path) -> list[Resource]:
 def _stack_file(stack: str, root: Path | None = None) -> str:
     """Repo-relative file that configures a stack (the SARIF location of its stack-level findings)."""
     root = root or project_root()
-    account_stack = stack.rpartition(".")[0]  # a model project's stack is configured by its account stack's file
+    from mlops_core.config import account_stack_of
+
+    account_stack = account_stack_of(stack) or stack  # a model project's stack is configured by its account stack's file
     for candidate in (f"Pulumi.{stack}.yaml", f"Pulumi.{account_stack}.yaml", f"serving/Pulumi.{stack}.yaml", "serving/Pulumi.yaml"):
         if (root / candidate).exists():
             return candidate

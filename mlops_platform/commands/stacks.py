@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """List the platform stacks in deploy order (the model projects' stacks after their EXP stack)."""
-        from mlops_core.config import PROJECT_STACK_SEPARATOR, load_organization
+        from mlops_core.config import account_stack_of, load_organization
         from mlops_platform.commands.deploy import platform_stacks
         from mlops_platform.deployer.graph import build_graph
 
@@ -43,5 +43,5 @@ def register(app: typer.Typer) -> None:
             typer.echo(state_move_script(org), nl=False)
             return
         if project_stacks:
-            names = [name for name in names if PROJECT_STACK_SEPARATOR in name]
+            names = [name for name in names if account_stack_of(name) is not None]
         typer.echo(json.dumps(names) if as_json else "\n".join(names))

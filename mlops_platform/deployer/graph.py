@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from mlops_core.config import PROJECT_STACK_SEPARATOR
+from mlops_core.config import account_stack_of
 from mlops_core.roles import STACK_ROLES, STAGES
 
 #: Platform stack roles in deploy order. ``identity`` (IAM Identity Center permission sets, in the
@@ -214,8 +214,8 @@ def build_graph(
             raise GraphError(f"stack {name!r} has unknown role {role!r}")
         if role == "data" and not has_data_account:
             continue
-        account_stack, separator, _ = name.rpartition(PROJECT_STACK_SEPARATOR)
-        if separator and account_stack in platform_stacks:
+        account_stack = account_stack_of(name)
+        if account_stack in platform_stacks:
             project_stacks[name] = account_stack  # a model project's stack: after its account stack only
         else:
             stacks_by_role[role].append(name)

@@ -31,7 +31,7 @@ from components.model_project import ModelProject
 from components.release_roles import PLATFORM_PROJECT
 from components.studio import SDK_CONFIG_KEY, USER_PLACEHOLDER, SdkDefaults, sdk_config_object
 from mlops_core import naming
-from mlops_core.config import PROJECT_STACK_SEPARATOR, StackSettings
+from mlops_core.config import StackSettings, account_stack_of
 
 #: Outputs of the EXP account stack a project stack reads.
 EXP_OUTPUTS = (
@@ -48,7 +48,7 @@ class ExpOutputs:
     """
 
     def __init__(self, settings: StackSettings) -> None:
-        self.account_stack = settings.stack.rpartition(PROJECT_STACK_SEPARATOR)[0]
+        self.account_stack = account_stack_of(settings.stack) or settings.stack
         self._project = str(settings.model_project)
         reference = pulumi.StackReference(naming.stack_reference_name(PLATFORM_PROJECT, self.account_stack))
         self._outputs = reference.outputs.apply(self._check)
